@@ -1,0 +1,218 @@
+//! Secrets: the RS256 signing key, the HMAC secret for codes, random IDs and codes.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::rngs::OsRng;
+use rand::{Rng, RngCore};
+use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPrivateKey;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::db::Db;
+
+/// The tenant's RS256 key, persisted in the database so tokens survive restarts.
+pub struct Keys {
+    signing: SigningKey<Sha256>,
+    verifying: VerifyingKey<Sha256>,
+    jwk: Value,
+    kid: String,
+    code_secret: Vec<u8>,
+}
+
+/// Why a JWT was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JwtError {
+    /// Not three base64url parts of JSON.
+    #[error("malformed token")]
+    Malformed,
+    /// Wrong algorithm, key or signature.
+    #[error("invalid signature")]
+    Signature,
+}
+
+impl Keys {
+    /// Loads the keys from the database, creating them on first start.
+    pub fn load_or_create(db: &Db) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let der = match db.meta("rsa_pkcs8")? {
+            Some(der) => der,
+            None => {
+                let key = RsaPrivateKey::new(&mut OsRng, 2048)?;
+                let der = key.to_pkcs8_der()?.as_bytes().to_vec();
+                db.meta_get_or_insert("rsa_pkcs8", &der)?
+            }
+        };
+        let mut secret = [0u8; 32];
+        OsRng.fill_bytes(&mut secret);
+        let code_secret = db.meta_get_or_insert("code_hmac_secret", &secret)?;
+        let key = RsaPrivateKey::from_pkcs8_der(&der)?;
+        Ok(Self::from_parts(key, code_secret))
+    }
+
+    fn from_parts(key: RsaPrivateKey, code_secret: Vec<u8>) -> Self {
+        let public = key.to_public_key();
+        let n = B64.encode(public.n().to_bytes_be());
+        let e = B64.encode(public.e().to_bytes_be());
+        // RFC 7638 thumbprint: stable for the key, so the kid survives restarts.
+        let thumb_input = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+        let kid = B64.encode(&Sha256::digest(thumb_input.as_bytes())[..16]);
+        let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
+        Self {
+            verifying: VerifyingKey::new(public),
+            signing: SigningKey::new(key),
+            jwk,
+            kid,
+            code_secret,
+        }
+    }
+
+    /// The public JWKS document.
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": [self.jwk] })
+    }
+
+    /// Signs `claims` as an RS256 JWT.
+    pub fn sign(&self, claims: &Value) -> String {
+        let header = json!({"alg": "RS256", "typ": "JWT", "kid": self.kid});
+        let input = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(claims.to_string())
+        );
+        let sig = self.signing.sign(input.as_bytes()).to_bytes();
+        format!("{input}.{}", B64.encode(sig))
+    }
+
+    /// Verifies an RS256 JWT signed by this tenant and returns its claims. Expiry is the
+    /// caller's business.
+    pub fn verify(&self, token: &str) -> Result<Value, JwtError> {
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(JwtError::Malformed);
+        };
+        let header: Value = decode_json(h)?;
+        if header["alg"] != "RS256" || header["kid"] != self.kid.as_str() {
+            return Err(JwtError::Signature);
+        }
+        let sig = B64.decode(s).map_err(|_| JwtError::Malformed)?;
+        let sig = Signature::try_from(sig.as_slice()).map_err(|_| JwtError::Signature)?;
+        let input_len = h.len() + 1 + p.len();
+        self.verifying
+            .verify(&token.as_bytes()[..input_len], &sig)
+            .map_err(|_| JwtError::Signature)?;
+        decode_json(p)
+    }
+
+    /// `HMAC-SHA256(secret, flow_id ‖ 0 ‖ phone ‖ 0 ‖ code)`: codes are never stored in clear.
+    pub fn code_mac(&self, flow_id: &str, phone: &str, code: &str) -> Vec<u8> {
+        self.code_hmac(flow_id, phone, code).finalize().into_bytes().to_vec()
+    }
+
+    /// Compares a code against a stored MAC in constant time.
+    pub fn code_matches(&self, flow_id: &str, phone: &str, code: &str, mac: &[u8]) -> bool {
+        self.code_hmac(flow_id, phone, code).verify_slice(mac).is_ok()
+    }
+
+    fn code_hmac(&self, flow_id: &str, phone: &str, code: &str) -> Hmac<Sha256> {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.code_secret)
+            .expect("HMAC accepts keys of any length");
+        // Separators keep ("12","3") and ("1","23") apart.
+        for part in [flow_id, "\0", phone, "\0", code] {
+            m.update(part.as_bytes());
+        }
+        m
+    }
+}
+
+fn decode_json(part: &str) -> Result<Value, JwtError> {
+    let bytes = B64.decode(part).map_err(|_| JwtError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed)
+}
+
+/// `n` random bytes as base64url: IDs, tickets and verifiers.
+pub fn random_token(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    OsRng.fill_bytes(&mut bytes);
+    B64.encode(bytes)
+}
+
+/// `n` random bytes as lowercase hex.
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Makes one-time codes. A trait so tests can make the codes they need.
+pub trait CodeGenerator: Send + Sync {
+    /// A code of `len` decimal digits.
+    fn generate(&self, len: usize) -> String;
+}
+
+/// Digits from the OS CSPRNG. `gen_range` samples uniformly (it rejects the biased tail), so
+/// there is no modulo bias.
+pub struct OsCodes;
+
+impl CodeGenerator for OsCodes {
+    fn generate(&self, len: usize) -> String {
+        (0..len)
+            .map(|_| char::from(b'0' + OsRng.gen_range(0..10u8)))
+            .collect()
+    }
+}
+
+/// base64url of the left half of SHA-256, as `at_hash` needs.
+pub fn half_hash(value: &str) -> String {
+    B64.encode(&Sha256::digest(value.as_bytes())[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Keys {
+        let db = Db::open(&tempfile::tempdir().unwrap().keep().join("t.db")).unwrap();
+        Keys::load_or_create(&db).unwrap()
+    }
+
+    #[test]
+    fn signed_tokens_verify_and_tampered_ones_do_not() {
+        let k = keys();
+        let t = k.sign(&json!({"sub": "sms|1"}));
+        assert_eq!(k.verify(&t).unwrap()["sub"], "sms|1");
+        let mut bytes = t.into_bytes();
+        let i = bytes.len() - 5;
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        assert_eq!(k.verify(&String::from_utf8(bytes).unwrap()), Err(JwtError::Signature));
+        assert_eq!(k.verify("a.b"), Err(JwtError::Malformed));
+    }
+
+    #[test]
+    fn codes_use_every_digit_evenly() {
+        let mut counts = [0u32; 10];
+        for _ in 0..10_000 {
+            for c in OsCodes.generate(6).bytes() {
+                counts[(c - b'0') as usize] += 1;
+            }
+        }
+        // 60 000 digits: each expected 6 000, sd ≈ 73; ±600 is over 8 sd.
+        for (d, n) in counts.iter().enumerate() {
+            assert!((5_400..6_600).contains(n), "digit {d} appeared {n} times");
+        }
+    }
+
+    #[test]
+    fn code_macs_bind_flow_phone_and_code() {
+        let k = keys();
+        let mac = k.code_mac("f", "+15551234567", "123456");
+        assert!(k.code_matches("f", "+15551234567", "123456", &mac));
+        assert!(!k.code_matches("f", "+15551234567", "123457", &mac));
+        assert!(!k.code_matches("g", "+15551234567", "123456", &mac));
+        assert!(!k.code_matches("f", "+15551234568", "123456", &mac));
+    }
+}

@@ -1,0 +1,53 @@
+//! `passwordless-tenant --config FILE [--listen ADDR]`
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use passwordless_tenant::config::{Config, ProviderKind};
+use passwordless_tenant::{app, Tenant};
+
+/// A local Auth0-compatible passwordless SMS tenant.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// The TOML configuration file.
+    #[arg(long)]
+    config: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4000")]
+    listen: SocketAddr,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "passwordless_tenant=info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    if let Err(e) = run(args).await {
+        eprintln!("passwordless-tenant: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), passwordless_tenant::StartError> {
+    let config = Config::load(&args.config)?;
+    let outbox = config.sms.provider == ProviderKind::Log;
+    let tenant = Tenant::new(config)?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!("tenant {:?} listening on http://{addr}", tenant.config.tenant.name);
+    if outbox {
+        tracing::info!("SMS codes appear at http://{addr}/dev/sms.html (JSON: /dev/sms)");
+    }
+    axum::serve(listener, app(tenant))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! The SMS connection's message: template rendering and the providers that deliver it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::db::{Db, OutboxMessage};
+
+/// Twilio's limit for one message body.
+pub const MAX_BODY_CHARS: usize = 1600;
+
+/// A compiled message template.
+pub struct Template {
+    template: liquid::Template,
+}
+
+/// What a template may use; all of it is server-owned.
+pub struct TemplateData<'a> {
+    /// The one-time code.
+    pub code: &'a str,
+    /// E.164 recipient.
+    pub phone_number: &'a str,
+    /// The client's name.
+    pub application_name: &'a str,
+    /// A checked language tag, or empty.
+    pub request_language: &'a str,
+}
+
+/// The template could not be compiled or rendered.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TemplateError(String);
+
+impl Template {
+    /// Compiles `source`, translating the legacy `@@…@@` macros to Liquid first. Errors say where.
+    pub fn compile(source: &str) -> Result<Self, TemplateError> {
+        let source = source
+            .replace("@@password@@", "{{ password }}")
+            .replace("@@application.name@@", "{{ application.name }}");
+        let template = liquid::ParserBuilder::with_stdlib()
+            .build()
+            .and_then(|p| p.parse(&source))
+            .map_err(|e| TemplateError(format!("invalid SMS template: {e}")))?;
+        Ok(Self { template })
+    }
+
+    /// Renders a message; the result is at most [`MAX_BODY_CHARS`] characters.
+    pub fn render(&self, data: &TemplateData<'_>) -> Result<String, TemplateError> {
+        let globals = liquid::object!({
+            "password": data.code,
+            "code": data.code,
+            "phone_number": data.phone_number,
+            "application": { "name": data.application_name },
+            "request_language": data.request_language,
+        });
+        let body = self
+            .template
+            .render(&globals)
+            .map_err(|e| TemplateError(format!("SMS template failed to render: {e}")))?;
+        let body = body.trim().to_string();
+        if body.is_empty() {
+            return Err(TemplateError("the SMS template rendered an empty message".into()));
+        }
+        if body.chars().count() > MAX_BODY_CHARS {
+            return Err(TemplateError(format!(
+                "the rendered SMS is longer than {MAX_BODY_CHARS} characters"
+            )));
+        }
+        Ok(body)
+    }
+}
+
+/// Checks a language tag (`fr-FR`, `pt-br`, `zh-Hant-TW`) before a template may see it.
+pub fn checked_language(tag: &str) -> Option<&str> {
+    let tag = tag.trim();
+    let ok = !tag.is_empty()
+        && tag.len() <= 35
+        && tag.split('-').enumerate().all(|(i, part)| {
+            (1..=8).contains(&part.len())
+                && if i == 0 {
+                    part.bytes().all(|b| b.is_ascii_alphabetic())
+                } else {
+                    part.bytes().all(|b| b.is_ascii_alphanumeric())
+                }
+        });
+    ok.then_some(tag)
+}
+
+/// The first language of an `Accept-Language` header (`fr-FR,fr;q=0.9` → `fr-FR`).
+pub fn first_accept_language(header: &str) -> Option<&str> {
+    header
+        .split(',')
+        .next()
+        .and_then(|first| first.split(';').next())
+        .and_then(checked_language)
+}
+
+/// A message to deliver.
+#[derive(Debug, Clone)]
+pub struct SmsMessage {
+    /// E.164 recipient.
+    pub to: String,
+    /// Rendered text.
+    pub body: String,
+    /// The code inside (for the development outbox only).
+    pub code: String,
+}
+
+/// The provider refused or failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message} (Code: {code})")]
+pub struct ProviderError {
+    /// The provider's message.
+    pub message: String,
+    /// The provider's numeric code.
+    pub code: u32,
+}
+
+/// A boxed future, so providers can be trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Delivers messages.
+pub trait SmsProvider: Send + Sync {
+    /// Sends one message; `Ok` only once the provider accepted it.
+    fn send<'a>(&'a self, msg: &'a SmsMessage, now: i64) -> BoxFuture<'a, Result<(), ProviderError>>;
+}
+
+/// The development outbox: stores messages for `/dev/sms` and logs them. Never sends.
+pub struct LogProvider {
+    db: Arc<Db>,
+}
+
+impl LogProvider {
+    /// An outbox in this database.
+    pub fn new(db: Arc<Db>) -> Self {
+        Self { db }
+    }
+}
+
+impl SmsProvider for LogProvider {
+    fn send<'a>(&'a self, msg: &'a SmsMessage, now: i64) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            self.db
+                .push_outbox(&OutboxMessage {
+                    to: msg.to.clone(),
+                    body: msg.body.clone(),
+                    code: msg.code.clone(),
+                    sent_at: now,
+                })
+                .map_err(|e| ProviderError {
+                    message: format!("development outbox unavailable: {e}"),
+                    code: 0,
+                })?;
+            // The outbox exists only for development, so showing the text here is its purpose.
+            tracing::info!(to = %msg.to, "development SMS outbox: {:?}", msg.body);
+            Ok(())
+        })
+    }
+}
+
+/// `+31612345678` → `+3161*****78`, for logs.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() <= 6 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..5].iter().collect();
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data<'a>(lang: &'a str) -> TemplateData<'a> {
+        TemplateData {
+            code: "123456",
+            phone_number: "+31612345678",
+            application_name: "Demo",
+            request_language: lang,
+        }
+    }
+
+    #[test]
+    fn legacy_macros_and_liquid_render() {
+        let t = Template::compile("@@application.name@@: @@password@@ / {{ code }} for {{ phone_number }}").unwrap();
+        assert_eq!(t.render(&data("")).unwrap(), "Demo: 123456 / 123456 for +31612345678");
+    }
+
+    #[test]
+    fn request_language_picks_the_branch() {
+        let t = Template::compile(
+            "{% if request_language contains 'fr-FR' %}Ceci est votre code: {{ password }}{% elsif request_language contains 'nl' %}Dit is uw code: {{ password }}{% else %}Your code: {{ password }}{% endif %}",
+        )
+        .unwrap();
+        assert_eq!(t.render(&data("fr-FR")).unwrap(), "Ceci est votre code: 123456");
+        assert_eq!(t.render(&data("nl-NL")).unwrap(), "Dit is uw code: 123456");
+        assert_eq!(t.render(&data("")).unwrap(), "Your code: 123456");
+    }
+
+    #[test]
+    fn an_invalid_template_is_rejected_with_its_position() {
+        let err = Template::compile("line one\n{% if %}").err().unwrap().to_string();
+        assert!(err.contains("invalid SMS template"), "{err}");
+        assert!(err.contains('2'), "should name line 2: {err}");
+    }
+
+    #[test]
+    fn language_tags_are_checked() {
+        assert_eq!(checked_language("fr-FR"), Some("fr-FR"));
+        assert_eq!(checked_language("{{ password }}"), None);
+        assert_eq!(checked_language(&"a".repeat(40)), None);
+        assert_eq!(first_accept_language("nl-NL,nl;q=0.9,en;q=0.8"), Some("nl-NL"));
+        assert_eq!(first_accept_language("fr;q=0.9"), Some("fr"));
+    }
+
+    #[test]
+    fn phones_are_masked_for_logs() {
+        assert_eq!(mask_phone("+31612345678"), "+3161*****78");
+    }
+}

@@ -1,0 +1,533 @@
+//! The tenant's HTTP API, in process, against a temporary database.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use base64::Engine;
+use http_body_util::BodyExt;
+use passwordless_tenant::config::Config;
+use passwordless_tenant::{app, Clock, Tenant};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const ORIGIN: &str = "http://app.test";
+const CALLBACK: &str = "http://app.test/callback";
+const PHONE: &str = "+12015550123";
+
+struct TestClock(AtomicI64);
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+struct Harness {
+    app: Router,
+    clock: Arc<TestClock>,
+    _dir: tempfile::TempDir,
+}
+
+fn config(dir: &std::path::Path) -> Config {
+    let text = format!(
+        r#"
+[tenant]
+name = "test"
+issuer = "http://tenant.test"
+database = "{}"
+
+[[clients]]
+client_id = "app"
+name = "Test App"
+callbacks = ["{CALLBACK}"]
+web_origins = ["{ORIGIN}"]
+
+[[clients]]
+client_id = "other"
+name = "Other"
+
+[sms]
+enabled_clients = ["app"]
+template = "{{% if request_language contains 'fr' %}}Code {{{{ application.name }}}} : @@password@@{{% elsif request_language contains 'nl' %}}Uw code: {{{{ code }}}}{{% else %}}Your code is @@password@@{{% endif %}}"
+"#,
+        dir.join("t.db").display()
+    );
+    toml::from_str(&text).unwrap()
+}
+
+fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
+    let tenant = Tenant::new(config(dir.path())).unwrap().with_clock(clock.clone());
+    Harness {
+        app: app(tenant),
+        clock,
+        _dir: dir,
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+            panic!("not JSON: {}", String::from_utf8_lossy(&self.body))
+        })
+    }
+    fn error(&self) -> (StatusCode, String) {
+        (self.status, self.json()["error"].as_str().unwrap_or_default().to_string())
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Harness {
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Reply { status, headers, body }
+    }
+
+    async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Reply {
+        let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::from(body.to_string())).unwrap()).await
+    }
+
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = Request::get(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    async fn start(&self, phone: &str) -> Reply {
+        self.post(
+            "/passwordless/start",
+            json!({"client_id": "app", "connection": "sms", "phone_number": phone, "send": "code",
+                   "authParams": {"scope": "openid", "state": "s"}}),
+            &[],
+        )
+        .await
+    }
+
+    async fn latest_code(&self, phone: &str) -> String {
+        let r = self.get(&format!("/dev/sms?to={}", phone.replace('+', "%2B")), &[]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        r.json()[0]["code"].as_str().expect("a message in the outbox").to_string()
+    }
+
+    async fn co_authenticate(&self, phone: &str, otp: &str) -> Reply {
+        self.post(
+            "/co/authenticate",
+            json!({"client_id": "app", "credential_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
+                   "username": phone, "otp": otp, "realm": "sms"}),
+            &[("origin", ORIGIN)],
+        )
+        .await
+    }
+
+    async fn authorize(&self, ticket: &str, redirect_uri: &str) -> Reply {
+        let q = serde_urlencoded::to_string([
+            ("client_id", "app"),
+            ("response_type", "token id_token"),
+            ("redirect_uri", redirect_uri),
+            ("scope", "openid profile"),
+            ("state", "state-123"),
+            ("nonce", "nonce-456"),
+            ("realm", "sms"),
+            ("login_ticket", ticket),
+        ])
+        .unwrap();
+        self.get(&format!("/authorize?{q}"), &[]).await
+    }
+
+    /// Start → code → ticket → fragment parameters.
+    async fn login(&self, phone: &str) -> std::collections::HashMap<String, String> {
+        assert_eq!(self.start(phone).await.status, StatusCode::OK);
+        let code = self.latest_code(phone).await;
+        let r = self.co_authenticate(phone, &code).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+        let ticket = r.json()["login_ticket"].as_str().unwrap().to_string();
+        let r = self.authorize(&ticket, CALLBACK).await;
+        assert_eq!(r.status, StatusCode::FOUND);
+        let location = r.header("location").unwrap();
+        let fragment = location.strip_prefix(&format!("{CALLBACK}#")).expect("redirect to the callback");
+        serde_urlencoded::from_str(fragment).unwrap()
+    }
+}
+
+fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn happy_path_logs_in_and_finds_the_same_user_again() {
+    let h = harness();
+    let r = h.start(PHONE).await;
+    assert_eq!(r.json()["phone_number"], PHONE);
+    let p = h.login(PHONE).await;
+    assert_eq!(p["state"], "state-123");
+    assert_eq!(p["token_type"], "Bearer");
+    assert_eq!(p["expires_in"], "7200");
+    let id = claims(&p["id_token"]);
+    assert_eq!(id["iss"], "http://tenant.test/");
+    assert_eq!(id["aud"], "app");
+    assert_eq!(id["nonce"], "nonce-456");
+    assert_eq!(id["phone_number"], PHONE);
+    let sub = id["sub"].as_str().unwrap().to_string();
+    assert!(sub.starts_with("sms|"));
+
+    let info = h
+        .get("/userinfo", &[("authorization", &format!("Bearer {}", p["access_token"]))])
+        .await;
+    assert_eq!(info.status, StatusCode::OK);
+    let info = info.json();
+    assert_eq!(info["sub"], sub.as_str());
+    assert_eq!(info["phone_number"], PHONE);
+    assert_eq!(info["phone_number_verified"], true);
+
+    let again = h.login(PHONE).await;
+    assert_eq!(claims(&again["id_token"])["sub"], sub.as_str(), "a returning number is the same user");
+}
+
+#[tokio::test]
+async fn wrong_code_is_access_denied() {
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = h.co_authenticate(PHONE, wrong).await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
+    assert_eq!(r.json()["error_description"], "Wrong phone number or verification code.");
+    // The right code still works after one wrong try.
+    assert_eq!(h.co_authenticate(PHONE, &code).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_number_answers_like_a_wrong_code() {
+    let h = harness();
+    let r = h.co_authenticate("+12015550199", "123456").await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
+    assert_eq!(r.json()["error_description"], "Wrong phone number or verification code.");
+}
+
+#[tokio::test]
+async fn expired_code_is_refused() {
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    h.clock.0.fetch_add(181, Ordering::SeqCst);
+    let r = h.co_authenticate(PHONE, &code).await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
+}
+
+#[tokio::test]
+async fn reused_code_is_refused() {
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    assert_eq!(h.co_authenticate(PHONE, &code).await.status, StatusCode::OK);
+    let r = h.co_authenticate(PHONE, &code).await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
+}
+
+#[tokio::test]
+async fn only_the_latest_code_is_valid() {
+    let h = harness();
+    h.start(PHONE).await;
+    let first = h.latest_code(PHONE).await;
+    h.start(PHONE).await;
+    let second = h.latest_code(PHONE).await;
+    if first != second {
+        let r = h.co_authenticate(PHONE, &first).await;
+        assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
+    }
+    assert_eq!(h.co_authenticate(PHONE, &second).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn three_wrong_tries_kill_the_code() {
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..3 {
+        assert_eq!(h.co_authenticate(PHONE, wrong).await.status, StatusCode::FORBIDDEN);
+    }
+    let r = h.co_authenticate(PHONE, &code).await;
+    assert_eq!(r.error(), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into()));
+    // A new code works.
+    h.start(PHONE).await;
+    let fresh = h.latest_code(PHONE).await;
+    assert_eq!(h.co_authenticate(PHONE, &fresh).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn concurrent_submissions_of_one_code_succeed_once() {
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let h = Arc::new(h);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let h = h.clone();
+            let code = code.clone();
+            tokio::spawn(async move { h.co_authenticate(PHONE, &code).await.status })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap() == StatusCode::OK {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 1);
+}
+
+#[tokio::test]
+async fn unknown_client_is_bad_client_id() {
+    let h = harness();
+    let r = h
+        .post("/passwordless/start", json!({"client_id": "nope", "connection": "sms", "phone_number": PHONE}), &[])
+        .await;
+    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.client_id".into()));
+    assert!(r.json()["error_description"].as_str().unwrap().contains("nope"));
+}
+
+#[tokio::test]
+async fn connection_must_be_enabled_for_the_client() {
+    let h = harness();
+    let r = h
+        .post("/passwordless/start", json!({"client_id": "other", "connection": "sms", "phone_number": PHONE}), &[])
+        .await;
+    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.connection".into()));
+    let r = h
+        .post("/passwordless/start", json!({"client_id": "app", "connection": "email", "phone_number": PHONE}), &[])
+        .await;
+    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.connection".into()));
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_bad_request() {
+    let h = harness();
+    let send_raw = |body: &'static str, ct: &'static str| {
+        Request::post("/passwordless/start")
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    for (body, ct) in [
+        ("{not json", "application/json"),
+        (r#"{"client_id": 5}"#, "application/json"),
+        (r#"{"client_id":"app","connection":"sms","phone_number":"+12015550123","extra":1}"#, "application/json"),
+        (r#"{"client_id":"app"}"#, "text/plain"),
+    ] {
+        let r = h.send(send_raw(body, ct)).await;
+        assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.request".into()), "{body} as {ct}");
+        assert!(!r.json()["error_description"].as_str().unwrap().is_empty());
+    }
+    let big = format!(r#"{{"client_id":"{}"}}"#, "a".repeat(20_000));
+    let r = h
+        .send(Request::post("/passwordless/start").header(header::CONTENT_TYPE, "application/json").body(Body::from(big)).unwrap())
+        .await;
+    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.request".into()));
+    let r = h
+        .post("/passwordless/start", json!({"client_id":"app","connection":"sms","phone_number":PHONE,"authParams":"x"}), &[])
+        .await;
+    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.authParams".into()));
+}
+
+#[tokio::test]
+async fn phone_must_be_e164_and_valid() {
+    let h = harness();
+    for phone in [json!("2015550123"), json!("+1 201 555 0123"), json!(""), json!("+1555")] {
+        let r = h
+            .post("/passwordless/start", json!({"client_id": "app", "connection": "sms", "phone_number": phone}), &[])
+            .await;
+        assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.phone_number".into()), "{phone}");
+    }
+    let r = h.post("/passwordless/start", json!({"client_id": "app", "connection": "sms"}), &[]).await;
+    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.phone_number".into()));
+}
+
+#[tokio::test]
+async fn sms_language_follows_the_request() {
+    let h = harness();
+    h.post(
+        "/passwordless/start",
+        json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}),
+        &[("x-request-language", "fr-FR"), ("accept-language", "nl-NL")],
+    )
+    .await;
+    let outbox = h.get("/dev/sms", &[]).await.json();
+    assert!(outbox[0]["body"].as_str().unwrap().starts_with("Code Test App : "), "{outbox}");
+    h.post(
+        "/passwordless/start",
+        json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}),
+        &[("accept-language", "nl-NL,nl;q=0.9")],
+    )
+    .await;
+    let outbox = h.get("/dev/sms", &[]).await.json();
+    assert!(outbox[0]["body"].as_str().unwrap().starts_with("Uw code: "), "{outbox}");
+    assert_eq!(outbox.as_array().unwrap().len(), 2, "newest first, both kept");
+}
+
+#[tokio::test]
+async fn outbox_filters_by_recipient() {
+    let h = harness();
+    h.start(PHONE).await;
+    h.start("+31612345678").await;
+    let all = h.get("/dev/sms", &[]).await.json();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    assert_eq!(all[0]["to"], "+31612345678");
+    let mine = h.get("/dev/sms?to=%2B12015550123", &[]).await.json();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["to"], PHONE);
+    let html = h.get("/dev/sms.html", &[]).await;
+    assert!(String::from_utf8_lossy(&html.body).contains("+31612345678"));
+}
+
+#[tokio::test]
+async fn cors_only_for_registered_origins() {
+    let h = harness();
+    let r = h.start(PHONE).await;
+    assert!(r.header("access-control-allow-origin").is_none());
+    let r = h
+        .post("/passwordless/start", json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}), &[("origin", ORIGIN)])
+        .await;
+    assert_eq!(r.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    let r = h
+        .post("/passwordless/start", json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}), &[("origin", "http://evil.test")])
+        .await;
+    assert!(r.header("access-control-allow-origin").is_none());
+    let pre = |origin: &'static str| {
+        Request::options("/co/authenticate")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = h.send(pre(ORIGIN)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(r.header("access-control-allow-origin"), Some(ORIGIN));
+    let r = h.send(pre("http://evil.test")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.header("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn co_authenticate_needs_a_registered_origin() {
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let r = h
+        .post(
+            "/co/authenticate",
+            json!({"client_id": "app", "credential_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
+                   "username": PHONE, "otp": code, "realm": "sms"}),
+            &[("origin", "http://evil.test")],
+        )
+        .await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
+    assert_eq!(h.co_authenticate(PHONE, &code).await.status, StatusCode::OK, "the code was not spent");
+}
+
+#[tokio::test]
+async fn authorize_refuses_unregistered_redirects_and_reused_tickets() {
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let ticket = h.co_authenticate(PHONE, &code).await.json()["login_ticket"].as_str().unwrap().to_string();
+    let r = h.authorize(&ticket, "http://evil.test/callback").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.header("location").is_none());
+    assert!(String::from_utf8_lossy(&r.body).contains("not an allowed callback"));
+
+    assert_eq!(h.authorize(&ticket, CALLBACK).await.status, StatusCode::FOUND);
+    let r = h.authorize(&ticket, CALLBACK).await;
+    let location = r.header("location").unwrap();
+    assert!(location.contains("error=access_denied"), "{location}");
+    assert!(location.contains("state=state-123"), "{location}");
+}
+
+#[tokio::test]
+async fn token_endpoint_grants_with_a_code() {
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let grant = |otp: &str| {
+        json!({"grant_type": "http://auth0.com/oauth/grant-type/passwordless/otp", "client_id": "app",
+               "username": PHONE, "otp": otp, "realm": "sms", "scope": "openid profile"})
+    };
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = h.post("/oauth/token", grant(wrong), &[]).await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "invalid_grant".into()));
+    let r = h.post("/oauth/token", grant(&code), &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let body = r.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(claims(body["id_token"].as_str().unwrap())["phone_number"], PHONE);
+
+    let form = "grant_type=password&client_id=app";
+    let r = h
+        .send(Request::post("/oauth/token").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(form)).unwrap())
+        .await;
+    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "unsupported_grant_type".into()));
+}
+
+#[tokio::test]
+async fn userinfo_refuses_bad_tokens() {
+    let h = harness();
+    assert_eq!(h.get("/userinfo", &[]).await.status, StatusCode::UNAUTHORIZED);
+    let r = h.get("/userinfo", &[("authorization", "Bearer a.b.c")]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn discovery_documents_describe_the_tenant() {
+    let h = harness();
+    let jwks = h.get("/.well-known/jwks.json", &[]).await.json();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["alg"], "RS256");
+    assert!(key["kid"].is_string() && key["n"].is_string());
+    assert!(key.get("d").is_none(), "public parts only");
+    let oidc = h.get("/.well-known/openid-configuration", &[]).await.json();
+    assert_eq!(oidc["issuer"], "http://tenant.test/");
+    assert_eq!(oidc["jwks_uri"], "http://tenant.test/.well-known/jwks.json");
+}
+
+#[tokio::test]
+async fn keys_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let kid = |t: Tenant| t.keys.jwks()["keys"][0]["kid"].clone();
+    let first = kid(Tenant::new(config(dir.path())).unwrap());
+    let second = kid(Tenant::new(config(dir.path())).unwrap());
+    assert_eq!(first, second);
+}
+
+#[tokio::test]
+async fn an_invalid_template_stops_startup_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.sms.template = "Hello\n{% if %}".into();
+    let err = Tenant::new(c).err().expect("must not start").to_string();
+    assert!(err.contains("invalid SMS template"), "{err}");
+}
