@@ -1,0 +1,214 @@
+//! Auth0's Authentication API as the widget calls it (protocol.md sections 1–3).
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+
+use crate::error::LockError;
+use crate::options::LockConfig;
+use crate::otp::OtpCode;
+use crate::phone::PhoneNumber;
+use crate::token::Transaction;
+use crate::PASSWORDLESS_OTP_GRANT;
+
+/// How long any request may take before the user is told the network failed.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters stay).
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The `/authorize` URL that redeems a login ticket.
+pub fn authorize_url(config: &LockConfig, tx: &Transaction, redirect_uri: &str, ticket: &str) -> String {
+    let auth = &config.options.auth;
+    let mut params: Vec<(&str, &str)> = vec![
+        ("client_id", &config.client_id),
+        ("response_type", &auth.response_type),
+        ("redirect_uri", redirect_uri),
+        ("scope", &auth.params.scope),
+        ("state", &tx.state),
+        ("nonce", &tx.nonce),
+        ("realm", "sms"),
+        ("login_ticket", ticket),
+    ];
+    if let Some(audience) = &auth.params.audience {
+        params.push(("audience", audience));
+    }
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode_component(v)))
+        .collect();
+    format!("{}/authorize?{}", config.root_url(), query.join("&"))
+}
+
+/// The body of `POST /passwordless/start`, as auth0.js sends it.
+pub fn start_body(config: &LockConfig, phone: &PhoneNumber, tx: &Transaction, redirect_uri: &str) -> Value {
+    let auth = &config.options.auth;
+    let mut params = json!({
+        "response_type": auth.response_type,
+        "redirect_uri": redirect_uri,
+        "scope": auth.params.scope,
+        "state": tx.state,
+        "nonce": tx.nonce,
+    });
+    if let Some(audience) = &auth.params.audience {
+        params["audience"] = json!(audience);
+    }
+    json!({
+        "client_id": config.client_id,
+        "connection": "sms",
+        "phone_number": phone.e164(),
+        "send": "code",
+        "authParams": params,
+    })
+}
+
+fn telemetry() -> String {
+    B64.encode(json!({"name": "leptos-passwordless", "version": env!("CARGO_PKG_VERSION")}).to_string())
+}
+
+/// Sends with a timeout; network failures and timeouts become [`LockError::Network`].
+async fn send(builder: RequestBuilder, body: Option<&Value>) -> Result<Response, LockError> {
+    let controller = web_sys::AbortController::new().map_err(|_| LockError::Network("no AbortController".into()))?;
+    let builder = builder.abort_signal(Some(&controller.signal()));
+    let abort = Closure::once(move || controller.abort());
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+            abort.as_ref().unchecked_ref(),
+            REQUEST_TIMEOUT.as_millis() as i32,
+        );
+    }
+    let request = match body {
+        Some(b) => builder.json(b),
+        None => builder.build(),
+    }
+    .map_err(|e| LockError::Network(e.to_string()))?;
+    let result = request.send().await.map_err(|e| LockError::Network(e.to_string()));
+    // Dropping the closure after the request settles: a late timer call is then a no-op error
+    // in the console instead of a leak.
+    abort.forget();
+    result
+}
+
+async fn error_from(response: Response) -> LockError {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let pick = |a: &str, b: &str| {
+        body[a]
+            .as_str()
+            .or_else(|| body[b].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    LockError::from_server(status, &pick("error", "code"), &pick("error_description", "description"))
+}
+
+/// `POST /passwordless/start`: sends the SMS, in `language`.
+pub async fn passwordless_start(
+    config: &LockConfig,
+    phone: &PhoneNumber,
+    tx: &Transaction,
+    redirect_uri: &str,
+    language: &str,
+) -> Result<(), LockError> {
+    let builder = Request::post(&format!("{}/passwordless/start", config.root_url()))
+        .header("Auth0-Client", &telemetry())
+        .header("X-Request-Language", language);
+    let response = send(builder, Some(&start_body(config, phone, tx, redirect_uri))).await?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_from(response).await)
+    }
+}
+
+/// `POST /co/authenticate`: checks the code and returns a login ticket.
+pub async fn co_authenticate(config: &LockConfig, phone: &PhoneNumber, code: &OtpCode) -> Result<String, LockError> {
+    let body = json!({
+        "client_id": config.client_id,
+        "credential_type": PASSWORDLESS_OTP_GRANT,
+        "username": phone.e164(),
+        "otp": code.as_str(),
+        "realm": "sms",
+    });
+    let builder = Request::post(&format!("{}/co/authenticate", config.root_url()))
+        .header("Auth0-Client", &telemetry())
+        .credentials(web_sys::RequestCredentials::Include);
+    let response = send(builder, Some(&body)).await?;
+    if !response.ok() {
+        return Err(error_from(response).await);
+    }
+    let body: Value = response.json().await.map_err(|e| LockError::Network(e.to_string()))?;
+    body["login_ticket"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| LockError::Server {
+            error: "invalid_response".into(),
+            description: "the tenant answered without a login_ticket".into(),
+        })
+}
+
+/// `GET /.well-known/jwks.json`.
+pub async fn jwks(config: &LockConfig) -> Result<Value, LockError> {
+    let response = send(Request::get(&format!("{}/.well-known/jwks.json", config.root_url())), None).await?;
+    if !response.ok() {
+        return Err(error_from(response).await);
+    }
+    response.json().await.map_err(|e| LockError::Network(e.to_string()))
+}
+
+/// `GET /userinfo` with the access token: the user's profile.
+pub async fn userinfo(config: &LockConfig, access_token: &str) -> Result<Value, LockError> {
+    let builder = Request::get(&format!("{}/userinfo", config.root_url()))
+        .header("Authorization", &format!("Bearer {access_token}"));
+    let response = send(builder, None).await?;
+    if !response.ok() {
+        return Err(error_from(response).await);
+    }
+    response.json().await.map_err(|e| LockError::Network(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::LockOptions;
+
+    fn config() -> LockConfig {
+        LockConfig::new("app", "http://127.0.0.1:4000", LockOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn authorize_url_carries_the_transaction_and_ticket() {
+        let tx = Transaction { state: "s+1".into(), nonce: "n".into(), client_id: "app".into(), created_at: 0 };
+        let url = authorize_url(&config(), &tx, "http://127.0.0.1:8080/", "T/1");
+        assert_eq!(
+            url,
+            "http://127.0.0.1:4000/authorize?client_id=app&response_type=token%20id_token&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2F&scope=openid%20profile%20email&state=s%2B1&nonce=n&realm=sms&login_ticket=T%2F1"
+        );
+    }
+
+    #[test]
+    fn start_body_is_what_auth0_js_sends() {
+        let tx = Transaction { state: "s".into(), nonce: "n".into(), client_id: "app".into(), created_at: 0 };
+        let phone = PhoneNumber::parse("+12015550123", "US").unwrap();
+        let body = start_body(&config(), &phone, &tx, "http://cb/");
+        assert_eq!(body["phone_number"], "+12015550123");
+        assert_eq!(body["connection"], "sms");
+        assert_eq!(body["send"], "code");
+        assert_eq!(body["authParams"]["nonce"], "n");
+        assert_eq!(body["authParams"]["redirect_uri"], "http://cb/");
+        assert_eq!(body.as_object().unwrap().len(), 5);
+    }
+}

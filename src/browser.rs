@@ -1,0 +1,111 @@
+//! The browser side of the effects: randomness, the clock, per-tab storage, WebCrypto.
+
+use gloo_storage::{SessionStorage, Storage};
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::token::{Jwt, TokenError, Transaction};
+
+/// Unix seconds from the browser's clock.
+pub fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// Bytes from `crypto.getRandomValues`.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
+    let mut buf = [0u8; N];
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .ok_or("no crypto object")?
+        .get_random_values_with_u8_array(&mut buf)
+        .map_err(|e| format!("crypto.getRandomValues failed: {e:?}"))?;
+    Ok(buf)
+}
+
+const TX_PREFIX: &str = "lpw.tx.";
+
+/// Keeps a transaction for this tab (sessionStorage) until the redirect comes back.
+pub fn save_transaction(tx: &Transaction) -> Result<(), String> {
+    SessionStorage::set(format!("{TX_PREFIX}{}", tx.state), tx).map_err(|e| e.to_string())
+}
+
+/// Reads a transaction once: it is deleted as it is read.
+pub fn take_transaction(state: &str) -> Option<Transaction> {
+    let key = format!("{TX_PREFIX}{state}");
+    let tx = SessionStorage::get::<Transaction>(&key).ok();
+    SessionStorage::delete(&key);
+    tx
+}
+
+/// Verifies an RS256 signature with WebCrypto against one JWK.
+pub async fn verify_rs256(jwk: &Value, jwt: &Jwt) -> Result<(), TokenError> {
+    let subtle = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.subtle())
+        .ok_or(TokenError::Signature)?;
+    let key_data: js_sys::Object = js_sys::JSON::parse(&jwk.to_string())
+        .map_err(|_| TokenError::Signature)?
+        .unchecked_into();
+    let algorithm: js_sys::Object =
+        js_sys::JSON::parse(r#"{"name":"RSASSA-PKCS1-v1_5","hash":{"name":"SHA-256"}}"#)
+            .map_err(|_| TokenError::Signature)?
+            .unchecked_into();
+    let usages = js_sys::Array::of1(&"verify".into());
+    let key = subtle
+        .import_key_with_object("jwk", &key_data, &algorithm, false, &usages)
+        .map_err(|_| TokenError::Signature)?;
+    let key: web_sys::CryptoKey = JsFuture::from(key)
+        .await
+        .map_err(|_| TokenError::Signature)?
+        .unchecked_into();
+    let ok = subtle
+        .verify_with_object_and_u8_array_and_u8_array(
+            &algorithm,
+            &key,
+            &jwt.signature,
+            jwt.signing_input.as_bytes(),
+        )
+        .map_err(|_| TokenError::Signature)?;
+    let ok = JsFuture::from(ok).await.map_err(|_| TokenError::Signature)?;
+    if ok.as_bool() == Some(true) {
+        Ok(())
+    } else {
+        Err(TokenError::Signature)
+    }
+}
+
+/// The JWK with this `kid` from a JWKS document.
+pub fn find_key<'a>(jwks: &'a Value, kid: &str) -> Option<&'a Value> {
+    jwks["keys"]
+        .as_array()?
+        .iter()
+        .find(|k| k["kid"].as_str() == Some(kid) && k["kty"] == "RSA")
+}
+
+/// The browser's preferred language (`navigator.language`), or `en`.
+pub fn language() -> String {
+    web_sys::window()
+        .and_then(|w| w.navigator().language())
+        .unwrap_or_else(|| "en".into())
+}
+
+/// The region part of the browser's language (`en-GB` → `GB`).
+pub fn language_region() -> Option<String> {
+    let lang = language();
+    let region = lang.split(['-', '_']).nth(1)?;
+    (region.len() == 2).then(|| region.to_ascii_uppercase())
+}
+
+/// A localized country name from `Intl.DisplayNames`, when the browser has it.
+pub fn country_name(code: &str) -> Option<String> {
+    use js_sys::Reflect;
+    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let ctor: js_sys::Function = Reflect::get(&intl, &"DisplayNames".into()).ok()?.dyn_into().ok()?;
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"type".into(), &"region".into()).ok()?;
+    let args = js_sys::Array::of2(&js_sys::Array::of1(&"en".into()), &options);
+    let names = Reflect::construct(&ctor, &args).ok()?;
+    let of: js_sys::Function = Reflect::get(&names, &"of".into()).ok()?.dyn_into().ok()?;
+    of.call1(&names, &code.into()).ok()?.as_string()
+}

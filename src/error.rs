@@ -1,0 +1,85 @@
+//! What can go wrong in a login, mapped from the server's answers to dictionary keys.
+
+/// A failure the user sees as a translated message; developers see the `Display`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LockError {
+    /// The phone number was refused (`bad.phone_number`).
+    #[error("invalid phone number: {0}")]
+    InvalidPhone(String),
+    /// Wrong, expired, used or superseded code.
+    #[error("wrong code: {0}")]
+    WrongCode(String),
+    /// The code had all its tries (`too_many_attempts`).
+    #[error("too many attempts: {0}")]
+    TooManyAttempts(String),
+    /// Rate limited (`too_many_requests`).
+    #[error("rate limited: {0}")]
+    RateLimited(String),
+    /// The SMS provider refused the message.
+    #[error("SMS provider error: {0}")]
+    SmsProvider(String),
+    /// The server could not be reached.
+    #[error("network error: {0}")]
+    Network(String),
+    /// Any other answer.
+    #[error("{error}: {description}")]
+    Server {
+        /// The server's `error`.
+        error: String,
+        /// The server's `error_description`.
+        description: String,
+    },
+}
+
+impl LockError {
+    /// Maps an Auth0 error answer.
+    pub fn from_server(status: u16, error: &str, description: &str) -> Self {
+        let d = description.to_string();
+        match (status, error) {
+            (_, "bad.phone_number") => Self::InvalidPhone(d),
+            (403, "access_denied" | "invalid_grant" | "invalid_user_password") => Self::WrongCode(d),
+            (_, "too_many_attempts") => Self::TooManyAttempts(d),
+            (_, "too_many_requests") | (429, _) => Self::RateLimited(d),
+            (_, "sms_provider_error") => Self::SmsProvider(d),
+            _ => Self::Server {
+                error: error.to_string(),
+                description: d,
+            },
+        }
+    }
+
+    /// The dictionary key of the message shown to the user (Lock's keys where Lock has one).
+    pub fn dictionary_key(&self) -> &'static str {
+        match self {
+            Self::InvalidPhone(_) => "error.passwordless.bad.phone_number",
+            Self::WrongCode(_) => "error.login.lock.invalid_code",
+            Self::TooManyAttempts(_) => "error.login.too_many_attempts",
+            Self::RateLimited(_) => "error.login.too_many_requests",
+            Self::SmsProvider(_) => "error.passwordless.sms_provider_error",
+            Self::Network(_) => "error.login.lock.network",
+            Self::Server { .. } => "error.passwordless.lock.fallback",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LockError;
+
+    #[test]
+    fn server_answers_map_to_messages() {
+        let cases = [
+            (400, "bad.phone_number", "error.passwordless.bad.phone_number"),
+            (403, "access_denied", "error.login.lock.invalid_code"),
+            (403, "invalid_grant", "error.login.lock.invalid_code"),
+            (429, "too_many_attempts", "error.login.too_many_attempts"),
+            (429, "too_many_requests", "error.login.too_many_requests"),
+            (400, "sms_provider_error", "error.passwordless.sms_provider_error"),
+            (400, "bad.connection", "error.passwordless.lock.fallback"),
+            (500, "server_error", "error.passwordless.lock.fallback"),
+        ];
+        for (status, code, key) in cases {
+            assert_eq!(LockError::from_server(status, code, "x").dictionary_key(), key, "{code}");
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Lock's options, with Lock's names in serde (`allowedConnections`, `auth.redirectUrl`, …).
+
+use serde::{Deserialize, Serialize};
+
+/// The widget's options. Unknown options are refused by name rather than ignored.
+///
+/// ```
+/// use leptos_passwordless::options::LockOptions;
+/// let opts: LockOptions = serde_json::from_str(
+///     r#"{"allowedConnections":["sms"],"auth":{"redirectUrl":"https://app.example/cb","responseType":"token id_token"}}"#,
+/// ).unwrap();
+/// assert_eq!(opts.auth.redirect_url.as_deref(), Some("https://app.example/cb"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct LockOptions {
+    /// Connections the widget may offer; it needs `sms`.
+    pub allowed_connections: Vec<String>,
+    /// Authentication parameters.
+    pub auth: AuthOptions,
+    /// Whether the modal can be closed (close button, Esc).
+    pub closable: bool,
+}
+
+impl Default for LockOptions {
+    fn default() -> Self {
+        Self {
+            allowed_connections: vec!["sms".into()],
+            auth: AuthOptions::default(),
+            closable: true,
+        }
+    }
+}
+
+/// `auth`: how the login completes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AuthOptions {
+    /// Complete by redirecting through `/authorize` (the only mode this version has).
+    pub redirect: bool,
+    /// Where `/authorize` sends the browser back; the current page when absent.
+    pub redirect_url: Option<String>,
+    /// `token id_token`, `id_token` or `token`.
+    pub response_type: String,
+    /// Extra `/authorize` parameters.
+    pub params: AuthParams,
+    /// Parse the URL fragment on start and emit `authenticated`.
+    pub auto_parse_hash: bool,
+}
+
+impl Default for AuthOptions {
+    fn default() -> Self {
+        Self {
+            redirect: true,
+            redirect_url: None,
+            response_type: "token id_token".into(),
+            params: AuthParams::default(),
+            auto_parse_hash: true,
+        }
+    }
+}
+
+/// `auth.params`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AuthParams {
+    /// Requested scopes.
+    pub scope: String,
+    /// API audience for the access token.
+    pub audience: Option<String>,
+}
+
+impl Default for AuthParams {
+    fn default() -> Self {
+        Self {
+            scope: "openid profile email".into(),
+            audience: None,
+        }
+    }
+}
+
+/// Options that cannot work; shown as an `unrecoverable_error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionsError {
+    /// The options object is malformed (wrong type, unknown option).
+    #[error("invalid options: {0}")]
+    Malformed(String),
+    /// A value is not allowed.
+    #[error("invalid option {option}: {reason}")]
+    Invalid {
+        /// The option's Lock name.
+        option: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Everything needed to run a login: the client, the tenant and the options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockConfig {
+    /// The application's client ID.
+    pub client_id: String,
+    /// The tenant's domain (`tenant.auth0.com`) or root URL (`http://127.0.0.1:4000`).
+    pub domain: String,
+    /// The options.
+    pub options: LockOptions,
+}
+
+impl LockConfig {
+    /// Checks the configuration as Lock's constructor does.
+    pub fn new(client_id: &str, domain: &str, options: LockOptions) -> Result<Self, OptionsError> {
+        let invalid = |option, reason: &str| {
+            Err(OptionsError::Invalid {
+                option,
+                reason: reason.to_string(),
+            })
+        };
+        if client_id.trim().is_empty() {
+            return invalid("clientID", "must be a non-empty string");
+        }
+        if domain.trim().is_empty() {
+            return invalid("domain", "must be a non-empty string");
+        }
+        if !options.allowed_connections.iter().any(|c| c == "sms") {
+            return invalid(
+                "allowedConnections",
+                "none of the allowed connections is available (this widget offers \"sms\")",
+            );
+        }
+        if !options.auth.redirect {
+            return invalid("auth.redirect", "only redirect mode (true) is available in this version");
+        }
+        let mut kinds: Vec<&str> = options.auth.response_type.split(' ').collect();
+        kinds.sort_unstable();
+        if !matches!(kinds.as_slice(), ["token"] | ["id_token"] | ["id_token", "token"]) {
+            return invalid(
+                "auth.responseType",
+                &format!(
+                    "{:?} is not one of \"token id_token\", \"id_token\", \"token\"",
+                    options.auth.response_type
+                ),
+            );
+        }
+        Ok(Self {
+            client_id: client_id.trim().to_string(),
+            domain: domain.trim().to_string(),
+            options,
+        })
+    }
+
+    /// Parses Lock's options object from JSON.
+    pub fn from_json(client_id: &str, domain: &str, options_json: &str) -> Result<Self, OptionsError> {
+        let options = if options_json.trim().is_empty() || options_json.trim() == "null" {
+            LockOptions::default()
+        } else {
+            serde_json::from_str(options_json).map_err(|e| OptionsError::Malformed(e.to_string()))?
+        };
+        Self::new(client_id, domain, options)
+    }
+
+    /// The tenant's root URL: `https://{domain}`, or the domain itself when it has a scheme.
+    pub fn root_url(&self) -> String {
+        let d = self.domain.trim_end_matches('/');
+        if d.starts_with("http://") || d.starts_with("https://") {
+            d.to_string()
+        } else {
+            format!("https://{d}")
+        }
+    }
+
+    /// The expected ID token issuer.
+    pub fn issuer(&self) -> String {
+        format!("{}/", self.root_url())
+    }
+
+    /// Whether the response type asks for an ID token.
+    pub fn wants_id_token(&self) -> bool {
+        self.options.auth.response_type.split(' ').any(|t| t == "id_token")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_names_parse_and_defaults_fill_in() {
+        let c = LockConfig::from_json(
+            "abc",
+            "tenant.eu.auth0.com",
+            r#"{"allowedConnections":["sms"],"auth":{"redirectUrl":"https://a/cb","responseType":"id_token","params":{"scope":"openid"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.options.auth.redirect_url.as_deref(), Some("https://a/cb"));
+        assert_eq!(c.options.auth.params.scope, "openid");
+        assert!(c.options.auth.auto_parse_hash);
+        assert!(c.options.closable);
+        assert_eq!(c.root_url(), "https://tenant.eu.auth0.com");
+        assert_eq!(c.issuer(), "https://tenant.eu.auth0.com/");
+        assert!(c.wants_id_token());
+        let d = LockConfig::from_json("abc", "http://127.0.0.1:4000/", "").unwrap();
+        assert_eq!(d.root_url(), "http://127.0.0.1:4000");
+        assert_eq!(d.options, LockOptions::default());
+    }
+
+    #[test]
+    fn bad_options_name_the_option() {
+        let err = |json: &str| LockConfig::from_json("abc", "d", json).unwrap_err().to_string();
+        assert!(err(r#"{"allowedConnections":"sms"}"#).contains("invalid type"));
+        assert!(err(r#"{"bogus":1}"#).contains("bogus"));
+        assert!(err(r#"{"auth":{"redirectURL":"x"}}"#).contains("redirectURL"));
+        assert!(err(r#"{"allowedConnections":["email"]}"#).contains("allowedConnections"));
+        assert!(err(r#"{"auth":{"responseType":"code"}}"#).contains("auth.responseType"));
+        assert!(err("{not json").contains("invalid options"));
+        assert!(LockConfig::new("", "d", LockOptions::default()).unwrap_err().to_string().contains("clientID"));
+    }
+}

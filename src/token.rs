@@ -1,0 +1,317 @@
+//! The redirect's answer: the URL fragment, the stored transaction, and the ID token's claims
+//! (OpenID Connect Core 3.1.3.7). The signature check lives in [`crate::webcrypto`].
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Seconds a transaction (`state`, `nonce`) stays usable.
+pub const TRANSACTION_SECS: i64 = 30 * 60;
+
+/// What the widget remembers across the redirect, per tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// Echoed by `/authorize`; the storage key.
+    pub state: String,
+    /// Bound into the ID token.
+    pub nonce: String,
+    /// The client the login was for.
+    pub client_id: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl Transaction {
+    /// A transaction from 32 random bytes (16 for `state`, 16 for `nonce`: 128 bits each).
+    pub fn new(random: [u8; 32], client_id: &str, now: i64) -> Self {
+        Self {
+            state: B64.encode(&random[..16]),
+            nonce: B64.encode(&random[16..]),
+            client_id: client_id.to_string(),
+            created_at: now,
+        }
+    }
+
+    /// Whether it is too old to accept.
+    pub fn is_expired(&self, now: i64) -> bool {
+        now - self.created_at > TRANSACTION_SECS || now < self.created_at - 60
+    }
+}
+
+/// The parameters of a redirect fragment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashResponse {
+    /// Tokens.
+    Tokens(HashMap<String, String>),
+    /// `error` and `error_description`.
+    Error {
+        /// The error code.
+        error: String,
+        /// Its text.
+        description: String,
+        /// The echoed state.
+        state: Option<String>,
+    },
+}
+
+/// Reads `#access_token=…&id_token=…&state=…`; `None` when the fragment is not an
+/// authorization response (so ordinary anchors are left alone).
+pub fn parse_hash(hash: &str) -> Option<HashResponse> {
+    let raw = hash.strip_prefix('#').unwrap_or(hash);
+    let raw = raw.strip_prefix('/').unwrap_or(raw);
+    let params: HashMap<String, String> = form_decode(raw);
+    if let Some(error) = params.get("error") {
+        return Some(HashResponse::Error {
+            error: error.clone(),
+            description: params.get("error_description").cloned().unwrap_or_default(),
+            state: params.get("state").cloned(),
+        });
+    }
+    if params.contains_key("access_token") || params.contains_key("id_token") {
+        return Some(HashResponse::Tokens(params));
+    }
+    None
+}
+
+fn form_decode(raw: &str) -> HashMap<String, String> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((percent_decode(k)?, percent_decode(v)?))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A decoded (not yet trusted) JWT.
+#[derive(Debug, Clone)]
+pub struct Jwt {
+    /// The header.
+    pub header: Value,
+    /// The claims.
+    pub claims: Value,
+    /// `base64url(header).base64url(claims)`: what the signature covers.
+    pub signing_input: String,
+    /// The signature bytes.
+    pub signature: Vec<u8>,
+}
+
+/// Why an ID token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not a JWT.
+    #[error("the ID token is malformed")]
+    Malformed,
+    /// Not RS256 (`none` and HS* included).
+    #[error("the ID token algorithm {0:?} is not RS256")]
+    Algorithm(String),
+    /// No key with the token's `kid`.
+    #[error("no signing key {0:?} in the issuer's JWKS")]
+    UnknownKey(String),
+    /// The signature does not verify.
+    #[error("the ID token signature is invalid")]
+    Signature,
+    /// A claim check failed.
+    #[error("the ID token {0}")]
+    Claim(String),
+}
+
+/// Splits and decodes a JWT and checks its algorithm.
+pub fn decode(token: &str) -> Result<Jwt, TokenError> {
+    let parts: Vec<&str> = token.split('.').collect();
+    let [h, p, s] = parts.as_slice() else {
+        return Err(TokenError::Malformed);
+    };
+    let json = |part: &str| -> Result<Value, TokenError> {
+        let bytes = B64.decode(part).map_err(|_| TokenError::Malformed)?;
+        serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
+    };
+    let header = json(h)?;
+    let claims = json(p)?;
+    if !claims.is_object() {
+        return Err(TokenError::Malformed);
+    }
+    let alg = header["alg"].as_str().unwrap_or("");
+    if alg != "RS256" {
+        return Err(TokenError::Algorithm(alg.to_string()));
+    }
+    Ok(Jwt {
+        signing_input: format!("{h}.{p}"),
+        signature: B64.decode(s).map_err(|_| TokenError::Malformed)?,
+        header,
+        claims,
+    })
+}
+
+/// What the ID token must say.
+#[derive(Debug, Clone)]
+pub struct Expected<'a> {
+    /// `{root}/`.
+    pub issuer: &'a str,
+    /// The audience.
+    pub client_id: &'a str,
+    /// The transaction's nonce.
+    pub nonce: Option<&'a str>,
+    /// The access token from the same response, for `at_hash`.
+    pub access_token: Option<&'a str>,
+    /// Unix seconds.
+    pub now: i64,
+    /// Clock skew allowed, seconds.
+    pub leeway: i64,
+}
+
+/// Checks the claims of OIDC Core 3.1.3.7 (protocol.md section 4, steps 2–5).
+pub fn validate_claims(claims: &Value, e: &Expected<'_>) -> Result<(), TokenError> {
+    let fail = |m: &str| Err(TokenError::Claim(m.to_string()));
+    if claims["iss"].as_str() != Some(e.issuer) {
+        return fail(&format!("issuer {} is not {}", claims["iss"], e.issuer));
+    }
+    if !claims["sub"].is_string() {
+        return fail("has no subject");
+    }
+    match &claims["aud"] {
+        Value::String(a) if a == e.client_id => {}
+        Value::Array(list) if list.iter().any(|a| a == e.client_id) => {
+            if list.len() > 1 && claims["azp"].as_str() != Some(e.client_id) {
+                return fail("azp does not match the client");
+            }
+        }
+        _ => return fail("audience does not include the client"),
+    }
+    let (Some(exp), Some(_iat)) = (claims["exp"].as_i64(), claims["iat"].as_i64()) else {
+        return fail("lacks exp or iat");
+    };
+    if e.now > exp + e.leeway {
+        return fail("has expired");
+    }
+    if let Some(nbf) = claims.get("nbf").and_then(Value::as_i64) {
+        if e.now < nbf - e.leeway {
+            return fail("is not valid yet");
+        }
+    }
+    if let Some(nonce) = e.nonce {
+        if claims["nonce"].as_str() != Some(nonce) {
+            return fail("nonce does not match the transaction");
+        }
+    }
+    if let (Some(at_hash), Some(access_token)) = (claims.get("at_hash"), e.access_token) {
+        let want = B64.encode(&Sha256::digest(access_token.as_bytes())[..16]);
+        if at_hash.as_str() != Some(want.as_str()) {
+            return fail("at_hash does not match the access token");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn jwt(header: Value, claims: Value) -> String {
+        format!(
+            "{}.{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(claims.to_string()),
+            B64.encode("sig")
+        )
+    }
+
+    fn good() -> Value {
+        json!({"iss": "https://t/", "sub": "sms|1", "aud": "app", "exp": 2000, "iat": 1000,
+               "nonce": "n", "at_hash": B64.encode(&Sha256::digest(b"AT")[..16])})
+    }
+
+    fn expect() -> Expected<'static> {
+        Expected { issuer: "https://t/", client_id: "app", nonce: Some("n"), access_token: Some("AT"), now: 1500, leeway: 60 }
+    }
+
+    #[test]
+    fn valid_claims_pass() {
+        assert_eq!(validate_claims(&good(), &expect()), Ok(()));
+        let mut late = expect();
+        late.now = 2059;
+        assert_eq!(validate_claims(&good(), &late), Ok(()), "within leeway");
+    }
+
+    #[test]
+    fn each_bad_claim_fails() {
+        let cases: Vec<(&str, Value)> = vec![
+            ("iss", json!("https://evil/")),
+            ("aud", json!("other")),
+            ("aud", json!(["other", "app"])),
+            ("nonce", json!("m")),
+            ("exp", json!(1400 - 61)),
+            ("sub", json!(5)),
+            ("at_hash", json!("AAAA")),
+            ("nbf", json!(1600)),
+        ];
+        for (claim, value) in cases {
+            let mut c = good();
+            c[claim] = value.clone();
+            assert!(validate_claims(&c, &Expected { now: 1400, ..expect() }).is_err(), "{claim}={value}");
+        }
+        let mut c = good();
+        c.as_object_mut().unwrap().remove("exp");
+        assert!(validate_claims(&c, &expect()).is_err());
+    }
+
+    #[test]
+    fn only_rs256_decodes() {
+        assert!(decode(&jwt(json!({"alg": "RS256"}), good())).is_ok());
+        for alg in ["none", "HS256", "RS384"] {
+            assert_eq!(
+                decode(&jwt(json!({"alg": alg}), good())).unwrap_err(),
+                TokenError::Algorithm(alg.into())
+            );
+        }
+        assert_eq!(decode("a.b").unwrap_err(), TokenError::Malformed);
+        assert_eq!(decode("!!.!!.!!").unwrap_err(), TokenError::Malformed);
+    }
+
+    #[test]
+    fn hash_responses_parse() {
+        let h = parse_hash("#access_token=a%2Bb&id_token=x.y.z&state=s&token_type=Bearer&scope=openid+profile").unwrap();
+        let HashResponse::Tokens(p) = h else { panic!() };
+        assert_eq!(p["access_token"], "a+b");
+        assert_eq!(p["scope"], "openid profile");
+        assert_eq!(
+            parse_hash("#error=access_denied&error_description=%3Cimg%3E&state=s"),
+            Some(HashResponse::Error { error: "access_denied".into(), description: "<img>".into(), state: Some("s".into()) })
+        );
+        assert_eq!(parse_hash("#section-2"), None);
+        assert_eq!(parse_hash(""), None);
+    }
+
+    #[test]
+    fn transactions_have_128_bit_values_and_expire() {
+        let t = Transaction::new([7; 32], "app", 1000);
+        assert_eq!(B64.decode(&t.state).unwrap().len(), 16);
+        assert_eq!(B64.decode(&t.nonce).unwrap().len(), 16);
+        assert!(!t.is_expired(1000 + TRANSACTION_SECS));
+        assert!(t.is_expired(1001 + TRANSACTION_SECS));
+    }
+}
