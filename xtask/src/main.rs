@@ -1,1 +1,312 @@
-fn main(){}
+//! `cargo xtask <command>`: set-up, build, demo, test. Only the standard library, so it builds
+//! in seconds on a fresh machine.
+
+mod tools;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::Instant;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  demo     install what is missing, build, start the tenant (127.0.0.1:4000) and the demo (127.0.0.1:8080)
+  test     install what is missing and run every test: native, browser (wasm), end to end
+  bundle   build the prebuilt JS bundle into dist/bundle/ and print its sizes
+  setup    only install what is missing";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(),
+        Some("test") => test(),
+        Some("bundle") => tools::ensure(tools::Need::Build).and_then(|t| bundle(&t)),
+        Some("setup") => tools::ensure(tools::Need::Test).map(|_| ()),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Prints and runs a command, failing on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result<(), String> {
+    println!("$ {}", describe(cmd));
+    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(cmd)))
+    }
+}
+
+pub fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().to_string();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Builds `dist/bundle/`: `auth0-lock-passwordless.js` (wasm-bindgen glue + loader) and its wasm.
+fn bundle(t: &tools::Tools) -> Result<(), String> {
+    let root = root();
+    run(cargo().args([
+        "build",
+        "--package",
+        "lock-passwordless-js",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let raw = root.join("target/bundle-raw");
+    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/lock_passwordless_js.wasm");
+    run(Command::new(&t.wasm_bindgen)
+        .arg(&wasm)
+        .args(["--target", "no-modules", "--no-modules-global", "__lpwWasm", "--no-typescript", "--out-dir"])
+        .arg(&raw))?;
+    let out = root.join("dist/bundle");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    run(Command::new(&t.wasm_opt)
+        .arg("-Oz")
+        .args(tools::WASM_FEATURES)
+        .arg(raw.join("lock_passwordless_js_bg.wasm"))
+        .arg("-o")
+        .arg(out.join("lock_passwordless_js_bg.wasm")))?;
+    let glue = std::fs::read_to_string(raw.join("lock_passwordless_js.js")).map_err(|e| e.to_string())?;
+    let loader = std::fs::read_to_string(root.join("js/loader.js")).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("auth0-lock-passwordless.js"), format!("{glue}\n{loader}")).map_err(|e| e.to_string())?;
+    println!("\ndist/bundle/ (what a page downloads for the JS bundle):");
+    let mut total = (0, 0);
+    for name in ["auth0-lock-passwordless.js", "lock_passwordless_js_bg.wasm"] {
+        let (raw, gz) = sizes(&out.join(name))?;
+        total = (total.0 + raw, total.1 + gz);
+        println!("  {name:<34} {raw:>9} B raw {gz:>9} B gzip");
+    }
+    println!("  {:<34} {:>9} B raw {:>9} B gzip", "total", total.0, total.1);
+    Ok(())
+}
+
+/// Raw and `gzip -9` sizes of a file.
+fn sizes(path: &Path) -> Result<(usize, usize), String> {
+    let raw = std::fs::metadata(path).map_err(|e| e.to_string())?.len() as usize;
+    let out = Command::new("gzip").args(["-9", "-c"]).arg(path).output().map_err(|e| format!("gzip: {e}"))?;
+    Ok((raw, out.stdout.len()))
+}
+
+fn trunk(t: &tools::Tools, args: &[&str]) -> Command {
+    let mut c = Command::new(&t.trunk);
+    c.current_dir(root()).args(args).env("PATH", t.path_env());
+    c
+}
+
+/// Kills children when dropped, so Ctrl-C or an early error never leaves servers behind.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn demo() -> Result<(), String> {
+    let t = tools::ensure(tools::Need::Build)?;
+    bundle(&t)?;
+    run(cargo().args(["build", "--package", "passwordless-tenant"]))?;
+    let root = root();
+    let mut children = Children(Vec::new());
+    children.0.push(
+        Command::new(root.join("target/debug/passwordless-tenant"))
+            .args(["--config", "tenant/demo.toml", "--listen", "127.0.0.1:4000"])
+            .current_dir(&root)
+            .spawn()
+            .map_err(|e| format!("cannot start the tenant: {e}"))?,
+    );
+    println!("$ trunk serve --offline (builds the demo first; this takes a few minutes the first time)");
+    children.0.push(
+        trunk(&t, &["serve", "--offline", "--address", "127.0.0.1", "--port", "8080"])
+            .spawn()
+            .map_err(|e| format!("cannot start trunk: {e}"))?,
+    );
+    println!(
+        "\n  Demo:        http://127.0.0.1:8080/  (JS bundle page: http://127.0.0.1:8080/lock.html)\
+         \n  Tenant:      http://127.0.0.1:4000/\
+         \n  SMS codes:   http://127.0.0.1:4000/dev/sms.html (and in the tenant's log below)\
+         \n  Ctrl-C stops both.\n"
+    );
+    loop {
+        for c in &mut children.0 {
+            if let Ok(Some(status)) = c.try_wait() {
+                return Err(format!("a server exited ({status}); stopping"));
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+/// One step of `cargo xtask test`.
+struct Outcome {
+    name: &'static str,
+    ok: bool,
+    tests: usize,
+    secs: f64,
+}
+
+/// Runs a command, echoing its output and counting `N passed` from test summaries.
+fn run_counting(cmd: &mut Command) -> (bool, usize) {
+    println!("$ {}", describe(cmd));
+    let mut child = match cmd.stdout(Stdio::piped()).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cannot run {}: {e}", describe(cmd));
+            return (false, 0);
+        }
+    };
+    let mut passed = 0;
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            println!("{line}");
+            passed += count_passed(&line);
+        }
+    }
+    let ok = child.wait().map(|s| s.success()).unwrap_or(false);
+    (ok, passed)
+}
+
+/// `test result: ok. 12 passed; …` (cargo, wasm-bindgen-test) or `e2e: 4 passed, …`.
+fn count_passed(line: &str) -> usize {
+    let l = line.trim();
+    if !(l.starts_with("test result:") || l.starts_with("e2e:")) {
+        return 0;
+    }
+    l.split([';', ','])
+        .filter_map(|part| part.trim().strip_suffix(" passed"))
+        .filter_map(|n| n.rsplit(' ').next()?.parse::<usize>().ok())
+        .sum()
+}
+
+fn test() -> Result<(), String> {
+    let started = Instant::now();
+    let t = tools::ensure(tools::Need::Test)?;
+    let root = root();
+    let scratch = root.join("target/xtask-scratch");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut step = |name: &'static str, f: &mut dyn FnMut() -> (bool, usize)| {
+        println!("\n==> {name}");
+        let t0 = Instant::now();
+        let (ok, tests) = f();
+        outcomes.push(Outcome { name, ok, tests, secs: t0.elapsed().as_secs_f64() });
+    };
+
+    step("rustfmt", &mut || run_counting(cargo().args(["fmt", "--all", "--check"])));
+    step("clippy (native)", &mut || {
+        run_counting(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+    });
+    step("clippy (wasm32)", &mut || {
+        run_counting(cargo().args([
+            "clippy", "--target", "wasm32-unknown-unknown", "--package", "leptos-passwordless",
+            "--package", "lock-passwordless-js", "--all-targets", "--", "-D", "warnings",
+        ]))
+    });
+    step("native tests", &mut || run_counting(cargo().args(["test", "--workspace"])));
+    let webdriver = scratch.join("webdriver.json");
+    let profile = scratch.join("chromium-profile");
+    let config = format!(
+        r#"{{"goog:chromeOptions":{{"binary":"{}","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-quic","--no-first-run","--disable-background-networking","--disable-component-update","--disable-sync","--disable-dev-shm-usage","--user-data-dir={}"]}}}}"#,
+        tools::CHROMIUM, profile.display()
+    );
+    std::fs::write(&webdriver, config).map_err(|e| e.to_string())?;
+    step("browser tests (wasm-bindgen-test, headless Chromium)", &mut || {
+        run_counting(
+            cargo()
+                .args(["test", "--target", "wasm32-unknown-unknown", "--package", "leptos-passwordless", "--test", "browser"])
+                .env("PATH", t.path_env())
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+                .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+                .env("TMPDIR", &scratch),
+        )
+    });
+    let mut built = true;
+    step("build: JS bundle, demo (trunk), tenant", &mut || {
+        let ok = bundle(&t)
+            .and_then(|_| run(&mut trunk(&t, &["build", "--offline"])))
+            .and_then(|_| run(cargo().args(["build", "--package", "passwordless-tenant"])));
+        if let Err(e) = &ok {
+            eprintln!("{e}");
+        }
+        built = ok.is_ok();
+        (built, 0)
+    });
+    if built {
+        step("end to end (Playwright, headless Chromium, real tenant)", &mut || {
+            run_counting(
+                Command::new("node")
+                    .arg(root.join("tests/e2e/e2e.cjs"))
+                    .current_dir(&root)
+                    .env("NODE_PATH", t.node_modules())
+                    .env("LPW_TENANT_BIN", root.join("target/debug/passwordless-tenant"))
+                    .env("LPW_DEMO_DIST", root.join("dist/demo"))
+                    .env("LPW_SCRATCH", &scratch)
+                    .env("LPW_CHROMIUM", tools::CHROMIUM)
+                    .env("TMPDIR", &scratch),
+            )
+        });
+    }
+
+    println!("\n==> summary");
+    for o in &outcomes {
+        let count = if o.tests > 0 { format!("{} tests passed", o.tests) } else { String::new() };
+        println!("  {} {:<58} {:>6.1}s  {count}", if o.ok { "ok  " } else { "FAIL" }, o.name, o.secs);
+    }
+    let failed: Vec<&str> = outcomes.iter().filter(|o| !o.ok).map(|o| o.name).collect();
+    let total: usize = outcomes.iter().map(|o| o.tests).sum();
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+    if failed.is_empty() && built {
+        println!("xtask test: PASSED — {} steps, {total} tests, {minutes:.1} min", outcomes.len());
+        Ok(())
+    } else {
+        println!("xtask test: FAILED — {} of {} steps failed ({}), {minutes:.1} min", failed.len(), outcomes.len(), failed.join(", "));
+        Err("tests failed".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_passed;
+
+    #[test]
+    fn counts_passed_tests_in_summaries() {
+        assert_eq!(count_passed("test result: ok. 22 passed; 0 failed; 0 ignored"), 22);
+        assert_eq!(count_passed("test result: FAILED. 3 passed; 1 failed;"), 3);
+        assert_eq!(count_passed("e2e: 4 passed, 0 failed"), 4);
+        assert_eq!(count_passed("running 4 tests"), 0);
+    }
+}

@@ -1,0 +1,172 @@
+//! Installs what the commands need, idempotently: each check is a version probe, and an install
+//! runs only when the probe fails. Every install says what it installs and why.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{describe, root, run};
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+pub const BINARYEN_VERSION: &str = "132";
+pub const PLAYWRIGHT_VERSION: &str = "1.65.1";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Features rustc's wasm32 target emits; wasm-opt must accept them.
+pub const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// What a command needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Building the demo and bundle.
+    Build,
+    /// Also browsers and the end-to-end driver.
+    Test,
+}
+
+/// Paths of the installed tools.
+pub struct Tools {
+    pub trunk: PathBuf,
+    pub wasm_bindgen: PathBuf,
+    pub wasm_opt: PathBuf,
+    cargo_bin: PathBuf,
+    node_dir: PathBuf,
+}
+
+impl Tools {
+    /// `PATH` with the tools first (Trunk looks wasm-bindgen and wasm-opt up there).
+    pub fn path_env(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.node_dir.join("node_modules/.bin").display(),
+            self.cargo_bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
+    pub fn node_modules(&self) -> PathBuf {
+        self.node_dir.join("node_modules")
+    }
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status.success().then(|| {
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from("/root/.cargo"))
+        .join("bin")
+}
+
+/// The wasm-bindgen version pinned in Cargo.lock: the CLI must match it exactly.
+fn locked_wasm_bindgen() -> Result<String, String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in Cargo.lock".into())
+}
+
+fn install(why: &str, cmd: &mut Command) -> Result<(), String> {
+    println!("xtask: installing {why}");
+    run(cmd)
+}
+
+/// Ensures everything `need` requires is present; installs what is missing.
+pub fn ensure(need: Need) -> Result<Tools, String> {
+    let cargo_bin = cargo_bin();
+    let node_dir = root().join("target/xtask-tools");
+
+    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        install(
+            "the wasm32-unknown-unknown target (the widget compiles to WebAssembly)",
+            Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+        )?;
+    }
+
+    let trunk = cargo_bin.join("trunk");
+    let want = format!("trunk {TRUNK_VERSION}");
+    if !output(Command::new(&trunk).arg("--version")).is_some_and(|v| v.trim() == want) {
+        // 0.22 needs a newer rustc than this machine's; 0.21.14 builds the demo the same way.
+        install(
+            &format!("trunk {TRUNK_VERSION} (builds and serves the demo; ~9 min once)"),
+            Command::new("cargo").args(["install", "--locked", &format!("trunk@{TRUNK_VERSION}")]),
+        )?;
+    }
+
+    let wb_version = locked_wasm_bindgen()?;
+    let wasm_bindgen = cargo_bin.join("wasm-bindgen");
+    let runner = cargo_bin.join("wasm-bindgen-test-runner");
+    let have = output(Command::new(&wasm_bindgen).arg("--version")).unwrap_or_default();
+    if have.trim() != format!("wasm-bindgen {wb_version}") || !runner.exists() {
+        // Without --locked: its lockfile can pin versions the registry mirror lacks.
+        install(
+            &format!("wasm-bindgen-cli {wb_version} (must equal Cargo.lock's wasm-bindgen; ~4 min once)"),
+            Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &wb_version, "--force"]),
+        )?;
+    }
+
+    let bin = node_dir.join("node_modules/.bin");
+    let wasm_opt = bin.join("wasm-opt");
+    let wasm_opt_ok = output(Command::new(&wasm_opt).arg("--version"))
+        .is_some_and(|v| v.contains(&format!("version_{BINARYEN_VERSION}")));
+    let pw = std::fs::read_to_string(node_dir.join("node_modules/playwright-core/package.json")).unwrap_or_default();
+    let pw_ok = pw.contains(&format!("\"version\": \"{PLAYWRIGHT_VERSION}\""));
+    if !wasm_opt_ok || !pw_ok {
+        // One package.json for both, so installing one never prunes the other. Debian's binaryen
+        // (108) corrupts wasm-bindgen output; npm's is current.
+        std::fs::create_dir_all(&node_dir).map_err(|e| e.to_string())?;
+        let manifest = format!(
+            r#"{{"private": true, "dependencies": {{"binaryen": "{BINARYEN_VERSION}.0.0", "playwright-core": "{PLAYWRIGHT_VERSION}"}}}}"#
+        );
+        std::fs::write(node_dir.join("package.json"), manifest).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new("npm");
+        cmd.args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&node_dir);
+        install(
+            &format!("binaryen@{BINARYEN_VERSION} (wasm-opt) and playwright-core@{PLAYWRIGHT_VERSION} (end-to-end driver) from npm"),
+            &mut cmd,
+        )?;
+    }
+
+    if need == Need::Test && !(Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists()) {
+        let sudo = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() != "0");
+        let apt = |args: &[&str]| {
+            let mut c = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+            if sudo {
+                c.arg("apt-get");
+            }
+            c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+            c
+        };
+        println!("xtask: installing chromium and chromium-driver from Debian (browser and end-to-end tests)");
+        run(&mut apt(&["update"]))?;
+        let mut c = apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]);
+        run(&mut c).map_err(|e| format!("{e} (while running {})", describe(&c)))?;
+    }
+
+    Ok(Tools {
+        trunk,
+        wasm_bindgen,
+        wasm_opt,
+        cargo_bin,
+        node_dir,
+    })
+}
