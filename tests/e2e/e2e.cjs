@@ -1,0 +1,210 @@
+// End-to-end tests: the demo and the JS bundle in headless Chromium against a real tenant
+// process. Run by `cargo xtask test`, which provides these environment variables:
+//   LPW_TENANT_BIN  the passwordless-tenant binary     LPW_DEMO_DIST  trunk's dist/demo
+//   LPW_SCRATCH     a scratch folder                   LPW_CHROMIUM   the Chromium binary
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`${k} is not set; run through cargo xtask test`);
+  return process.env[k];
+};
+const TENANT_BIN = env('LPW_TENANT_BIN');
+const DIST = env('LPW_DEMO_DIST');
+const SCRATCH = env('LPW_SCRATCH');
+const CHROMIUM = env('LPW_CHROMIUM');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
+function serveStatic(dir, port) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let file = path.join(dir, decodeURIComponent(url.pathname));
+    if (!file.startsWith(dir)) { res.writeHead(403); return res.end(); }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    fs.readFile(file, (err, data) => {
+      if (err) { res.writeHead(404); return res.end('not found'); }
+      res.writeHead(200, { 'content-type': MIME[path.extname(file)] || 'application/octet-stream' });
+      res.end(data);
+    });
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+async function startTenant(tenantPort, webPort) {
+  const web = `http://127.0.0.1:${webPort}`;
+  const config = path.join(SCRATCH, 'e2e-tenant.toml');
+  fs.writeFileSync(config, `
+[tenant]
+name = "e2e"
+issuer = "http://127.0.0.1:${tenantPort}"
+database = "e2e-tenant.db"
+
+[[clients]]
+client_id = "demo-client"
+name = "Passwordless Demo"
+callbacks = ["${web}/", "${web}/lock.html"]
+web_origins = ["${web}"]
+
+[sms]
+enabled_clients = ["demo-client"]
+template = "Your code for {{ application.name }}: {{ password }}"
+`);
+  const log = fs.openSync(path.join(SCRATCH, 'e2e-tenant.log'), 'w');
+  const child = spawn(TENANT_BIN, ['--config', config, '--listen', `127.0.0.1:${tenantPort}`], { stdio: ['ignore', log, log] });
+  const root = `http://127.0.0.1:${tenantPort}`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${root}/.well-known/openid-configuration`)).ok) return { child, root }; } catch (_) { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('the tenant did not start; see e2e-tenant.log');
+}
+
+async function outbox(root, phone) {
+  const res = await fetch(`${root}/dev/sms?to=${encodeURIComponent(phone)}`);
+  return res.json();
+}
+
+async function latestCode(root, phone) {
+  for (let i = 0; i < 50; i++) {
+    const list = await outbox(root, phone);
+    if (list.length) return list[0].code;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no SMS reached the outbox for ${phone}`);
+}
+
+/// Opens the widget and gets as far as the code screen.
+async function requestCode(page, opener, region, national) {
+  await page.click(opener);
+  await page.waitForSelector('[role=dialog]');
+  await page.selectOption('#lpw-country', region);
+  await page.fill('#lpw-phone', national);
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+}
+
+function check(cond, message) { if (!cond) throw new Error(message); }
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('demo: pick a country, type a number, enter the SMS code, land back with the profile', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}`);
+  await requestCode(page, '#login', 'US', '(201) 555-0123');
+  const instructions = await page.textContent('.lpw-instructions');
+  check(instructions.includes('+1 201-555-0123'), `code screen names the number: ${instructions}`);
+  const input = page.locator('#lpw-code');
+  check(await input.getAttribute('autocomplete') === 'one-time-code', 'autocomplete=one-time-code');
+  check(await input.getAttribute('inputmode') === 'numeric', 'inputmode=numeric');
+  const before = await page.textContent('#events');
+  for (const e of ['show', 'socialOrPhoneNumber ready', 'socialOrPhoneNumber submit', 'vcode ready']) {
+    check(before.includes(e), `event log has ${e} before the redirect: ${before}`);
+  }
+  const code = await latestCode(tenant, '+12015550123');
+  await page.fill('#lpw-code', code.slice(0, 3) + ' ' + code.slice(3));
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#profile-phone', { timeout: 20000 });
+  await page.waitForFunction(() => document.querySelector('#profile-phone').textContent === '+12015550123');
+  check(!page.url().includes('#'), `the fragment is removed: ${page.url()}`);
+  check((await page.locator('#profile-sub').textContent()).startsWith('sms|'), 'profile has the sms| subject');
+  const after = await page.textContent('#events');
+  for (const e of ['hash_parsed', 'authenticated']) {
+    check(after.includes(e), `event log has ${e} after the redirect: ${after}`);
+  }
+  await page.close();
+});
+
+test('JS bundle: Lock\'s snippet logs in and stores the tokens', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  check(await page.evaluate(() => typeof window.Auth0LockPasswordless) === 'function', 'window.Auth0LockPasswordless');
+  await requestCode(page, '#btn-login', 'GB', '07400 123456');
+  const code = await latestCode(tenant, '+447400123456');
+  await page.fill('#lpw-code', code);
+  await page.click('.lpw-submit');
+  await page.waitForFunction(() => document.querySelector('#result').textContent.startsWith('Logged in as +447400123456'), null, { timeout: 20000 });
+  const stored = await page.evaluate(() => [localStorage.getItem('accessToken'), localStorage.getItem('idToken')]);
+  check(stored[0] && stored[1] && stored[1].split('.').length === 3, 'tokens in localStorage');
+  await page.close();
+});
+
+test('a wrong code shows the error and keeps the number', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}`);
+  await requestCode(page, '#login', 'NL', '06 12345678');
+  const code = await latestCode(tenant, '+31612345678');
+  const wrong = code === '000000' ? '111111' : '000000';
+  await page.fill('#lpw-code', wrong);
+  await page.click('.lpw-submit');
+  await page.waitForSelector('.lpw-banner[role=alert]');
+  const banner = await page.textContent('.lpw-banner');
+  check(banner.includes('Wrong code'), `banner: ${banner}`);
+  check(await page.isVisible('#lpw-code'), 'still on the code screen');
+  await page.click('.lpw-back');
+  await page.waitForSelector('#lpw-phone');
+  check(await page.inputValue('#lpw-phone') === '06 12345678', 'the number survives the error and back');
+  check(await page.inputValue('#lpw-country') === 'NL', 'the country survives too');
+  await page.close();
+});
+
+test('an invalid number is refused inline without a request', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  const requests = [];
+  page.on('request', (r) => { if (r.url().includes('/passwordless/start')) requests.push(r.url()); });
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}`);
+  await page.click('#login');
+  await page.selectOption('#lpw-country', 'US');
+  await page.fill('#lpw-phone', '555 12');
+  await page.click('.lpw-submit');
+  await page.waitForFunction(() => document.querySelector('#lpw-phone-error').textContent.length > 0);
+  check((await page.textContent('#lpw-phone-error')).includes('invalid'), 'inline message');
+  check(requests.length === 0, 'no /passwordless/start request');
+  await page.close();
+});
+
+(async () => {
+  const [tenantPort, webPort] = [await freePort(), await freePort()];
+  const server = await serveStatic(path.resolve(DIST), webPort);
+  const { child, root } = await startTenant(tenantPort, webPort);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  let passed = 0;
+  let failed = 0;
+  try {
+    for (const t of tests) {
+      const started = Date.now();
+      try {
+        await t.fn({ browser, web: `http://127.0.0.1:${webPort}`, tenant: root });
+        passed++;
+        console.log(`ok    ${t.name} (${Date.now() - started} ms)`);
+      } catch (e) {
+        failed++;
+        console.log(`FAIL  ${t.name}\n      ${e && e.stack ? e.stack.split('\n').slice(0, 4).join('\n      ') : e}`);
+      }
+    }
+  } finally {
+    await browser.close();
+    child.kill();
+    server.close();
+  }
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+})().catch((e) => { console.error(e); process.exit(1); });
