@@ -23,7 +23,9 @@ pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -31,7 +33,12 @@ pub fn encode_component(s: &str) -> String {
 }
 
 /// The `/authorize` URL that redeems a login ticket.
-pub fn authorize_url(config: &LockConfig, tx: &Transaction, redirect_uri: &str, ticket: &str) -> String {
+pub fn authorize_url(
+    config: &LockConfig,
+    tx: &Transaction,
+    redirect_uri: &str,
+    ticket: &str,
+) -> String {
     let auth = &config.options.auth;
     let mut params: Vec<(&str, &str)> = vec![
         ("client_id", &config.client_id),
@@ -54,7 +61,12 @@ pub fn authorize_url(config: &LockConfig, tx: &Transaction, redirect_uri: &str, 
 }
 
 /// The body of `POST /passwordless/start`, as auth0.js sends it.
-pub fn start_body(config: &LockConfig, phone: &PhoneNumber, tx: &Transaction, redirect_uri: &str) -> Value {
+pub fn start_body(
+    config: &LockConfig,
+    phone: &PhoneNumber,
+    tx: &Transaction,
+    redirect_uri: &str,
+) -> Value {
     let auth = &config.options.auth;
     let mut params = json!({
         "response_type": auth.response_type,
@@ -76,12 +88,15 @@ pub fn start_body(config: &LockConfig, phone: &PhoneNumber, tx: &Transaction, re
 }
 
 fn telemetry() -> String {
-    B64.encode(json!({"name": "leptos-passwordless", "version": env!("CARGO_PKG_VERSION")}).to_string())
+    B64.encode(
+        json!({"name": "leptos-passwordless", "version": env!("CARGO_PKG_VERSION")}).to_string(),
+    )
 }
 
 /// Sends with a timeout; network failures and timeouts become [`LockError::Network`].
 async fn send(builder: RequestBuilder, body: Option<&Value>) -> Result<Response, LockError> {
-    let controller = web_sys::AbortController::new().map_err(|_| LockError::Network("no AbortController".into()))?;
+    let controller = web_sys::AbortController::new()
+        .map_err(|_| LockError::Network("no AbortController".into()))?;
     let builder = builder.abort_signal(Some(&controller.signal()));
     let abort = Closure::once(move || controller.abort());
     if let Some(w) = web_sys::window() {
@@ -95,7 +110,10 @@ async fn send(builder: RequestBuilder, body: Option<&Value>) -> Result<Response,
         None => builder.build(),
     }
     .map_err(|e| LockError::Network(e.to_string()))?;
-    let result = request.send().await.map_err(|e| LockError::Network(e.to_string()));
+    let result = request
+        .send()
+        .await
+        .map_err(|e| LockError::Network(e.to_string()));
     // Dropping the closure after the request settles: a late timer call is then a no-op error
     // in the console instead of a leak.
     abort.forget();
@@ -112,7 +130,11 @@ async fn error_from(response: Response) -> LockError {
             .unwrap_or_default()
             .to_string()
     };
-    LockError::from_server(status, &pick("error", "code"), &pick("error_description", "description"))
+    LockError::from_server(
+        status,
+        &pick("error", "code"),
+        &pick("error_description", "description"),
+    )
 }
 
 /// `POST /passwordless/start`: sends the SMS, in `language`.
@@ -135,7 +157,11 @@ pub async fn passwordless_start(
 }
 
 /// `POST /co/authenticate`: checks the code and returns a login ticket.
-pub async fn co_authenticate(config: &LockConfig, phone: &PhoneNumber, code: &OtpCode) -> Result<String, LockError> {
+pub async fn co_authenticate(
+    config: &LockConfig,
+    phone: &PhoneNumber,
+    code: &OtpCode,
+) -> Result<String, LockError> {
     let body = json!({
         "client_id": config.client_id,
         "credential_type": PASSWORDLESS_OTP_GRANT,
@@ -150,7 +176,10 @@ pub async fn co_authenticate(config: &LockConfig, phone: &PhoneNumber, code: &Ot
     if !response.ok() {
         return Err(error_from(response).await);
     }
-    let body: Value = response.json().await.map_err(|e| LockError::Network(e.to_string()))?;
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|e| LockError::Network(e.to_string()))?;
     body["login_ticket"]
         .as_str()
         .map(str::to_string)
@@ -162,11 +191,18 @@ pub async fn co_authenticate(config: &LockConfig, phone: &PhoneNumber, code: &Ot
 
 /// `GET /.well-known/jwks.json`.
 pub async fn jwks(config: &LockConfig) -> Result<Value, LockError> {
-    let response = send(Request::get(&format!("{}/.well-known/jwks.json", config.root_url())), None).await?;
+    let response = send(
+        Request::get(&format!("{}/.well-known/jwks.json", config.root_url())),
+        None,
+    )
+    .await?;
     if !response.ok() {
         return Err(error_from(response).await);
     }
-    response.json().await.map_err(|e| LockError::Network(e.to_string()))
+    response
+        .json()
+        .await
+        .map_err(|e| LockError::Network(e.to_string()))
 }
 
 /// `GET /userinfo` with the access token: the user's profile.
@@ -177,7 +213,10 @@ pub async fn userinfo(config: &LockConfig, access_token: &str) -> Result<Value, 
     if !response.ok() {
         return Err(error_from(response).await);
     }
-    response.json().await.map_err(|e| LockError::Network(e.to_string()))
+    response
+        .json()
+        .await
+        .map_err(|e| LockError::Network(e.to_string()))
 }
 
 #[cfg(test)]
@@ -191,7 +230,12 @@ mod tests {
 
     #[test]
     fn authorize_url_carries_the_transaction_and_ticket() {
-        let tx = Transaction { state: "s+1".into(), nonce: "n".into(), client_id: "app".into(), created_at: 0 };
+        let tx = Transaction {
+            state: "s+1".into(),
+            nonce: "n".into(),
+            client_id: "app".into(),
+            created_at: 0,
+        };
         let url = authorize_url(&config(), &tx, "http://127.0.0.1:8080/", "T/1");
         assert_eq!(
             url,
@@ -201,7 +245,12 @@ mod tests {
 
     #[test]
     fn start_body_is_what_auth0_js_sends() {
-        let tx = Transaction { state: "s".into(), nonce: "n".into(), client_id: "app".into(), created_at: 0 };
+        let tx = Transaction {
+            state: "s".into(),
+            nonce: "n".into(),
+            client_id: "app".into(),
+            created_at: 0,
+        };
         let phone = PhoneNumber::parse("+12015550123", "US").unwrap();
         let body = start_body(&config(), &phone, &tx, "http://cb/");
         assert_eq!(body["phone_number"], "+12015550123");

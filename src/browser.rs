@@ -67,7 +67,9 @@ pub async fn verify_rs256(jwk: &Value, jwt: &Jwt) -> Result<(), TokenError> {
             jwt.signing_input.as_bytes(),
         )
         .map_err(|_| TokenError::Signature)?;
-    let ok = JsFuture::from(ok).await.map_err(|_| TokenError::Signature)?;
+    let ok = JsFuture::from(ok)
+        .await
+        .map_err(|_| TokenError::Signature)?;
     if ok.as_bool() == Some(true) {
         Ok(())
     } else {
@@ -101,7 +103,10 @@ pub fn language_region() -> Option<String> {
 pub fn country_name(code: &str) -> Option<String> {
     use js_sys::Reflect;
     let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
-    let ctor: js_sys::Function = Reflect::get(&intl, &"DisplayNames".into()).ok()?.dyn_into().ok()?;
+    let ctor: js_sys::Function = Reflect::get(&intl, &"DisplayNames".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
     let options = js_sys::Object::new();
     Reflect::set(&options, &"type".into(), &"region".into()).ok()?;
     let args = js_sys::Array::of2(&js_sys::Array::of1(&"en".into()), &options);

@@ -37,7 +37,9 @@ impl LockError {
         let d = description.to_string();
         match (status, error) {
             (_, "bad.phone_number") => Self::InvalidPhone(d),
-            (403, "access_denied" | "invalid_grant" | "invalid_user_password") => Self::WrongCode(d),
+            (403, "access_denied" | "invalid_grant" | "invalid_user_password") => {
+                Self::WrongCode(d)
+            }
             (_, "too_many_attempts") => Self::TooManyAttempts(d),
             (_, "too_many_requests") | (429, _) => Self::RateLimited(d),
             (_, "sms_provider_error") => Self::SmsProvider(d),
@@ -69,17 +71,29 @@ mod tests {
     #[test]
     fn server_answers_map_to_messages() {
         let cases = [
-            (400, "bad.phone_number", "error.passwordless.bad.phone_number"),
+            (
+                400,
+                "bad.phone_number",
+                "error.passwordless.bad.phone_number",
+            ),
             (403, "access_denied", "error.login.lock.invalid_code"),
             (403, "invalid_grant", "error.login.lock.invalid_code"),
             (429, "too_many_attempts", "error.login.too_many_attempts"),
             (429, "too_many_requests", "error.login.too_many_requests"),
-            (400, "sms_provider_error", "error.passwordless.sms_provider_error"),
+            (
+                400,
+                "sms_provider_error",
+                "error.passwordless.sms_provider_error",
+            ),
             (400, "bad.connection", "error.passwordless.lock.fallback"),
             (500, "server_error", "error.passwordless.lock.fallback"),
         ];
         for (status, code, key) in cases {
-            assert_eq!(LockError::from_server(status, code, "x").dictionary_key(), key, "{code}");
+            assert_eq!(
+                LockError::from_server(status, code, "x").dictionary_key(),
+                key,
+                "{code}"
+            );
         }
     }
 }

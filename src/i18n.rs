@@ -32,7 +32,10 @@ const EN: &[(&str, &str)] = &[
 
 /// Looks up `key` in English; unknown keys come back as themselves, so a gap is visible.
 pub fn text(key: &str) -> &str {
-    EN.iter().find(|(k, _)| *k == key).map(|(_, v)| *v).unwrap_or(key)
+    EN.iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| *v)
+        .unwrap_or(key)
 }
 
 /// Lock's `%s` formatting: each `%s` takes the next argument.
@@ -56,7 +59,10 @@ mod tests {
     #[test]
     fn keys_and_formatting() {
         assert_eq!(
-            format(text("passwordlessSMSCodeInstructions"), &["+1 201-555-0123"]),
+            format(
+                text("passwordlessSMSCodeInstructions"),
+                &["+1 201-555-0123"]
+            ),
             "An SMS with the code has been sent to +1 201-555-0123."
         );
         assert_eq!(format("%s and %s", &["a"]), "a and %s");

@@ -96,7 +96,9 @@ impl LockEvent {
         match self {
             Self::Authenticated(a) => serde_json::to_value(a).unwrap_or(Value::Null),
             Self::AuthorizationError(e) => serde_json::to_value(e).unwrap_or(Value::Null),
-            Self::UnrecoverableError(m) => json!({"error": "unrecoverable_error", "errorDescription": m}),
+            Self::UnrecoverableError(m) => {
+                json!({"error": "unrecoverable_error", "errorDescription": m})
+            }
             _ => Value::Null,
         }
     }
@@ -181,11 +183,16 @@ impl Lock {
     }
 
     /// Listens to one event by Lock's name.
-    pub fn on(&self, event: &str, f: impl Fn(&LockEvent) + Send + Sync + 'static) -> Result<(), InvalidEvent> {
+    pub fn on(
+        &self,
+        event: &str,
+        f: impl Fn(&LockEvent) + Send + Sync + 'static,
+    ) -> Result<(), InvalidEvent> {
         if !EVENT_NAMES.contains(&event) {
             return Err(InvalidEvent(event.to_string()));
         }
-        self.listeners().push((Some(event.to_string()), Arc::new(f)));
+        self.listeners()
+            .push((Some(event.to_string()), Arc::new(f)));
         Ok(())
     }
 
@@ -215,9 +222,13 @@ impl Lock {
     /// Reads `location.hash`; when it is an authorization response, removes it from the URL and
     /// history and emits `hash_parsed` then `authenticated` or `authorization_error`.
     pub async fn resume_from_location(&self) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let hash = window.location().hash().unwrap_or_default();
-        let Some(response) = token::parse_hash(&hash) else { return };
+        let Some(response) = token::parse_hash(&hash) else {
+            return;
+        };
         let clean = format!(
             "{}{}",
             window.location().pathname().unwrap_or_default(),
@@ -239,7 +250,11 @@ impl Lock {
             error_description: d,
         };
         let params = match response {
-            HashResponse::Error { error, description, state } => {
+            HashResponse::Error {
+                error,
+                description,
+                state,
+            } => {
                 if let Some(s) = state {
                     browser::take_transaction(&s);
                 }
@@ -252,8 +267,9 @@ impl Lock {
         };
         let state = params.get("state").cloned().unwrap_or_default();
         let config = self.config();
-        let tx = browser::take_transaction(&state)
-            .ok_or_else(|| invalid("`state` does not match any login started in this tab.".into()))?;
+        let tx = browser::take_transaction(&state).ok_or_else(|| {
+            invalid("`state` does not match any login started in this tab.".into())
+        })?;
         let now = browser::now();
         if tx.is_expired(now) || tx.client_id != config.client_id {
             return Err(invalid("The login transaction has expired.".into()));
@@ -265,13 +281,20 @@ impl Lock {
             Some(id_token) => {
                 let jwt = token::decode(id_token).map_err(|e| invalid(e.to_string()))?;
                 let kid = jwt.header["kid"].as_str().unwrap_or_default().to_string();
-                let mut jwks = api::jwks(config).await.map_err(|e| invalid(e.to_string()))?;
+                let mut jwks = api::jwks(config)
+                    .await
+                    .map_err(|e| invalid(e.to_string()))?;
                 if browser::find_key(&jwks, &kid).is_none() {
                     // Keys rotate: one fresh fetch before giving up.
-                    jwks = api::jwks(config).await.map_err(|e| invalid(e.to_string()))?;
+                    jwks = api::jwks(config)
+                        .await
+                        .map_err(|e| invalid(e.to_string()))?;
                 }
-                let key = browser::find_key(&jwks, &kid).ok_or_else(|| invalid(TokenError::UnknownKey(kid).to_string()))?;
-                browser::verify_rs256(key, &jwt).await.map_err(|e| invalid(e.to_string()))?;
+                let key = browser::find_key(&jwks, &kid)
+                    .ok_or_else(|| invalid(TokenError::UnknownKey(kid).to_string()))?;
+                browser::verify_rs256(key, &jwt)
+                    .await
+                    .map_err(|e| invalid(e.to_string()))?;
                 let issuer = config.issuer();
                 token::validate_claims(
                     &jwt.claims,
@@ -339,7 +362,10 @@ mod tests {
 
     #[test]
     fn unknown_event_names_are_refused() {
-        assert_eq!(lock().on("authenticate", |_| {}), Err(InvalidEvent("authenticate".into())));
+        assert_eq!(
+            lock().on("authenticate", |_| {}),
+            Err(InvalidEvent("authenticate".into()))
+        );
     }
 
     #[test]
@@ -359,7 +385,10 @@ mod tests {
         assert_eq!(p["accessToken"], "a");
         assert_eq!(p["expiresIn"], 7200);
         assert_eq!(p["tokenType"], "Bearer");
-        let e = LockEvent::AuthorizationError(AuthError { error: "x".into(), error_description: "y".into() });
+        let e = LockEvent::AuthorizationError(AuthError {
+            error: "x".into(),
+            error_description: "y".into(),
+        });
         assert_eq!(e.payload()["errorDescription"], "y");
     }
 }

@@ -83,7 +83,10 @@ pub fn transition(state: &State, event: Event) -> (State, Vec<Effect>) {
             next.step = Sending;
             next.phone = Some(phone.clone());
             next.error = None;
-            vec![Effect::Emit("socialOrPhoneNumber submit"), Effect::SendCode(phone)]
+            vec![
+                Effect::Emit("socialOrPhoneNumber submit"),
+                Effect::SendCode(phone),
+            ]
         }
         (Sending, Event::CodeSent) => {
             next.step = Code;
@@ -98,7 +101,10 @@ pub fn transition(state: &State, event: Event) -> (State, Vec<Effect>) {
             Some(phone) => {
                 next.step = Verifying;
                 next.error = None;
-                vec![Effect::Emit("vcode submit"), Effect::VerifyCode(phone.clone(), code)]
+                vec![
+                    Effect::Emit("vcode submit"),
+                    Effect::VerifyCode(phone.clone(), code),
+                ]
             }
             None => vec![],
         },
@@ -146,25 +152,93 @@ mod tests {
     fn transitions_table() {
         let fresh = State::default();
         let table: Vec<(State, Event, Step, Vec<Effect>)> = vec![
-            (fresh.clone(), Event::SubmitPhone(phone()), Step::Sending,
-             vec![Effect::Emit("socialOrPhoneNumber submit"), Effect::SendCode(phone())]),
-            (at(Step::Sending), Event::CodeSent, Step::Code, vec![Effect::Emit("vcode ready")]),
-            (at(Step::Sending), Event::SendFailed(wrong()), Step::Phone, vec![]),
-            (at(Step::Code), Event::SubmitCode(code()), Step::Verifying,
-             vec![Effect::Emit("vcode submit"), Effect::VerifyCode(phone(), code())]),
-            (at(Step::Verifying), Event::Verified("t".into()), Step::Redirecting,
-             vec![Effect::Authorize("t".into())]),
-            (at(Step::Verifying), Event::VerifyFailed(wrong()), Step::Code, vec![]),
-            (at(Step::Code), Event::Back, Step::Phone, vec![Effect::Emit("socialOrPhoneNumber ready")]),
+            (
+                fresh.clone(),
+                Event::SubmitPhone(phone()),
+                Step::Sending,
+                vec![
+                    Effect::Emit("socialOrPhoneNumber submit"),
+                    Effect::SendCode(phone()),
+                ],
+            ),
+            (
+                at(Step::Sending),
+                Event::CodeSent,
+                Step::Code,
+                vec![Effect::Emit("vcode ready")],
+            ),
+            (
+                at(Step::Sending),
+                Event::SendFailed(wrong()),
+                Step::Phone,
+                vec![],
+            ),
+            (
+                at(Step::Code),
+                Event::SubmitCode(code()),
+                Step::Verifying,
+                vec![
+                    Effect::Emit("vcode submit"),
+                    Effect::VerifyCode(phone(), code()),
+                ],
+            ),
+            (
+                at(Step::Verifying),
+                Event::Verified("t".into()),
+                Step::Redirecting,
+                vec![Effect::Authorize("t".into())],
+            ),
+            (
+                at(Step::Verifying),
+                Event::VerifyFailed(wrong()),
+                Step::Code,
+                vec![],
+            ),
+            (
+                at(Step::Code),
+                Event::Back,
+                Step::Phone,
+                vec![Effect::Emit("socialOrPhoneNumber ready")],
+            ),
             // Ignored: double submits, late answers, impossible events.
-            (at(Step::Sending), Event::SubmitPhone(phone()), Step::Sending, vec![]),
-            (at(Step::Verifying), Event::SubmitCode(code()), Step::Verifying, vec![]),
+            (
+                at(Step::Sending),
+                Event::SubmitPhone(phone()),
+                Step::Sending,
+                vec![],
+            ),
+            (
+                at(Step::Verifying),
+                Event::SubmitCode(code()),
+                Step::Verifying,
+                vec![],
+            ),
             (at(Step::Phone), Event::CodeSent, Step::Phone, vec![]),
-            (at(Step::Phone), Event::Verified("t".into()), Step::Phone, vec![]),
+            (
+                at(Step::Phone),
+                Event::Verified("t".into()),
+                Step::Phone,
+                vec![],
+            ),
             (at(Step::Verifying), Event::Back, Step::Verifying, vec![]),
-            (at(Step::Redirecting), Event::Back, Step::Redirecting, vec![]),
-            (at(Step::Redirecting), Event::VerifyFailed(wrong()), Step::Redirecting, vec![]),
-            (fresh.clone(), Event::SubmitCode(code()), Step::Phone, vec![]),
+            (
+                at(Step::Redirecting),
+                Event::Back,
+                Step::Redirecting,
+                vec![],
+            ),
+            (
+                at(Step::Redirecting),
+                Event::VerifyFailed(wrong()),
+                Step::Redirecting,
+                vec![],
+            ),
+            (
+                fresh.clone(),
+                Event::SubmitCode(code()),
+                Step::Phone,
+                vec![],
+            ),
         ];
         for (i, (state, event, step, effects)) in table.into_iter().enumerate() {
             let (next, got) = transition(&state, event.clone());
@@ -181,7 +255,10 @@ mod tests {
         let (s, _) = transition(&s, Event::Back);
         assert_eq!(s.phone, Some(phone()), "back keeps the number");
         assert_eq!(s.error, None);
-        let (s, _) = transition(&at(Step::Sending), Event::SendFailed(LockError::Network("x".into())));
+        let (s, _) = transition(
+            &at(Step::Sending),
+            Event::SendFailed(LockError::Network("x".into())),
+        );
         assert_eq!((s.step, s.phone), (Step::Phone, Some(phone())));
     }
 

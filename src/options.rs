@@ -128,11 +128,17 @@ impl LockConfig {
             );
         }
         if !options.auth.redirect {
-            return invalid("auth.redirect", "only redirect mode (true) is available in this version");
+            return invalid(
+                "auth.redirect",
+                "only redirect mode (true) is available in this version",
+            );
         }
         let mut kinds: Vec<&str> = options.auth.response_type.split(' ').collect();
         kinds.sort_unstable();
-        if !matches!(kinds.as_slice(), ["token"] | ["id_token"] | ["id_token", "token"]) {
+        if !matches!(
+            kinds.as_slice(),
+            ["token"] | ["id_token"] | ["id_token", "token"]
+        ) {
             return invalid(
                 "auth.responseType",
                 &format!(
@@ -149,11 +155,16 @@ impl LockConfig {
     }
 
     /// Parses Lock's options object from JSON.
-    pub fn from_json(client_id: &str, domain: &str, options_json: &str) -> Result<Self, OptionsError> {
+    pub fn from_json(
+        client_id: &str,
+        domain: &str,
+        options_json: &str,
+    ) -> Result<Self, OptionsError> {
         let options = if options_json.trim().is_empty() || options_json.trim() == "null" {
             LockOptions::default()
         } else {
-            serde_json::from_str(options_json).map_err(|e| OptionsError::Malformed(e.to_string()))?
+            serde_json::from_str(options_json)
+                .map_err(|e| OptionsError::Malformed(e.to_string()))?
         };
         Self::new(client_id, domain, options)
     }
@@ -175,7 +186,11 @@ impl LockConfig {
 
     /// Whether the response type asks for an ID token.
     pub fn wants_id_token(&self) -> bool {
-        self.options.auth.response_type.split(' ').any(|t| t == "id_token")
+        self.options
+            .auth
+            .response_type
+            .split(' ')
+            .any(|t| t == "id_token")
     }
 }
 
@@ -205,13 +220,20 @@ mod tests {
 
     #[test]
     fn bad_options_name_the_option() {
-        let err = |json: &str| LockConfig::from_json("abc", "d", json).unwrap_err().to_string();
+        let err = |json: &str| {
+            LockConfig::from_json("abc", "d", json)
+                .unwrap_err()
+                .to_string()
+        };
         assert!(err(r#"{"allowedConnections":"sms"}"#).contains("invalid type"));
         assert!(err(r#"{"bogus":1}"#).contains("bogus"));
         assert!(err(r#"{"auth":{"redirectURL":"x"}}"#).contains("redirectURL"));
         assert!(err(r#"{"allowedConnections":["email"]}"#).contains("allowedConnections"));
         assert!(err(r#"{"auth":{"responseType":"code"}}"#).contains("auth.responseType"));
         assert!(err("{not json").contains("invalid options"));
-        assert!(LockConfig::new("", "d", LockOptions::default()).unwrap_err().to_string().contains("clientID"));
+        assert!(LockConfig::new("", "d", LockOptions::default())
+            .unwrap_err()
+            .to_string()
+            .contains("clientID"));
     }
 }

@@ -60,8 +60,18 @@ mod tests {
 
     #[test]
     fn separators_are_stripped() {
-        for raw in ["123456", "123 456", "123-456", " 1 2 3 4 5 6 ", "１２３４５６"] {
-            assert_eq!(OtpCode::parse(raw, 6).unwrap().as_str(), "123456", "{raw:?}");
+        for raw in [
+            "123456",
+            "123 456",
+            "123-456",
+            " 1 2 3 4 5 6 ",
+            "１２３４５６",
+        ] {
+            assert_eq!(
+                OtpCode::parse(raw, 6).unwrap().as_str(),
+                "123456",
+                "{raw:?}"
+            );
         }
     }
 
@@ -69,7 +79,19 @@ mod tests {
     fn bad_codes_are_refused() {
         assert_eq!(OtpCode::parse("", 6), Err(OtpError::Empty));
         assert_eq!(OtpCode::parse("12a456", 6), Err(OtpError::NotDigits));
-        assert_eq!(OtpCode::parse("12345", 6), Err(OtpError::Length { got: 5, expected: 6 }));
-        assert_eq!(OtpCode::parse("1234567", 6), Err(OtpError::Length { got: 7, expected: 6 }));
+        assert_eq!(
+            OtpCode::parse("12345", 6),
+            Err(OtpError::Length {
+                got: 5,
+                expected: 6
+            })
+        );
+        assert_eq!(
+            OtpCode::parse("1234567", 6),
+            Err(OtpError::Length {
+                got: 7,
+                expected: 6
+            })
+        );
     }
 }

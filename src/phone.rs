@@ -168,7 +168,10 @@ mod tests {
     fn invalid_input_is_refused() {
         assert_eq!(PhoneNumber::parse("  ", "US"), Err(PhoneError::Empty));
         for raw in ["123", "555 1234", "abc", "+1555", "06 1234"] {
-            assert!(matches!(PhoneNumber::parse(raw, "NL"), Err(PhoneError::Invalid(_))), "{raw}");
+            assert!(
+                matches!(PhoneNumber::parse(raw, "NL"), Err(PhoneError::Invalid(_))),
+                "{raw}"
+            );
         }
         assert_eq!(
             PhoneNumber::parse("0612345678", "XX"),
@@ -185,6 +188,9 @@ mod tests {
         assert_eq!(nl.flag(), "🇳🇱");
         assert!(list.iter().all(|c| c.code != "001"));
         assert_eq!(country("us").unwrap().dial_code, 1);
-        assert_eq!(country("GB").unwrap().example().as_deref(), Some("07400 123456"));
+        assert_eq!(
+            country("GB").unwrap().example().as_deref(),
+            Some("07400 123456")
+        );
     }
 }

@@ -246,7 +246,14 @@ mod tests {
     }
 
     fn expect() -> Expected<'static> {
-        Expected { issuer: "https://t/", client_id: "app", nonce: Some("n"), access_token: Some("AT"), now: 1500, leeway: 60 }
+        Expected {
+            issuer: "https://t/",
+            client_id: "app",
+            nonce: Some("n"),
+            access_token: Some("AT"),
+            now: 1500,
+            leeway: 60,
+        }
     }
 
     #[test]
@@ -272,7 +279,17 @@ mod tests {
         for (claim, value) in cases {
             let mut c = good();
             c[claim] = value.clone();
-            assert!(validate_claims(&c, &Expected { now: 1400, ..expect() }).is_err(), "{claim}={value}");
+            assert!(
+                validate_claims(
+                    &c,
+                    &Expected {
+                        now: 1400,
+                        ..expect()
+                    }
+                )
+                .is_err(),
+                "{claim}={value}"
+            );
         }
         let mut c = good();
         c.as_object_mut().unwrap().remove("exp");
@@ -294,13 +311,20 @@ mod tests {
 
     #[test]
     fn hash_responses_parse() {
-        let h = parse_hash("#access_token=a%2Bb&id_token=x.y.z&state=s&token_type=Bearer&scope=openid+profile").unwrap();
+        let h = parse_hash(
+            "#access_token=a%2Bb&id_token=x.y.z&state=s&token_type=Bearer&scope=openid+profile",
+        )
+        .unwrap();
         let HashResponse::Tokens(p) = h else { panic!() };
         assert_eq!(p["access_token"], "a+b");
         assert_eq!(p["scope"], "openid profile");
         assert_eq!(
             parse_hash("#error=access_denied&error_description=%3Cimg%3E&state=s"),
-            Some(HashResponse::Error { error: "access_denied".into(), description: "<img>".into(), state: Some("s".into()) })
+            Some(HashResponse::Error {
+                error: "access_denied".into(),
+                description: "<img>".into(),
+                state: Some("s".into())
+            })
         );
         assert_eq!(parse_hash("#section-2"), None);
         assert_eq!(parse_hash(""), None);

@@ -18,7 +18,9 @@ const STYLE: &str = include_str!("../style/lock.css");
 
 /// Adds the widget's stylesheet to the document once.
 fn inject_style() {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     if doc.get_element_by_id(STYLE_ID).is_some() {
         return;
     }
@@ -47,17 +49,23 @@ impl Flow {
     }
 
     fn redirect_uri(&self) -> String {
-        self.lock.config().options.auth.redirect_url.clone().unwrap_or_else(|| {
-            let loc = web_sys::window().map(|w| w.location());
-            loc.map(|l| {
-                format!(
-                    "{}{}",
-                    l.origin().unwrap_or_default(),
-                    l.pathname().unwrap_or_default()
-                )
+        self.lock
+            .config()
+            .options
+            .auth
+            .redirect_url
+            .clone()
+            .unwrap_or_else(|| {
+                let loc = web_sys::window().map(|w| w.location());
+                loc.map(|l| {
+                    format!(
+                        "{}{}",
+                        l.origin().unwrap_or_default(),
+                        l.pathname().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default()
             })
-            .unwrap_or_default()
-        })
     }
 
     fn run(&self, effect: Effect) {
@@ -79,8 +87,11 @@ impl Flow {
                 });
             }),
             Effect::Authorize(ticket) => {
-                let Some(tx) = self.tx.get_untracked() else { return };
-                let url = api::authorize_url(self.lock.config(), &tx, &self.redirect_uri(), &ticket);
+                let Some(tx) = self.tx.get_untracked() else {
+                    return;
+                };
+                let url =
+                    api::authorize_url(self.lock.config(), &tx, &self.redirect_uri(), &ticket);
                 if let Some(w) = web_sys::window() {
                     let _ = w.location().set_href(&url);
                 }
@@ -93,7 +104,14 @@ impl Flow {
         let tx = Transaction::new(random, &self.lock.config().client_id, browser::now());
         browser::save_transaction(&tx).map_err(LockError::Network)?;
         self.tx.set(Some(SendWrapper::new(tx.clone())));
-        api::passwordless_start(self.lock.config(), phone, &tx, &self.redirect_uri(), &browser::language()).await
+        api::passwordless_start(
+            self.lock.config(),
+            phone,
+            &tx,
+            &self.redirect_uri(),
+            &browser::language(),
+        )
+        .await
     }
 }
 
@@ -143,7 +161,11 @@ fn Modal(lock: Lock) -> impl IntoView {
 
     // Typed values live here, above the screens, so errors and "back" never lose them.
     let phone_text = RwSignal::new(String::new());
-    let region = RwSignal::new(browser::language_region().filter(|r| phone::country(r).is_some()).unwrap_or_else(|| "US".into()));
+    let region = RwSignal::new(
+        browser::language_region()
+            .filter(|r| phone::country(r).is_some())
+            .unwrap_or_else(|| "US".into()),
+    );
     let code_text = RwSignal::new(String::new());
 
     let state = flow.state;
@@ -157,9 +179,16 @@ fn Modal(lock: Lock) -> impl IntoView {
     let screen = move || {
         let step = state.with(|s| s.step.clone());
         match step {
-            Step::Phone | Step::Sending => view! { <PhoneScreen flow=screen_flow.clone() phone_text region/> }.into_any(),
-            Step::Code | Step::Verifying => view! { <CodeScreen flow=screen_flow.clone() code_text/> }.into_any(),
-            Step::Redirecting => view! { <p class="lpw-status" role="status">{text("redirectingLabel")}</p> }.into_any(),
+            Step::Phone | Step::Sending => {
+                view! { <PhoneScreen flow=screen_flow.clone() phone_text region/> }.into_any()
+            }
+            Step::Code | Step::Verifying => {
+                view! { <CodeScreen flow=screen_flow.clone() code_text/> }.into_any()
+            }
+            Step::Redirecting => {
+                view! { <p class="lpw-status" role="status">{text("redirectingLabel")}</p> }
+                    .into_any()
+            }
         }
     };
     let show_back = move || state.with(|s| matches!(s.step, Step::Code));
@@ -192,7 +221,11 @@ fn Modal(lock: Lock) -> impl IntoView {
 }
 
 #[component]
-fn PhoneScreen(flow: Flow, phone_text: RwSignal<String>, region: RwSignal<String>) -> impl IntoView {
+fn PhoneScreen(
+    flow: Flow,
+    phone_text: RwSignal<String>,
+    region: RwSignal<String>,
+) -> impl IntoView {
     let countries: Vec<_> = {
         let mut list: Vec<(phone::Country, String)> = phone::countries()
             .into_iter()
@@ -263,7 +296,12 @@ fn PhoneScreen(flow: Flow, phone_text: RwSignal<String>, region: RwSignal<String
 fn CodeScreen(flow: Flow, code_text: RwSignal<String>) -> impl IntoView {
     let state = flow.state;
     let verifying = move || state.with(|s| s.step == Step::Verifying);
-    let phone = state.with_untracked(|s| s.phone.as_ref().map(|p| p.international().to_string()).unwrap_or_default());
+    let phone = state.with_untracked(|s| {
+        s.phone
+            .as_ref()
+            .map(|p| p.international().to_string())
+            .unwrap_or_default()
+    });
     let format_error = RwSignal::new(false);
     let submit_flow = flow.clone();
     let on_submit = move |e: ev::SubmitEvent| {

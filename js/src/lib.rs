@@ -21,7 +21,8 @@ impl LockHandle {
     /// `new LockHandle(clientID, domain, optionsJson)`; throws an `Error` naming the bad option.
     #[wasm_bindgen(constructor)]
     pub fn new(client_id: &str, domain: &str, options_json: &str) -> Result<LockHandle, JsError> {
-        let config = LockConfig::from_json(client_id, domain, options_json).map_err(|e| JsError::new(&e.to_string()))?;
+        let config = LockConfig::from_json(client_id, domain, options_json)
+            .map_err(|e| JsError::new(&e.to_string()))?;
         let lock = Lock::new(config);
         let document = web_sys::window()
             .and_then(|w| w.document())
@@ -37,7 +38,11 @@ impl LockHandle {
             .append_child(&host)
             .map_err(|_| JsError::new("cannot mount the widget"))?;
         let mounted = lock.clone();
-        leptos::mount::mount_to(host, move || view! { <LockPasswordless lock=mounted.clone()/> }).forget();
+        leptos::mount::mount_to(
+            host,
+            move || view! { <LockPasswordless lock=mounted.clone()/> },
+        )
+        .forget();
         Ok(LockHandle { lock })
     }
 
@@ -48,7 +53,8 @@ impl LockHandle {
             let _ = listener.call1(&JsValue::NULL, &to_js(&e.payload()));
         });
         if let Err(e) = result {
-            self.lock.emit(&LockEvent::UnrecoverableError(e.to_string()));
+            self.lock
+                .emit(&LockEvent::UnrecoverableError(e.to_string()));
         }
     }
 

@@ -15,7 +15,9 @@ const TENANT_KEY: &str = "lpw-demo.tenant";
 /// `?tenant=` wins and is remembered for the tab, so it survives the login redirect.
 fn tenant_url() -> String {
     use gloo_storage::{SessionStorage, Storage};
-    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
     let from_query = search
         .trim_start_matches('?')
         .split('&')
@@ -31,8 +33,14 @@ fn tenant_url() -> String {
 
 fn page_url() -> String {
     let loc = web_sys::window().map(|w| w.location());
-    loc.map(|l| format!("{}{}", l.origin().unwrap_or_default(), l.pathname().unwrap_or_default()))
-        .unwrap_or_default()
+    loc.map(|l| {
+        format!(
+            "{}{}",
+            l.origin().unwrap_or_default(),
+            l.pathname().unwrap_or_default()
+        )
+    })
+    .unwrap_or_default()
 }
 
 #[component]
@@ -55,7 +63,13 @@ fn App() -> impl IntoView {
     let profile_error = RwSignal::new(None::<String>);
     lock.on_any(move |event| {
         let detail = match event {
-            LockEvent::Authenticated(a) => format!(" (sub {})", a.id_token_payload.as_ref().map(|p| p["sub"].to_string()).unwrap_or_default()),
+            LockEvent::Authenticated(a) => format!(
+                " (sub {})",
+                a.id_token_payload
+                    .as_ref()
+                    .map(|p| p["sub"].to_string())
+                    .unwrap_or_default()
+            ),
             LockEvent::AuthorizationError(e) => format!(" ({}: {})", e.error, e.error_description),
             LockEvent::UnrecoverableError(m) => format!(" ({m})"),
             _ => String::new(),
@@ -73,7 +87,15 @@ fn App() -> impl IntoView {
         }
     });
     let show = lock.clone();
-    let field = move |key: &'static str| move || profile.with(|p| p.as_ref().and_then(|p| p[key].as_str().map(str::to_string)).unwrap_or_default());
+    let field = move |key: &'static str| {
+        move || {
+            profile.with(|p| {
+                p.as_ref()
+                    .and_then(|p| p[key].as_str().map(str::to_string))
+                    .unwrap_or_default()
+            })
+        }
+    };
     view! {
         <main class="demo">
             <h1>"leptos-passwordless"</h1>

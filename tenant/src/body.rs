@@ -56,7 +56,9 @@ where
         };
         let limited = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES);
         let bytes: Bytes = limited.await.map_err(|_| {
-            ApiError::bad_request(format!("The request body is larger than {MAX_BODY_BYTES} bytes."))
+            ApiError::bad_request(format!(
+                "The request body is larger than {MAX_BODY_BYTES} bytes."
+            ))
         })?;
         let _ = state;
         let parsed = match encoding {

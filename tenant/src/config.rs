@@ -50,10 +50,7 @@ pub struct ClientConfig {
 }
 
 fn default_grant_types() -> Vec<String> {
-    vec![
-        "implicit".into(),
-        crate::PASSWORDLESS_OTP_GRANT.into(),
-    ]
+    vec!["implicit".into(), crate::PASSWORDLESS_OTP_GRANT.into()]
 }
 
 /// Where SMS messages go.
@@ -156,7 +153,10 @@ impl Config {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
         let sms = &self.sms;
         if !(4..=10).contains(&sms.otp_length) {
-            return invalid(format!("sms.otp_length must be 4..=10, got {}", sms.otp_length));
+            return invalid(format!(
+                "sms.otp_length must be 4..=10, got {}",
+                sms.otp_length
+            ));
         }
         if !(1..=600).contains(&sms.otp_lifetime_secs) {
             return invalid(format!(
@@ -173,7 +173,8 @@ impl Config {
         if sms.template.is_empty() || sms.template.chars().count() > 5120 {
             return invalid("sms.template must be 1..=5120 characters".into());
         }
-        if !(self.tenant.issuer.starts_with("http://") || self.tenant.issuer.starts_with("https://"))
+        if !(self.tenant.issuer.starts_with("http://")
+            || self.tenant.issuer.starts_with("https://"))
             || self.tenant.issuer.ends_with('/')
         {
             return invalid(format!(

@@ -171,7 +171,12 @@ impl Db {
     }
 
     /// Finds the user with this phone, creating one on first login.
-    pub fn find_or_create_user(&self, phone: &str, new_id: &str, now: i64) -> rusqlite::Result<User> {
+    pub fn find_or_create_user(
+        &self,
+        phone: &str,
+        new_id: &str,
+        now: i64,
+    ) -> rusqlite::Result<User> {
         let conn = self.conn();
         conn.execute(
             "INSERT INTO users (id, phone, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
@@ -197,7 +202,13 @@ impl Db {
     }
 
     /// Stores a single-use login ticket.
-    pub fn put_ticket(&self, id: &str, client_id: &str, user_id: &str, expires_at: i64) -> rusqlite::Result<()> {
+    pub fn put_ticket(
+        &self,
+        id: &str,
+        client_id: &str,
+        user_id: &str,
+        expires_at: i64,
+    ) -> rusqlite::Result<()> {
         self.conn().execute(
             "INSERT INTO tickets (id, client_id, user_id, expires_at, used) VALUES (?1, ?2, ?3, ?4, 0)",
             params![id, client_id, user_id, expires_at],
@@ -206,7 +217,12 @@ impl Db {
     }
 
     /// Redeems a ticket for this client once; returns its user ID.
-    pub fn take_ticket(&self, id: &str, client_id: &str, now: i64) -> rusqlite::Result<Option<String>> {
+    pub fn take_ticket(
+        &self,
+        id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> rusqlite::Result<Option<String>> {
         self.conn()
             .query_row(
                 "UPDATE tickets SET used = 1

@@ -13,7 +13,10 @@ use crate::{html_escape, rfc3339, Tenant};
 
 const OUTBOX_LIMIT: usize = 200;
 
-fn messages(t: &Tenant, q: &HashMap<String, String>) -> Result<Vec<crate::db::OutboxMessage>, ApiError> {
+fn messages(
+    t: &Tenant,
+    q: &HashMap<String, String>,
+) -> Result<Vec<crate::db::OutboxMessage>, ApiError> {
     let to = q.get("to").map(|s| s.trim()).filter(|s| !s.is_empty());
     Ok(t.db.outbox(to, OUTBOX_LIMIT)?)
 }

@@ -91,7 +91,8 @@ impl Keys {
     /// caller's business.
     pub fn verify(&self, token: &str) -> Result<Value, JwtError> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(JwtError::Malformed);
         };
@@ -110,12 +111,17 @@ impl Keys {
 
     /// `HMAC-SHA256(secret, flow_id ‖ 0 ‖ phone ‖ 0 ‖ code)`: codes are never stored in clear.
     pub fn code_mac(&self, flow_id: &str, phone: &str, code: &str) -> Vec<u8> {
-        self.code_hmac(flow_id, phone, code).finalize().into_bytes().to_vec()
+        self.code_hmac(flow_id, phone, code)
+            .finalize()
+            .into_bytes()
+            .to_vec()
     }
 
     /// Compares a code against a stored MAC in constant time.
     pub fn code_matches(&self, flow_id: &str, phone: &str, code: &str, mac: &[u8]) -> bool {
-        self.code_hmac(flow_id, phone, code).verify_slice(mac).is_ok()
+        self.code_hmac(flow_id, phone, code)
+            .verify_slice(mac)
+            .is_ok()
     }
 
     fn code_hmac(&self, flow_id: &str, phone: &str, code: &str) -> Hmac<Sha256> {
@@ -188,7 +194,10 @@ mod tests {
         let mut bytes = t.into_bytes();
         let i = bytes.len() - 5;
         bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
-        assert_eq!(k.verify(&String::from_utf8(bytes).unwrap()), Err(JwtError::Signature));
+        assert_eq!(
+            k.verify(&String::from_utf8(bytes).unwrap()),
+            Err(JwtError::Signature)
+        );
         assert_eq!(k.verify("a.b"), Err(JwtError::Malformed));
     }
 

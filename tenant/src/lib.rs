@@ -136,14 +136,23 @@ impl Tenant {
     }
 
     /// Checks that `connection` is the enabled `sms` connection for `client`.
-    fn sms_connection(&self, client: &ClientConfig, connection: Option<&str>) -> Result<(), ApiError> {
+    fn sms_connection(
+        &self,
+        client: &ClientConfig,
+        connection: Option<&str>,
+    ) -> Result<(), ApiError> {
         let bad = |d: String| ApiError::new(StatusCode::BAD_REQUEST, "bad.connection", d);
         match connection {
             None | Some("") => Err(bad("Missing required property: connection".into())),
-            Some("sms") if !self.config.sms.enabled => Err(bad("The connection sms is disabled.".into())),
-            Some("sms") if !self.config.sms.enabled_clients.contains(&client.client_id) => Err(bad(
-                format!("The connection sms is not enabled for client {}.", client.client_id),
-            )),
+            Some("sms") if !self.config.sms.enabled => {
+                Err(bad("The connection sms is disabled.".into()))
+            }
+            Some("sms") if !self.config.sms.enabled_clients.contains(&client.client_id) => {
+                Err(bad(format!(
+                    "The connection sms is not enabled for client {}.",
+                    client.client_id
+                )))
+            }
             Some("sms") => Ok(()),
             Some(other) => Err(bad(format!("Connection does not exist: {other}"))),
         }
@@ -160,8 +169,14 @@ pub fn app(tenant: Tenant) -> Router {
         .route("/oauth/token", post(oauth::token))
         .route("/userinfo", get(oauth::userinfo))
         .route("/.well-known/jwks.json", get(discovery::jwks))
-        .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors));
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::cors,
+        ));
     // No CORS on /authorize: it is navigated to, never fetched.
     let mut router = Router::new()
         .merge(api)

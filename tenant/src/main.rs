@@ -40,7 +40,10 @@ async fn run(args: Args) -> Result<(), passwordless_tenant::StartError> {
     let tenant = Tenant::new(config)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
-    tracing::info!("tenant {:?} listening on http://{addr}", tenant.config.tenant.name);
+    tracing::info!(
+        "tenant {:?} listening on http://{addr}",
+        tenant.config.tenant.name
+    );
     if outbox {
         tracing::info!("SMS codes appear at http://{addr}/dev/sms.html (JSON: /dev/sms)");
     }

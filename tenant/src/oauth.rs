@@ -16,7 +16,9 @@ use crate::db::User;
 use crate::error::{ApiError, WRONG_CODE};
 use crate::keys::half_hash;
 use crate::passwordless::{too_many_attempts, verify_otp, OtpFailure};
-use crate::{html_escape, rfc3339, Tenant, ACCESS_TOKEN_SECS, ID_TOKEN_SECS, PASSWORDLESS_OTP_GRANT};
+use crate::{
+    html_escape, rfc3339, Tenant, ACCESS_TOKEN_SECS, ID_TOKEN_SECS, PASSWORDLESS_OTP_GRANT,
+};
 
 /// Tokens for one login.
 struct Tokens {
@@ -88,7 +90,14 @@ fn profile_claims(user: &User, scope: &str) -> Value {
 
 /// A self-contained picture (the tenant is offline, so no Gravatar): the last two digits.
 fn avatar(phone: &str) -> String {
-    let tail: String = phone.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = phone
+        .chars()
+        .rev()
+        .take(2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     format!(
         "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 64 64'%3E%3Crect width='64' height='64' rx='32' fill='%23635dff'/%3E%3Ctext x='32' y='41' font-size='24' text-anchor='middle' fill='white' font-family='sans-serif'%3E{tail}%3C/text%3E%3C/svg%3E"
     )
@@ -160,11 +169,19 @@ pub async fn authorize(
     };
     match get("response_mode") {
         None | Some("fragment") => {}
-        Some(mode) => return fail("unsupported_response_mode", &format!("Unsupported response mode: {mode}")),
+        Some(mode) => {
+            return fail(
+                "unsupported_response_mode",
+                &format!("Unsupported response mode: {mode}"),
+            )
+        }
     }
     let nonce = get("nonce");
     if want_id && nonce.is_none() {
-        return fail("invalid_request", "The nonce parameter is required for id_token responses.");
+        return fail(
+            "invalid_request",
+            "The nonce parameter is required for id_token responses.",
+        );
     }
     if let Some(realm) = get("realm") {
         if let Err(e) = t.sms_connection(client, Some(realm)) {
@@ -187,7 +204,14 @@ pub async fn authorize(
             return fail("server_error", "The tenant failed to handle the request.");
         }
     };
-    let tokens = issue_tokens(&t, client, &user, get("scope").unwrap_or("openid"), nonce, get("audience"));
+    let tokens = issue_tokens(
+        &t,
+        client,
+        &user,
+        get("scope").unwrap_or("openid"),
+        nonce,
+        get("audience"),
+    );
     let expires = ACCESS_TOKEN_SECS.to_string();
     let mut params: Vec<(&str, &str)> = Vec::new();
     if want_access {
@@ -221,7 +245,11 @@ pub struct TokenBody {
     audience: Option<String>,
 }
 
-fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> ApiError {
+fn oauth_error(
+    status: StatusCode,
+    error: &'static str,
+    description: impl Into<String>,
+) -> ApiError {
     ApiError::new(status, error, description)
 }
 
@@ -232,7 +260,11 @@ pub async fn token(
 ) -> Result<Response, ApiError> {
     let grant = body.grant_type.as_deref().unwrap_or("");
     if grant.is_empty() {
-        return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: grant_type"));
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: grant_type",
+        ));
     }
     if grant != PASSWORDLESS_OTP_GRANT {
         return Err(oauth_error(
@@ -243,7 +275,11 @@ pub async fn token(
     }
     let client_id = body.client_id.as_deref().unwrap_or("");
     let Some(client) = t.config.client(client_id) else {
-        return Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", format!("Unknown client: {client_id}")));
+        return Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            format!("Unknown client: {client_id}"),
+        ));
     };
     if body.client_secret.is_some() {
         return Err(oauth_error(
@@ -262,16 +298,36 @@ pub async fn token(
     t.sms_connection(client, Some(body.realm.as_deref().unwrap_or("")))
         .map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", e.description))?;
     let (Some(username), Some(otp)) = (body.username.as_deref(), body.otp.as_deref()) else {
-        return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameters: username and otp"));
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameters: username and otp",
+        ));
     };
     let user = match verify_otp(&t, &client.client_id, username, otp)? {
         Ok(user) => user,
-        Err(OtpFailure::Wrong) => return Err(oauth_error(StatusCode::FORBIDDEN, "invalid_grant", WRONG_CODE)),
+        Err(OtpFailure::Wrong) => {
+            return Err(oauth_error(
+                StatusCode::FORBIDDEN,
+                "invalid_grant",
+                WRONG_CODE,
+            ))
+        }
         Err(OtpFailure::TooManyAttempts) => return Err(too_many_attempts()),
     };
-    let tokens = issue_tokens(&t, client, &user, body.scope.as_deref().unwrap_or("openid"), None, body.audience.as_deref());
+    let tokens = issue_tokens(
+        &t,
+        client,
+        &user,
+        body.scope.as_deref().unwrap_or("openid"),
+        None,
+        body.audience.as_deref(),
+    );
     Ok((
-        [(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")],
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
         Json(json!({
             "access_token": tokens.access_token,
             "id_token": tokens.id_token,
@@ -284,11 +340,17 @@ pub async fn token(
 }
 
 /// The OIDC claims of the access token's user.
-pub async fn userinfo(State(t): State<Arc<Tenant>>, headers: HeaderMap) -> Result<Json<Value>, Response> {
+pub async fn userinfo(
+    State(t): State<Arc<Tenant>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Response> {
     let unauthorized = |d: &str| {
         (
             StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, format!("Bearer error=\"invalid_token\", error_description=\"{d}\""))],
+            [(
+                header::WWW_AUTHENTICATE,
+                format!("Bearer error=\"invalid_token\", error_description=\"{d}\""),
+            )],
             Json(json!({"error": "invalid_token", "error_description": d})),
         )
             .into_response()
@@ -298,20 +360,33 @@ pub async fn userinfo(State(t): State<Arc<Tenant>>, headers: HeaderMap) -> Resul
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| unauthorized("Missing bearer token."))?;
-    let claims = t.keys.verify(token.trim()).map_err(|_| unauthorized("Invalid token."))?;
+    let claims = t
+        .keys
+        .verify(token.trim())
+        .map_err(|_| unauthorized("Invalid token."))?;
     let userinfo_aud = format!("{}userinfo", t.issuer());
-    let aud_ok = claims["aud"].as_array().is_some_and(|a| a.iter().any(|v| v == userinfo_aud.as_str()));
+    let aud_ok = claims["aud"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|v| v == userinfo_aud.as_str()));
     if claims["iss"] != t.issuer().as_str() || !aud_ok {
         return Err(unauthorized("Invalid token."));
     }
-    if claims["exp"].as_i64().is_none_or(|exp| exp <= t.clock.now()) {
+    if claims["exp"]
+        .as_i64()
+        .is_none_or(|exp| exp <= t.clock.now())
+    {
         return Err(unauthorized("The token has expired."));
     }
-    let id = claims["sub"].as_str().and_then(|s| s.strip_prefix("sms|")).unwrap_or("");
-    let user = t
-        .db
-        .user(id)
-        .map_err(|e| ApiError::internal(e).into_response())?
-        .ok_or_else(|| unauthorized("Unknown user."))?;
-    Ok(Json(profile_claims(&user, claims["scope"].as_str().unwrap_or("openid"))))
+    let id = claims["sub"]
+        .as_str()
+        .and_then(|s| s.strip_prefix("sms|"))
+        .unwrap_or("");
+    let user =
+        t.db.user(id)
+            .map_err(|e| ApiError::internal(e).into_response())?
+            .ok_or_else(|| unauthorized("Unknown user."))?;
+    Ok(Json(profile_claims(
+        &user,
+        claims["scope"].as_str().unwrap_or("openid"),
+    )))
 }

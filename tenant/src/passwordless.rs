@@ -138,13 +138,18 @@ pub(crate) fn verify_otp(
         return Ok(Err(OtpFailure::Wrong));
     };
     let now = t.clock.now();
-    let stored = match t.db.begin_code_attempt(&phone, now, t.config.sms.otp_max_attempts)? {
+    let stored = match t
+        .db
+        .begin_code_attempt(&phone, now, t.config.sms.otp_max_attempts)?
+    {
         Ok(stored) => stored,
         Err(CodeUnavailable::Missing) => return Ok(Err(OtpFailure::Wrong)),
         Err(CodeUnavailable::Exhausted) => return Ok(Err(OtpFailure::TooManyAttempts)),
     };
     let otp = otp.trim();
-    let matches = t.keys.code_matches(&stored.flow_id, &phone, otp, &stored.mac);
+    let matches = t
+        .keys
+        .code_matches(&stored.flow_id, &phone, otp, &stored.mac);
     if !matches || stored.client_id != client_id || !t.db.consume_code(&phone, &stored.flow_id)? {
         tracing::info!(to = %mask_phone(&phone), "wrong code");
         return Ok(Err(OtpFailure::Wrong));
@@ -194,7 +199,11 @@ pub async fn co_authenticate(
     let user = match verify_otp(&t, &client.client_id, &body.username, &body.otp)? {
         Ok(user) => user,
         Err(OtpFailure::Wrong) => {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "access_denied", WRONG_CODE))
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "access_denied",
+                WRONG_CODE,
+            ))
         }
         Err(OtpFailure::TooManyAttempts) => return Err(too_many_attempts()),
     };

@@ -59,7 +59,9 @@ impl Template {
             .map_err(|e| TemplateError(format!("SMS template failed to render: {e}")))?;
         let body = body.trim().to_string();
         if body.is_empty() {
-            return Err(TemplateError("the SMS template rendered an empty message".into()));
+            return Err(TemplateError(
+                "the SMS template rendered an empty message".into(),
+            ));
         }
         if body.chars().count() > MAX_BODY_CHARS {
             return Err(TemplateError(format!(
@@ -122,7 +124,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Delivers messages.
 pub trait SmsProvider: Send + Sync {
     /// Sends one message; `Ok` only once the provider accepted it.
-    fn send<'a>(&'a self, msg: &'a SmsMessage, now: i64) -> BoxFuture<'a, Result<(), ProviderError>>;
+    fn send<'a>(
+        &'a self,
+        msg: &'a SmsMessage,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
 }
 
 /// The development outbox: stores messages for `/dev/sms` and logs them. Never sends.
@@ -138,7 +144,11 @@ impl LogProvider {
 }
 
 impl SmsProvider for LogProvider {
-    fn send<'a>(&'a self, msg: &'a SmsMessage, now: i64) -> BoxFuture<'a, Result<(), ProviderError>> {
+    fn send<'a>(
+        &'a self,
+        msg: &'a SmsMessage,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
             self.db
                 .push_outbox(&OutboxMessage {
@@ -184,8 +194,14 @@ mod tests {
 
     #[test]
     fn legacy_macros_and_liquid_render() {
-        let t = Template::compile("@@application.name@@: @@password@@ / {{ code }} for {{ phone_number }}").unwrap();
-        assert_eq!(t.render(&data("")).unwrap(), "Demo: 123456 / 123456 for +31612345678");
+        let t = Template::compile(
+            "@@application.name@@: @@password@@ / {{ code }} for {{ phone_number }}",
+        )
+        .unwrap();
+        assert_eq!(
+            t.render(&data("")).unwrap(),
+            "Demo: 123456 / 123456 for +31612345678"
+        );
     }
 
     #[test]
@@ -194,14 +210,20 @@ mod tests {
             "{% if request_language contains 'fr-FR' %}Ceci est votre code: {{ password }}{% elsif request_language contains 'nl' %}Dit is uw code: {{ password }}{% else %}Your code: {{ password }}{% endif %}",
         )
         .unwrap();
-        assert_eq!(t.render(&data("fr-FR")).unwrap(), "Ceci est votre code: 123456");
+        assert_eq!(
+            t.render(&data("fr-FR")).unwrap(),
+            "Ceci est votre code: 123456"
+        );
         assert_eq!(t.render(&data("nl-NL")).unwrap(), "Dit is uw code: 123456");
         assert_eq!(t.render(&data("")).unwrap(), "Your code: 123456");
     }
 
     #[test]
     fn an_invalid_template_is_rejected_with_its_position() {
-        let err = Template::compile("line one\n{% if %}").err().unwrap().to_string();
+        let err = Template::compile("line one\n{% if %}")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("invalid SMS template"), "{err}");
         assert!(err.contains('2'), "should name line 2: {err}");
     }
@@ -211,7 +233,10 @@ mod tests {
         assert_eq!(checked_language("fr-FR"), Some("fr-FR"));
         assert_eq!(checked_language("{{ password }}"), None);
         assert_eq!(checked_language(&"a".repeat(40)), None);
-        assert_eq!(first_accept_language("nl-NL,nl;q=0.9,en;q=0.8"), Some("nl-NL"));
+        assert_eq!(
+            first_accept_language("nl-NL,nl;q=0.9,en;q=0.8"),
+            Some("nl-NL")
+        );
         assert_eq!(first_accept_language("fr;q=0.9"), Some("fr"));
     }
 

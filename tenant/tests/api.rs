@@ -60,7 +60,9 @@ template = "{{% if request_language contains 'fr' %}}Code {{{{ application.name 
 fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
-    let tenant = Tenant::new(config(dir.path())).unwrap().with_clock(clock.clone());
+    let tenant = Tenant::new(config(dir.path()))
+        .unwrap()
+        .with_clock(clock.clone());
     Harness {
         app: app(tenant),
         clock,
@@ -76,12 +78,17 @@ struct Reply {
 
 impl Reply {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
-            panic!("not JSON: {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
     }
     fn error(&self) -> (StatusCode, String) {
-        (self.status, self.json()["error"].as_str().unwrap_or_default().to_string())
+        (
+            self.status,
+            self.json()["error"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
     }
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -94,7 +101,11 @@ impl Harness {
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Reply {
@@ -102,7 +113,8 @@ impl Harness {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        self.send(req.body(Body::from(body.to_string())).unwrap()).await
+        self.send(req.body(Body::from(body.to_string())).unwrap())
+            .await
     }
 
     async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
@@ -124,9 +136,14 @@ impl Harness {
     }
 
     async fn latest_code(&self, phone: &str) -> String {
-        let r = self.get(&format!("/dev/sms?to={}", phone.replace('+', "%2B")), &[]).await;
+        let r = self
+            .get(&format!("/dev/sms?to={}", phone.replace('+', "%2B")), &[])
+            .await;
         assert_eq!(r.status, StatusCode::OK);
-        r.json()[0]["code"].as_str().expect("a message in the outbox").to_string()
+        r.json()[0]["code"]
+            .as_str()
+            .expect("a message in the outbox")
+            .to_string()
     }
 
     async fn co_authenticate(&self, phone: &str, otp: &str) -> Reply {
@@ -159,19 +176,31 @@ impl Harness {
         assert_eq!(self.start(phone).await.status, StatusCode::OK);
         let code = self.latest_code(phone).await;
         let r = self.co_authenticate(phone, &code).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
         let ticket = r.json()["login_ticket"].as_str().unwrap().to_string();
         let r = self.authorize(&ticket, CALLBACK).await;
         assert_eq!(r.status, StatusCode::FOUND);
         let location = r.header("location").unwrap();
-        let fragment = location.strip_prefix(&format!("{CALLBACK}#")).expect("redirect to the callback");
+        let fragment = location
+            .strip_prefix(&format!("{CALLBACK}#"))
+            .expect("redirect to the callback");
         serde_urlencoded::from_str(fragment).unwrap()
     }
 }
 
 fn claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -192,7 +221,10 @@ async fn happy_path_logs_in_and_finds_the_same_user_again() {
     assert!(sub.starts_with("sms|"));
 
     let info = h
-        .get("/userinfo", &[("authorization", &format!("Bearer {}", p["access_token"]))])
+        .get(
+            "/userinfo",
+            &[("authorization", &format!("Bearer {}", p["access_token"]))],
+        )
         .await;
     assert_eq!(info.status, StatusCode::OK);
     let info = info.json();
@@ -201,7 +233,11 @@ async fn happy_path_logs_in_and_finds_the_same_user_again() {
     assert_eq!(info["phone_number_verified"], true);
 
     let again = h.login(PHONE).await;
-    assert_eq!(claims(&again["id_token"])["sub"], sub.as_str(), "a returning number is the same user");
+    assert_eq!(
+        claims(&again["id_token"])["sub"],
+        sub.as_str(),
+        "a returning number is the same user"
+    );
 }
 
 #[tokio::test]
@@ -212,7 +248,10 @@ async fn wrong_code_is_access_denied() {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let r = h.co_authenticate(PHONE, wrong).await;
     assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
-    assert_eq!(r.json()["error_description"], "Wrong phone number or verification code.");
+    assert_eq!(
+        r.json()["error_description"],
+        "Wrong phone number or verification code."
+    );
     // The right code still works after one wrong try.
     assert_eq!(h.co_authenticate(PHONE, &code).await.status, StatusCode::OK);
 }
@@ -222,7 +261,10 @@ async fn unknown_number_answers_like_a_wrong_code() {
     let h = harness();
     let r = h.co_authenticate("+12015550199", "123456").await;
     assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
-    assert_eq!(r.json()["error_description"], "Wrong phone number or verification code.");
+    assert_eq!(
+        r.json()["error_description"],
+        "Wrong phone number or verification code."
+    );
 }
 
 #[tokio::test]
@@ -256,7 +298,10 @@ async fn only_the_latest_code_is_valid() {
         let r = h.co_authenticate(PHONE, &first).await;
         assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
     }
-    assert_eq!(h.co_authenticate(PHONE, &second).await.status, StatusCode::OK);
+    assert_eq!(
+        h.co_authenticate(PHONE, &second).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -266,14 +311,23 @@ async fn three_wrong_tries_kill_the_code() {
     let code = h.latest_code(PHONE).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..3 {
-        assert_eq!(h.co_authenticate(PHONE, wrong).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            h.co_authenticate(PHONE, wrong).await.status,
+            StatusCode::FORBIDDEN
+        );
     }
     let r = h.co_authenticate(PHONE, &code).await;
-    assert_eq!(r.error(), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into()));
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into())
+    );
     // A new code works.
     h.start(PHONE).await;
     let fresh = h.latest_code(PHONE).await;
-    assert_eq!(h.co_authenticate(PHONE, &fresh).await.status, StatusCode::OK);
+    assert_eq!(
+        h.co_authenticate(PHONE, &fresh).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -302,23 +356,44 @@ async fn concurrent_submissions_of_one_code_succeed_once() {
 async fn unknown_client_is_bad_client_id() {
     let h = harness();
     let r = h
-        .post("/passwordless/start", json!({"client_id": "nope", "connection": "sms", "phone_number": PHONE}), &[])
+        .post(
+            "/passwordless/start",
+            json!({"client_id": "nope", "connection": "sms", "phone_number": PHONE}),
+            &[],
+        )
         .await;
     assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.client_id".into()));
-    assert!(r.json()["error_description"].as_str().unwrap().contains("nope"));
+    assert!(r.json()["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("nope"));
 }
 
 #[tokio::test]
 async fn connection_must_be_enabled_for_the_client() {
     let h = harness();
     let r = h
-        .post("/passwordless/start", json!({"client_id": "other", "connection": "sms", "phone_number": PHONE}), &[])
+        .post(
+            "/passwordless/start",
+            json!({"client_id": "other", "connection": "sms", "phone_number": PHONE}),
+            &[],
+        )
         .await;
-    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.connection".into()));
+    assert_eq!(
+        r.error(),
+        (StatusCode::BAD_REQUEST, "bad.connection".into())
+    );
     let r = h
-        .post("/passwordless/start", json!({"client_id": "app", "connection": "email", "phone_number": PHONE}), &[])
+        .post(
+            "/passwordless/start",
+            json!({"client_id": "app", "connection": "email", "phone_number": PHONE}),
+            &[],
+        )
         .await;
-    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.connection".into()));
+    assert_eq!(
+        r.error(),
+        (StatusCode::BAD_REQUEST, "bad.connection".into())
+    );
 }
 
 #[tokio::test]
@@ -333,35 +408,76 @@ async fn malformed_bodies_are_bad_request() {
     for (body, ct) in [
         ("{not json", "application/json"),
         (r#"{"client_id": 5}"#, "application/json"),
-        (r#"{"client_id":"app","connection":"sms","phone_number":"+12015550123","extra":1}"#, "application/json"),
+        (
+            r#"{"client_id":"app","connection":"sms","phone_number":"+12015550123","extra":1}"#,
+            "application/json",
+        ),
         (r#"{"client_id":"app"}"#, "text/plain"),
     ] {
         let r = h.send(send_raw(body, ct)).await;
-        assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.request".into()), "{body} as {ct}");
+        assert_eq!(
+            r.error(),
+            (StatusCode::BAD_REQUEST, "bad.request".into()),
+            "{body} as {ct}"
+        );
         assert!(!r.json()["error_description"].as_str().unwrap().is_empty());
     }
     let big = format!(r#"{{"client_id":"{}"}}"#, "a".repeat(20_000));
     let r = h
-        .send(Request::post("/passwordless/start").header(header::CONTENT_TYPE, "application/json").body(Body::from(big)).unwrap())
+        .send(
+            Request::post("/passwordless/start")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(big))
+                .unwrap(),
+        )
         .await;
     assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.request".into()));
     let r = h
-        .post("/passwordless/start", json!({"client_id":"app","connection":"sms","phone_number":PHONE,"authParams":"x"}), &[])
+        .post(
+            "/passwordless/start",
+            json!({"client_id":"app","connection":"sms","phone_number":PHONE,"authParams":"x"}),
+            &[],
+        )
         .await;
-    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.authParams".into()));
+    assert_eq!(
+        r.error(),
+        (StatusCode::BAD_REQUEST, "bad.authParams".into())
+    );
 }
 
 #[tokio::test]
 async fn phone_must_be_e164_and_valid() {
     let h = harness();
-    for phone in [json!("2015550123"), json!("+1 201 555 0123"), json!(""), json!("+1555")] {
+    for phone in [
+        json!("2015550123"),
+        json!("+1 201 555 0123"),
+        json!(""),
+        json!("+1555"),
+    ] {
         let r = h
-            .post("/passwordless/start", json!({"client_id": "app", "connection": "sms", "phone_number": phone}), &[])
+            .post(
+                "/passwordless/start",
+                json!({"client_id": "app", "connection": "sms", "phone_number": phone}),
+                &[],
+            )
             .await;
-        assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.phone_number".into()), "{phone}");
+        assert_eq!(
+            r.error(),
+            (StatusCode::BAD_REQUEST, "bad.phone_number".into()),
+            "{phone}"
+        );
     }
-    let r = h.post("/passwordless/start", json!({"client_id": "app", "connection": "sms"}), &[]).await;
-    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "bad.phone_number".into()));
+    let r = h
+        .post(
+            "/passwordless/start",
+            json!({"client_id": "app", "connection": "sms"}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::BAD_REQUEST, "bad.phone_number".into())
+    );
 }
 
 #[tokio::test]
@@ -370,11 +486,20 @@ async fn sms_language_follows_the_request() {
     h.post(
         "/passwordless/start",
         json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}),
-        &[("x-request-language", "fr-FR"), ("accept-language", "nl-NL")],
+        &[
+            ("x-request-language", "fr-FR"),
+            ("accept-language", "nl-NL"),
+        ],
     )
     .await;
     let outbox = h.get("/dev/sms", &[]).await.json();
-    assert!(outbox[0]["body"].as_str().unwrap().starts_with("Code Test App : "), "{outbox}");
+    assert!(
+        outbox[0]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Code Test App : "),
+        "{outbox}"
+    );
     h.post(
         "/passwordless/start",
         json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}),
@@ -382,8 +507,15 @@ async fn sms_language_follows_the_request() {
     )
     .await;
     let outbox = h.get("/dev/sms", &[]).await.json();
-    assert!(outbox[0]["body"].as_str().unwrap().starts_with("Uw code: "), "{outbox}");
-    assert_eq!(outbox.as_array().unwrap().len(), 2, "newest first, both kept");
+    assert!(
+        outbox[0]["body"].as_str().unwrap().starts_with("Uw code: "),
+        "{outbox}"
+    );
+    assert_eq!(
+        outbox.as_array().unwrap().len(),
+        2,
+        "newest first, both kept"
+    );
 }
 
 #[tokio::test]
@@ -407,12 +539,20 @@ async fn cors_only_for_registered_origins() {
     let r = h.start(PHONE).await;
     assert!(r.header("access-control-allow-origin").is_none());
     let r = h
-        .post("/passwordless/start", json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}), &[("origin", ORIGIN)])
+        .post(
+            "/passwordless/start",
+            json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}),
+            &[("origin", ORIGIN)],
+        )
         .await;
     assert_eq!(r.header("access-control-allow-origin"), Some(ORIGIN));
     assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
     let r = h
-        .post("/passwordless/start", json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}), &[("origin", "http://evil.test")])
+        .post(
+            "/passwordless/start",
+            json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}),
+            &[("origin", "http://evil.test")],
+        )
         .await;
     assert!(r.header("access-control-allow-origin").is_none());
     let pre = |origin: &'static str| {
@@ -445,7 +585,11 @@ async fn co_authenticate_needs_a_registered_origin() {
         )
         .await;
     assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
-    assert_eq!(h.co_authenticate(PHONE, &code).await.status, StatusCode::OK, "the code was not spent");
+    assert_eq!(
+        h.co_authenticate(PHONE, &code).await.status,
+        StatusCode::OK,
+        "the code was not spent"
+    );
 }
 
 #[tokio::test]
@@ -453,13 +597,19 @@ async fn authorize_refuses_unregistered_redirects_and_reused_tickets() {
     let h = harness();
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
-    let ticket = h.co_authenticate(PHONE, &code).await.json()["login_ticket"].as_str().unwrap().to_string();
+    let ticket = h.co_authenticate(PHONE, &code).await.json()["login_ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = h.authorize(&ticket, "http://evil.test/callback").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.header("location").is_none());
     assert!(String::from_utf8_lossy(&r.body).contains("not an allowed callback"));
 
-    assert_eq!(h.authorize(&ticket, CALLBACK).await.status, StatusCode::FOUND);
+    assert_eq!(
+        h.authorize(&ticket, CALLBACK).await.status,
+        StatusCode::FOUND
+    );
     let r = h.authorize(&ticket, CALLBACK).await;
     let location = r.header("location").unwrap();
     assert!(location.contains("error=access_denied"), "{location}");
@@ -483,20 +633,36 @@ async fn token_endpoint_grants_with_a_code() {
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let body = r.json();
     assert_eq!(body["token_type"], "Bearer");
-    assert_eq!(claims(body["id_token"].as_str().unwrap())["phone_number"], PHONE);
+    assert_eq!(
+        claims(body["id_token"].as_str().unwrap())["phone_number"],
+        PHONE
+    );
 
     let form = "grant_type=password&client_id=app";
     let r = h
-        .send(Request::post("/oauth/token").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(form)).unwrap())
+        .send(
+            Request::post("/oauth/token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form))
+                .unwrap(),
+        )
         .await;
-    assert_eq!(r.error(), (StatusCode::BAD_REQUEST, "unsupported_grant_type".into()));
+    assert_eq!(
+        r.error(),
+        (StatusCode::BAD_REQUEST, "unsupported_grant_type".into())
+    );
 }
 
 #[tokio::test]
 async fn userinfo_refuses_bad_tokens() {
     let h = harness();
-    assert_eq!(h.get("/userinfo", &[]).await.status, StatusCode::UNAUTHORIZED);
-    let r = h.get("/userinfo", &[("authorization", "Bearer a.b.c")]).await;
+    assert_eq!(
+        h.get("/userinfo", &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = h
+        .get("/userinfo", &[("authorization", "Bearer a.b.c")])
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 

@@ -39,13 +39,18 @@ fn main() -> ExitCode {
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Prints and runs a command, failing on a non-zero exit.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     println!("$ {}", describe(cmd));
-    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
     if status.success() {
         Ok(())
     } else {
@@ -84,7 +89,14 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/lock_passwordless_js.wasm");
     run(Command::new(&t.wasm_bindgen)
         .arg(&wasm)
-        .args(["--target", "no-modules", "--no-modules-global", "__lpwWasm", "--no-typescript", "--out-dir"])
+        .args([
+            "--target",
+            "no-modules",
+            "--no-modules-global",
+            "__lpwWasm",
+            "--no-typescript",
+            "--out-dir",
+        ])
         .arg(&raw))?;
     let out = root.join("dist/bundle");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
@@ -94,9 +106,14 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         .arg(raw.join("lock_passwordless_js_bg.wasm"))
         .arg("-o")
         .arg(out.join("lock_passwordless_js_bg.wasm")))?;
-    let glue = std::fs::read_to_string(raw.join("lock_passwordless_js.js")).map_err(|e| e.to_string())?;
+    let glue =
+        std::fs::read_to_string(raw.join("lock_passwordless_js.js")).map_err(|e| e.to_string())?;
     let loader = std::fs::read_to_string(root.join("js/loader.js")).map_err(|e| e.to_string())?;
-    std::fs::write(out.join("auth0-lock-passwordless.js"), format!("{glue}\n{loader}")).map_err(|e| e.to_string())?;
+    std::fs::write(
+        out.join("auth0-lock-passwordless.js"),
+        format!("{glue}\n{loader}"),
+    )
+    .map_err(|e| e.to_string())?;
     println!("\ndist/bundle/ (what a page downloads for the JS bundle):");
     let mut total = (0, 0);
     for name in ["auth0-lock-passwordless.js", "lock_passwordless_js_bg.wasm"] {
@@ -104,14 +121,21 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         total = (total.0 + raw, total.1 + gz);
         println!("  {name:<34} {raw:>9} B raw {gz:>9} B gzip");
     }
-    println!("  {:<34} {:>9} B raw {:>9} B gzip", "total", total.0, total.1);
+    println!(
+        "  {:<34} {:>9} B raw {:>9} B gzip",
+        "total", total.0, total.1
+    );
     Ok(())
 }
 
 /// Raw and `gzip -9` sizes of a file.
 fn sizes(path: &Path) -> Result<(usize, usize), String> {
     let raw = std::fs::metadata(path).map_err(|e| e.to_string())?.len() as usize;
-    let out = Command::new("gzip").args(["-9", "-c"]).arg(path).output().map_err(|e| format!("gzip: {e}"))?;
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("gzip: {e}"))?;
     Ok((raw, out.stdout.len()))
 }
 
@@ -146,11 +170,23 @@ fn demo() -> Result<(), String> {
             .spawn()
             .map_err(|e| format!("cannot start the tenant: {e}"))?,
     );
-    println!("$ trunk serve --offline (builds the demo first; this takes a few minutes the first time)");
+    println!(
+        "$ trunk serve --offline (builds the demo first; this takes a few minutes the first time)"
+    );
     children.0.push(
-        trunk(&t, &["serve", "--offline", "--address", "127.0.0.1", "--port", "8080"])
-            .spawn()
-            .map_err(|e| format!("cannot start trunk: {e}"))?,
+        trunk(
+            &t,
+            &[
+                "serve",
+                "--offline",
+                "--address",
+                "127.0.0.1",
+                "--port",
+                "8080",
+            ],
+        )
+        .spawn()
+        .map_err(|e| format!("cannot start trunk: {e}"))?,
     );
     println!(
         "\n  Demo:        http://127.0.0.1:8080/  (JS bundle page: http://127.0.0.1:8080/lock.html)\
@@ -221,39 +257,79 @@ fn test() -> Result<(), String> {
         println!("\n==> {name}");
         let t0 = Instant::now();
         let (ok, tests) = f();
-        outcomes.push(Outcome { name, ok, tests, secs: t0.elapsed().as_secs_f64() });
+        outcomes.push(Outcome {
+            name,
+            ok,
+            tests,
+            secs: t0.elapsed().as_secs_f64(),
+        });
     };
 
-    step("rustfmt", &mut || run_counting(cargo().args(["fmt", "--all", "--check"])));
+    step("rustfmt", &mut || {
+        run_counting(cargo().args(["fmt", "--all", "--check"]))
+    });
     step("clippy (native)", &mut || {
-        run_counting(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+        run_counting(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
     });
     step("clippy (wasm32)", &mut || {
         run_counting(cargo().args([
-            "clippy", "--target", "wasm32-unknown-unknown", "--package", "leptos-passwordless",
-            "--package", "lock-passwordless-js", "--all-targets", "--", "-D", "warnings",
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--package",
+            "leptos-passwordless",
+            "--package",
+            "lock-passwordless-js",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
         ]))
     });
-    step("native tests", &mut || run_counting(cargo().args(["test", "--workspace"])));
+    step("native tests", &mut || {
+        run_counting(cargo().args(["test", "--workspace"]))
+    });
     let webdriver = scratch.join("webdriver.json");
     let profile = scratch.join("chromium-profile");
     let config = format!(
         r#"{{"goog:chromeOptions":{{"binary":"{}","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-quic","--no-first-run","--disable-background-networking","--disable-component-update","--disable-sync","--disable-dev-shm-usage","--user-data-dir={}"]}}}}"#,
-        tools::CHROMIUM, profile.display()
+        tools::CHROMIUM,
+        profile.display()
     );
     std::fs::write(&webdriver, config).map_err(|e| e.to_string())?;
-    step("browser tests (wasm-bindgen-test, headless Chromium)", &mut || {
-        run_counting(
-            cargo()
-                .args(["test", "--target", "wasm32-unknown-unknown", "--package", "leptos-passwordless", "--test", "browser"])
-                .env("PATH", t.path_env())
-                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-                .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)
-                .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
-                .env("TMPDIR", &scratch),
-        )
-    });
+    step(
+        "browser tests (wasm-bindgen-test, headless Chromium)",
+        &mut || {
+            run_counting(
+                cargo()
+                    .args([
+                        "test",
+                        "--target",
+                        "wasm32-unknown-unknown",
+                        "--package",
+                        "leptos-passwordless",
+                        "--test",
+                        "browser",
+                    ])
+                    .env("PATH", t.path_env())
+                    .env(
+                        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                        "wasm-bindgen-test-runner",
+                    )
+                    .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+                    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)
+                    .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+                    .env("TMPDIR", &scratch),
+            )
+        },
+    );
     let mut built = true;
     step("build: JS bundle, demo (trunk), tenant", &mut || {
         let ok = bundle(&t)
@@ -266,34 +342,57 @@ fn test() -> Result<(), String> {
         (built, 0)
     });
     if built {
-        step("end to end (Playwright, headless Chromium, real tenant)", &mut || {
-            run_counting(
-                Command::new("node")
-                    .arg(root.join("tests/e2e/e2e.cjs"))
-                    .current_dir(&root)
-                    .env("NODE_PATH", t.node_modules())
-                    .env("LPW_TENANT_BIN", root.join("target/debug/passwordless-tenant"))
-                    .env("LPW_DEMO_DIST", root.join("dist/demo"))
-                    .env("LPW_SCRATCH", &scratch)
-                    .env("LPW_CHROMIUM", tools::CHROMIUM)
-                    .env("TMPDIR", &scratch),
-            )
-        });
+        step(
+            "end to end (Playwright, headless Chromium, real tenant)",
+            &mut || {
+                run_counting(
+                    Command::new("node")
+                        .arg(root.join("tests/e2e/e2e.cjs"))
+                        .current_dir(&root)
+                        .env("NODE_PATH", t.node_modules())
+                        .env(
+                            "LPW_TENANT_BIN",
+                            root.join("target/debug/passwordless-tenant"),
+                        )
+                        .env("LPW_DEMO_DIST", root.join("dist/demo"))
+                        .env("LPW_SCRATCH", &scratch)
+                        .env("LPW_CHROMIUM", tools::CHROMIUM)
+                        .env("TMPDIR", &scratch),
+                )
+            },
+        );
     }
 
     println!("\n==> summary");
     for o in &outcomes {
-        let count = if o.tests > 0 { format!("{} tests passed", o.tests) } else { String::new() };
-        println!("  {} {:<58} {:>6.1}s  {count}", if o.ok { "ok  " } else { "FAIL" }, o.name, o.secs);
+        let count = if o.tests > 0 {
+            format!("{} tests passed", o.tests)
+        } else {
+            String::new()
+        };
+        println!(
+            "  {} {:<58} {:>6.1}s  {count}",
+            if o.ok { "ok  " } else { "FAIL" },
+            o.name,
+            o.secs
+        );
     }
     let failed: Vec<&str> = outcomes.iter().filter(|o| !o.ok).map(|o| o.name).collect();
     let total: usize = outcomes.iter().map(|o| o.tests).sum();
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     if failed.is_empty() && built {
-        println!("xtask test: PASSED — {} steps, {total} tests, {minutes:.1} min", outcomes.len());
+        println!(
+            "xtask test: PASSED — {} steps, {total} tests, {minutes:.1} min",
+            outcomes.len()
+        );
         Ok(())
     } else {
-        println!("xtask test: FAILED — {} of {} steps failed ({}), {minutes:.1} min", failed.len(), outcomes.len(), failed.join(", "));
+        println!(
+            "xtask test: FAILED — {} of {} steps failed ({}), {minutes:.1} min",
+            failed.len(),
+            outcomes.len(),
+            failed.join(", ")
+        );
         Err("tests failed".into())
     }
 }
@@ -304,7 +403,10 @@ mod tests {
 
     #[test]
     fn counts_passed_tests_in_summaries() {
-        assert_eq!(count_passed("test result: ok. 22 passed; 0 failed; 0 ignored"), 22);
+        assert_eq!(
+            count_passed("test result: ok. 22 passed; 0 failed; 0 ignored"),
+            22
+        );
         assert_eq!(count_passed("test result: FAILED. 3 passed; 1 failed;"), 3);
         assert_eq!(count_passed("e2e: 4 passed, 0 failed"), 4);
         assert_eq!(count_passed("running 4 tests"), 0);

@@ -58,7 +58,11 @@ impl Tools {
 fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
     out.status.success().then(|| {
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     })
 }
 
@@ -72,7 +76,8 @@ fn cargo_bin() -> PathBuf {
 
 /// The wasm-bindgen version pinned in Cargo.lock: the CLI must match it exactly.
 fn locked_wasm_bindgen() -> Result<String, String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
@@ -94,8 +99,12 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
     let cargo_bin = cargo_bin();
     let node_dir = root().join("target/xtask-tools");
 
-    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !targets.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let targets =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         install(
             "the wasm32-unknown-unknown target (the widget compiles to WebAssembly)",
             Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
@@ -104,7 +113,7 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
 
     let trunk = cargo_bin.join("trunk");
     let want = format!("trunk {TRUNK_VERSION}");
-    if !output(Command::new(&trunk).arg("--version")).is_some_and(|v| v.trim() == want) {
+    if output(Command::new(&trunk).arg("--version")).is_none_or(|v| v.trim() != want) {
         // 0.22 needs a newer rustc than this machine's; 0.21.14 builds the demo the same way.
         install(
             &format!("trunk {TRUNK_VERSION} (builds and serves the demo; ~9 min once)"),
@@ -119,8 +128,16 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
     if have.trim() != format!("wasm-bindgen {wb_version}") || !runner.exists() {
         // Without --locked: its lockfile can pin versions the registry mirror lacks.
         install(
-            &format!("wasm-bindgen-cli {wb_version} (must equal Cargo.lock's wasm-bindgen; ~4 min once)"),
-            Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &wb_version, "--force"]),
+            &format!(
+                "wasm-bindgen-cli {wb_version} (must equal Cargo.lock's wasm-bindgen; ~4 min once)"
+            ),
+            Command::new("cargo").args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &wb_version,
+                "--force",
+            ]),
         )?;
     }
 
@@ -128,7 +145,8 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
     let wasm_opt = bin.join("wasm-opt");
     let wasm_opt_ok = output(Command::new(&wasm_opt).arg("--version"))
         .is_some_and(|v| v.contains(&format!("version_{BINARYEN_VERSION}")));
-    let pw = std::fs::read_to_string(node_dir.join("node_modules/playwright-core/package.json")).unwrap_or_default();
+    let pw = std::fs::read_to_string(node_dir.join("node_modules/playwright-core/package.json"))
+        .unwrap_or_default();
     let pw_ok = pw.contains(&format!("\"version\": \"{PLAYWRIGHT_VERSION}\""));
     if !wasm_opt_ok || !pw_ok {
         // One package.json for both, so installing one never prunes the other. Debian's binaryen
@@ -139,7 +157,8 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
         );
         std::fs::write(node_dir.join("package.json"), manifest).map_err(|e| e.to_string())?;
         let mut cmd = Command::new("npm");
-        cmd.args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&node_dir);
+        cmd.args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&node_dir);
         install(
             &format!("binaryen@{BINARYEN_VERSION} (wasm-opt) and playwright-core@{PLAYWRIGHT_VERSION} (end-to-end driver) from npm"),
             &mut cmd,
@@ -149,7 +168,11 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
     if need == Need::Test && !(Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists()) {
         let sudo = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() != "0");
         let apt = |args: &[&str]| {
-            let mut c = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+            let mut c = if sudo {
+                Command::new("sudo")
+            } else {
+                Command::new("apt-get")
+            };
             if sudo {
                 c.arg("apt-get");
             }
@@ -158,7 +181,13 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
         };
         println!("xtask: installing chromium and chromium-driver from Debian (browser and end-to-end tests)");
         run(&mut apt(&["update"]))?;
-        let mut c = apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]);
+        let mut c = apt(&[
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ]);
         run(&mut c).map_err(|e| format!("{e} (while running {})", describe(&c)))?;
     }
 
