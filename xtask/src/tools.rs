@@ -181,13 +181,7 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
         };
         println!("xtask: installing chromium and chromium-driver from Debian (browser and end-to-end tests)");
         run(&mut apt(&["update"]))?;
-        let mut c = apt(&[
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ]);
+        let mut c = apt(&["install", "-y", "chromium", "chromium-driver"]);
         run(&mut c).map_err(|e| format!("{e} (while running {})", describe(&c)))?;
     }
 
