@@ -15,6 +15,9 @@ pub struct Config {
     pub clients: Vec<ClientConfig>,
     /// The `sms` passwordless connection.
     pub sms: SmsConfig,
+    /// Brute-force and send limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
 }
 
 /// Tenant-wide settings.
@@ -28,6 +31,19 @@ pub struct TenantConfig {
     pub issuer: String,
     /// SQLite database file; relative paths are resolved against the config file's folder.
     pub database: PathBuf,
+    /// What `/user/geoloc/country` answers (loopback has no geography).
+    #[serde(default = "default_country")]
+    pub default_country: String,
+    /// Seconds a login session (the cookie `checkSession` uses) lasts.
+    #[serde(default = "default_session")]
+    pub session_lifetime_secs: i64,
+}
+
+fn default_country() -> String {
+    "US".into()
+}
+fn default_session() -> i64 {
+    3 * 24 * 3600
 }
 
 /// One registered application.
@@ -44,13 +60,50 @@ pub struct ClientConfig {
     /// Allowed web origins (CORS and cross-origin authentication).
     #[serde(default)]
     pub web_origins: Vec<String>,
-    /// Grant types this client may use at `/oauth/token`.
+    /// Allowed `returnTo` URLs of `/v2/logout`, matched by exact string.
+    #[serde(default)]
+    pub allowed_logout_urls: Vec<String>,
+    /// Grant types this client may use: `implicit`, `authorization_code`, `refresh_token` and
+    /// the passwordless OTP grant.
     #[serde(default = "default_grant_types")]
     pub grant_types: Vec<String>,
+    /// Whether `offline_access` gives a refresh token.
+    #[serde(default)]
+    pub refresh_tokens: bool,
+    /// ID token lifetime, seconds.
+    #[serde(default = "default_id_token_secs")]
+    pub id_token_lifetime_secs: i64,
+    /// Access token lifetime, seconds.
+    #[serde(default = "default_access_token_secs")]
+    pub access_token_lifetime_secs: i64,
+    /// Refresh token lifetime, seconds.
+    #[serde(default = "default_refresh_secs")]
+    pub refresh_token_lifetime_secs: i64,
+}
+
+impl ClientConfig {
+    /// Whether the client may use `grant`.
+    pub fn allows(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
 }
 
 fn default_grant_types() -> Vec<String> {
-    vec!["implicit".into(), crate::PASSWORDLESS_OTP_GRANT.into()]
+    vec![
+        "implicit".into(),
+        "authorization_code".into(),
+        "refresh_token".into(),
+        crate::PASSWORDLESS_OTP_GRANT.into(),
+    ]
+}
+fn default_id_token_secs() -> i64 {
+    36_000
+}
+fn default_access_token_secs() -> i64 {
+    7200
+}
+fn default_refresh_secs() -> i64 {
+    30 * 24 * 3600
 }
 
 /// Where SMS messages go.
@@ -60,6 +113,100 @@ pub enum ProviderKind {
     /// The development outbox: messages are stored and shown at `/dev/sms`, never sent.
     #[default]
     Log,
+    /// Twilio's Messages API.
+    Twilio,
+}
+
+/// Twilio credentials and the SMS source. Secrets can come from the environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwilioConfig {
+    /// Account SID (`AC…`); or set `account_sid_env`.
+    pub account_sid: Option<String>,
+    /// Environment variable holding the Account SID.
+    #[serde(default = "default_sid_env")]
+    pub account_sid_env: String,
+    /// Auth Token; prefer `auth_token_env` so the secret stays out of files.
+    pub auth_token: Option<String>,
+    /// Environment variable holding the Auth Token.
+    #[serde(default = "default_token_env")]
+    pub auth_token_env: String,
+    /// The From number (E.164); or use a Messaging Service.
+    pub from: Option<String>,
+    /// A Messaging Service SID (`MG…`, "Copilot") instead of a From number.
+    pub messaging_service_sid: Option<String>,
+    /// API base URL; tests point it at a fake.
+    #[serde(default = "default_twilio_url")]
+    pub api_base_url: String,
+    /// Seconds before a request to Twilio is abandoned.
+    #[serde(default = "default_twilio_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_twilio_timeout() -> u64 {
+    10
+}
+
+fn default_sid_env() -> String {
+    "TWILIO_ACCOUNT_SID".into()
+}
+fn default_token_env() -> String {
+    "TWILIO_AUTH_TOKEN".into()
+}
+fn default_twilio_url() -> String {
+    "https://api.twilio.com".into()
+}
+
+impl TwilioConfig {
+    /// The Account SID and Auth Token, from the file or the environment.
+    pub fn credentials(&self) -> Result<(String, String), ConfigError> {
+        let pick = |value: &Option<String>, env: &str, what: &str| {
+            value
+                .clone()
+                .filter(|v| !v.is_empty())
+                .or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
+                .ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "sms.twilio: no {what}; set it in the file or in the environment variable {env}"
+                    ))
+                })
+        };
+        Ok((
+            pick(&self.account_sid, &self.account_sid_env, "account_sid")?,
+            pick(&self.auth_token, &self.auth_token_env, "auth_token")?,
+        ))
+    }
+}
+
+/// Send limits and brute-force ceilings. Defaults follow Auth0's published ones.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// `/passwordless/start` calls per IP per hour (Auth0: 50).
+    pub start_per_ip_per_hour: i64,
+    /// Codes sent to one number per hour.
+    pub start_per_phone_per_hour: i64,
+    /// Seconds between two codes to one number.
+    pub start_phone_interval_secs: i64,
+    /// Consecutive wrong codes for one number before it is blocked (Auth0: 10).
+    pub failures_per_phone: i64,
+    /// Wrong codes from one IP per hour before it is blocked.
+    pub failures_per_ip_per_hour: i64,
+    /// Seconds a blocked number stays blocked.
+    pub block_secs: i64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            start_per_ip_per_hour: 50,
+            start_per_phone_per_hour: 10,
+            start_phone_interval_secs: 30,
+            failures_per_phone: 10,
+            failures_per_ip_per_hour: 100,
+            block_secs: 900,
+        }
+    }
 }
 
 /// The `sms` connection.
@@ -87,6 +234,12 @@ pub struct SmsConfig {
     /// Wrong tries allowed per code (1..=10).
     #[serde(default = "default_otp_attempts")]
     pub otp_max_attempts: i64,
+    /// Refuse numbers that have no user yet (Auth0's "Disable Sign Ups"). Unknown numbers get the
+    /// same answer as known ones but no SMS, so the setting cannot be used to enumerate users.
+    #[serde(default)]
+    pub disable_signup: bool,
+    /// Twilio settings, for `provider = "twilio"`.
+    pub twilio: Option<TwilioConfig>,
 }
 
 fn yes() -> bool {
@@ -181,6 +334,31 @@ impl Config {
                 "tenant.issuer must be an http(s) URL without a trailing slash, got {:?}",
                 self.tenant.issuer
             ));
+        }
+        if sms.provider == ProviderKind::Twilio {
+            let Some(tw) = &sms.twilio else {
+                return invalid("sms.provider is \"twilio\" but [sms.twilio] is missing".into());
+            };
+            if tw.from.is_some() == tw.messaging_service_sid.is_some() {
+                return invalid(
+                    "sms.twilio needs exactly one of `from` and `messaging_service_sid`".into(),
+                );
+            }
+            tw.credentials()?;
+        }
+        for c in &self.clients {
+            for (what, v) in [
+                ("id_token_lifetime_secs", c.id_token_lifetime_secs),
+                ("access_token_lifetime_secs", c.access_token_lifetime_secs),
+                ("refresh_token_lifetime_secs", c.refresh_token_lifetime_secs),
+            ] {
+                if v < 60 {
+                    return invalid(format!(
+                        "clients.{what} of {} must be at least 60",
+                        c.client_id
+                    ));
+                }
+            }
         }
         for id in &sms.enabled_clients {
             if !self.clients.iter().any(|c| &c.client_id == id) {

@@ -262,6 +262,276 @@ impl Db {
     }
 }
 
+/// A rate limit: at most `max` events per `window` seconds for `key`.
+#[derive(Debug, Clone)]
+pub struct Limit {
+    /// What is counted (`start-ip:127.0.0.1`, `start-phone:+31…`).
+    pub key: String,
+    /// Events allowed in the window.
+    pub max: i64,
+    /// Window, seconds.
+    pub window: i64,
+}
+
+/// What an authorization code or refresh token stands for.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// The client.
+    pub client_id: String,
+    /// The user.
+    pub user_id: String,
+    /// Granted scopes.
+    pub scope: String,
+    /// API audience.
+    pub audience: Option<String>,
+    /// The `/authorize` nonce (codes only).
+    pub nonce: Option<String>,
+    /// The registered redirect URI the code went to (codes only).
+    pub redirect_uri: Option<String>,
+    /// PKCE S256 challenge (codes only).
+    pub challenge: Option<String>,
+}
+
+/// How a refresh token exchange went.
+#[derive(Debug, Clone)]
+pub enum RefreshOutcome {
+    /// Valid: here is its grant and family.
+    Ok(Grant, String),
+    /// Unknown or expired.
+    Invalid,
+    /// Already used: the whole family is now revoked.
+    Reused,
+}
+
+impl Db {
+    /// Checks every limit; when all pass records one event for each and returns `Ok`, else
+    /// returns the seconds until the tightest limit frees up. Check and record are atomic.
+    pub fn take(&self, limits: &[Limit], now: i64) -> rusqlite::Result<Result<(), i64>> {
+        let conn = self.conn();
+        let mut retry = 0;
+        for l in limits {
+            let (count, oldest): (i64, Option<i64>) = conn.query_row(
+                "SELECT COUNT(*), MIN(at) FROM events WHERE key = ?1 AND at > ?2",
+                params![l.key, now - l.window],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if count >= l.max {
+                retry = retry.max(oldest.unwrap_or(now) + l.window - now).max(1);
+            }
+        }
+        if retry > 0 {
+            return Ok(Err(retry));
+        }
+        for l in limits {
+            conn.execute(
+                "INSERT INTO events (key, at) VALUES (?1, ?2)",
+                params![l.key, now],
+            )?;
+        }
+        conn.execute("DELETE FROM events WHERE at < ?1", [now - 86_400])?;
+        Ok(Ok(()))
+    }
+
+    /// Counts events of `key` in the last `window` seconds.
+    pub fn count(&self, key: &str, window: i64, now: i64) -> rusqlite::Result<i64> {
+        self.conn().query_row(
+            "SELECT COUNT(*) FROM events WHERE key = ?1 AND at > ?2",
+            params![key, now - window],
+            |r| r.get(0),
+        )
+    }
+
+    /// Records one event of `key`.
+    pub fn record(&self, key: &str, now: i64) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO events (key, at) VALUES (?1, ?2)",
+            params![key, now],
+        )?;
+        Ok(())
+    }
+
+    /// Seconds left on a block of `key`, if blocked.
+    pub fn blocked(&self, key: &str, now: i64) -> rusqlite::Result<Option<i64>> {
+        self.conn()
+            .query_row(
+                "SELECT blocked_until FROM blocks WHERE key = ?1 AND blocked_until > ?2",
+                params![key, now],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|until| until.map(|u| u - now))
+    }
+
+    /// Counts a consecutive failure of `key`; at `threshold` the key is blocked for `block_secs`.
+    pub fn record_failure(
+        &self,
+        key: &str,
+        threshold: i64,
+        block_secs: i64,
+        now: i64,
+    ) -> rusqlite::Result<()> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO blocks (key, failures, blocked_until) VALUES (?1, 1, 0)
+             ON CONFLICT(key) DO UPDATE SET failures = failures + 1",
+            params![key],
+        )?;
+        conn.execute(
+            "UPDATE blocks SET blocked_until = ?2, failures = 0 WHERE key = ?1 AND failures >= ?3",
+            params![key, now + block_secs, threshold],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets the consecutive failures of `key` (after a success).
+    pub fn clear_failures(&self, key: &str) -> rusqlite::Result<()> {
+        self.conn()
+            .execute("UPDATE blocks SET failures = 0 WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
+    /// Whether a user exists for this phone.
+    pub fn user_exists(&self, phone: &str) -> rusqlite::Result<bool> {
+        Ok(self
+            .conn()
+            .query_row("SELECT 1 FROM users WHERE phone = ?1", [phone], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Stores a login session (by the hash of its cookie value).
+    pub fn put_session(
+        &self,
+        id_hash: &[u8],
+        user_id: &str,
+        expires_at: i64,
+    ) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![id_hash, user_id, expires_at],
+        )?;
+        Ok(())
+    }
+
+    /// The user of a live session.
+    pub fn session_user(&self, id_hash: &[u8], now: i64) -> rusqlite::Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT user_id FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
+                params![id_hash, now],
+                |r| r.get(0),
+            )
+            .optional()
+    }
+
+    /// Ends a session.
+    pub fn delete_session(&self, id_hash: &[u8]) -> rusqlite::Result<()> {
+        self.conn()
+            .execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])?;
+        Ok(())
+    }
+
+    /// Stores an authorization code (by hash).
+    pub fn put_code_grant(
+        &self,
+        code_hash: &[u8],
+        g: &Grant,
+        expires_at: i64,
+    ) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO auth_codes (code_hash, client_id, user_id, scope, audience, nonce, redirect_uri,
+               challenge, expires_at, used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
+            params![code_hash, g.client_id, g.user_id, g.scope, g.audience, g.nonce, g.redirect_uri, g.challenge, expires_at],
+        )?;
+        Ok(())
+    }
+
+    /// Redeems an authorization code once.
+    pub fn take_code_grant(&self, code_hash: &[u8], now: i64) -> rusqlite::Result<Option<Grant>> {
+        self.conn()
+            .query_row(
+                "UPDATE auth_codes SET used = 1 WHERE code_hash = ?1 AND used = 0 AND expires_at > ?2
+                 RETURNING client_id, user_id, scope, audience, nonce, redirect_uri, challenge",
+                params![code_hash, now],
+                |r| {
+                    Ok(Grant {
+                        client_id: r.get(0)?,
+                        user_id: r.get(1)?,
+                        scope: r.get(2)?,
+                        audience: r.get(3)?,
+                        nonce: r.get(4)?,
+                        redirect_uri: r.get(5)?,
+                        challenge: r.get(6)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    /// Stores a refresh token (by hash) in `family`.
+    pub fn put_refresh(
+        &self,
+        token_hash: &[u8],
+        family: &str,
+        g: &Grant,
+        expires_at: i64,
+    ) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO refresh_tokens (token_hash, family, client_id, user_id, scope, audience, expires_at, used, revoked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0)",
+            params![token_hash, family, g.client_id, g.user_id, g.scope, g.audience, expires_at],
+        )?;
+        Ok(())
+    }
+
+    /// Uses a refresh token once. A second use is theft or a bug: the family is revoked.
+    pub fn use_refresh(&self, token_hash: &[u8], now: i64) -> rusqlite::Result<RefreshOutcome> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "UPDATE refresh_tokens SET used = 1
+                 WHERE token_hash = ?1 AND used = 0 AND revoked = 0 AND expires_at > ?2
+                 RETURNING family, client_id, user_id, scope, audience",
+                params![token_hash, now],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        Grant {
+                            client_id: r.get(1)?,
+                            user_id: r.get(2)?,
+                            scope: r.get(3)?,
+                            audience: r.get(4)?,
+                            nonce: None,
+                            redirect_uri: None,
+                            challenge: None,
+                        },
+                    ))
+                },
+            )
+            .optional()?;
+        if let Some((family, grant)) = row {
+            return Ok(RefreshOutcome::Ok(grant, family));
+        }
+        let reused: Option<String> = conn
+            .query_row(
+                "SELECT family FROM refresh_tokens WHERE token_hash = ?1 AND used = 1",
+                [token_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match reused {
+            Some(family) => {
+                conn.execute(
+                    "UPDATE refresh_tokens SET revoked = 1 WHERE family = ?1",
+                    [family],
+                )?;
+                Ok(RefreshOutcome::Reused)
+            }
+            None => Ok(RefreshOutcome::Invalid),
+        }
+    }
+}
+
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         id: r.get(0)?,
@@ -282,6 +552,21 @@ CREATE TABLE IF NOT EXISTS codes (
 CREATE TABLE IF NOT EXISTS tickets (
   id TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
   expires_at INTEGER NOT NULL, used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events (key TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_key_at ON events (key, at);
+CREATE INDEX IF NOT EXISTS events_at ON events (at);
+CREATE TABLE IF NOT EXISTS blocks (
+  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, blocked_until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  id_hash BLOB PRIMARY KEY, user_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_codes (
+  code_hash BLOB PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL, scope TEXT NOT NULL,
+  audience TEXT, nonce TEXT, redirect_uri TEXT, challenge TEXT, expires_at INTEGER NOT NULL,
+  used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+  token_hash BLOB PRIMARY KEY, family TEXT NOT NULL, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
+  scope TEXT NOT NULL, audience TEXT, expires_at INTEGER NOT NULL, used INTEGER NOT NULL,
+  revoked INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, to_number TEXT NOT NULL, body TEXT NOT NULL,
   code TEXT NOT NULL, sent_at INTEGER NOT NULL);

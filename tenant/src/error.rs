@@ -14,6 +14,8 @@ pub struct ApiError {
     pub error: &'static str,
     /// Human-readable text.
     pub description: String,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -23,7 +25,14 @@ impl ApiError {
             status,
             error,
             description: description.into(),
+            retry_after: None,
         }
+    }
+
+    /// Adds a `Retry-After`.
+    pub fn retry_after(mut self, secs: i64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
     }
 
     /// 400 `bad.request`.
@@ -50,12 +59,18 @@ impl From<rusqlite::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             [(header::CACHE_CONTROL, "no-store")],
             Json(json!({"error": self.error, "error_description": self.description})),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

@@ -37,15 +37,11 @@ use crate::config::{ClientConfig, Config, ProviderKind};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::keys::{CodeGenerator, Keys, OsCodes};
-use crate::sms::{LogProvider, SmsProvider, Template};
+use crate::sms::{LogProvider, SmsProvider, Template, TwilioProvider};
 
 /// The passwordless OTP grant type.
 pub const PASSWORDLESS_OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
 
-/// Seconds an access token lives (Auth0's default for implicit flows).
-pub const ACCESS_TOKEN_SECS: i64 = 7200;
-/// Seconds an ID token lives (Auth0's default).
-pub const ID_TOKEN_SECS: i64 = 36_000;
 /// Seconds a login ticket from `/co/authenticate` may wait for `/authorize`.
 pub const LOGIN_TICKET_SECS: i64 = 120;
 
@@ -97,6 +93,10 @@ impl Tenant {
         let template = Template::compile(&config.sms.template)?;
         let provider: Arc<dyn SmsProvider> = match config.sms.provider {
             ProviderKind::Log => Arc::new(LogProvider::new(db.clone())),
+            ProviderKind::Twilio => {
+                let twilio = config.sms.twilio.as_ref().ok_or("sms.twilio is missing")?;
+                Arc::new(TwilioProvider::new(twilio)?)
+            }
         };
         Ok(Self {
             config,
@@ -169,6 +169,7 @@ pub fn app(tenant: Tenant) -> Router {
         .route("/oauth/token", post(oauth::token))
         .route("/userinfo", get(oauth::userinfo))
         .route("/.well-known/jwks.json", get(discovery::jwks))
+        .route("/user/geoloc/country", get(oauth::geoloc))
         .route(
             "/.well-known/openid-configuration",
             get(discovery::openid_configuration),
@@ -181,6 +182,8 @@ pub fn app(tenant: Tenant) -> Router {
     let mut router = Router::new()
         .merge(api)
         .route("/authorize", get(oauth::authorize))
+        .route("/v2/logout", get(oauth::logout))
+        .route("/client/{file}", get(oauth::client_script))
         .route("/", get(dev::index));
     if dev_outbox {
         router = router
@@ -192,6 +195,26 @@ pub fn app(tenant: Tenant) -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found.")
+}
+
+/// The peer's IP address, for rate limits. Behind no proxy by design: the tenant serves
+/// loopback and small deployments directly.
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(Self(ip))
+    }
 }
 
 /// Escapes text for HTML.

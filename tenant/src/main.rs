@@ -47,10 +47,13 @@ async fn run(args: Args) -> Result<(), passwordless_tenant::StartError> {
     if outbox {
         tracing::info!("SMS codes appear at http://{addr}/dev/sms.html (JSON: /dev/sms)");
     }
-    axum::serve(listener, app(tenant))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app(tenant).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

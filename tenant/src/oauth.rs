@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -12,13 +12,11 @@ use serde_json::{json, Value};
 
 use crate::body::Strict;
 use crate::config::ClientConfig;
-use crate::db::User;
+use crate::db::{Grant, RefreshOutcome, User};
 use crate::error::{ApiError, WRONG_CODE};
 use crate::keys::half_hash;
-use crate::passwordless::{too_many_attempts, verify_otp, OtpFailure};
-use crate::{
-    html_escape, rfc3339, Tenant, ACCESS_TOKEN_SECS, ID_TOKEN_SECS, PASSWORDLESS_OTP_GRANT,
-};
+use crate::passwordless::{too_many_attempts_after, verify_otp, OtpFailure};
+use crate::{html_escape, rfc3339, ClientIp, Tenant, PASSWORDLESS_OTP_GRANT};
 
 /// Tokens for one login.
 struct Tokens {
@@ -35,15 +33,12 @@ fn issue_tokens(
     scope: &str,
     nonce: Option<&str>,
     audience: Option<&str>,
+    _offline: bool,
 ) -> Tokens {
     let now = t.clock.now();
     let issuer = t.issuer();
     let sub = format!("sms|{}", user.id);
-    let scope = if scope.split(' ').any(|s| s == "openid") {
-        scope.to_string()
-    } else {
-        format!("openid {scope}").trim().to_string()
-    };
+    let scope = normalized_scope(scope);
     let userinfo_aud = format!("{issuer}userinfo");
     let aud: Vec<&str> = match audience {
         Some(a) if !a.is_empty() => vec![a, &userinfo_aud],
@@ -51,14 +46,14 @@ fn issue_tokens(
     };
     let access_token = t.keys.sign(&json!({
         "iss": issuer, "sub": sub, "aud": aud, "azp": client.client_id,
-        "iat": now, "exp": now + ACCESS_TOKEN_SECS, "scope": scope,
+        "iat": now, "exp": now + client.access_token_lifetime_secs, "scope": scope,
     }));
     let mut claims = profile_claims(user, &scope);
     claims["iss"] = json!(issuer);
     claims["sub"] = json!(sub);
     claims["aud"] = json!(client.client_id);
     claims["iat"] = json!(now);
-    claims["exp"] = json!(now + ID_TOKEN_SECS);
+    claims["exp"] = json!(now + client.id_token_lifetime_secs);
     claims["auth_time"] = json!(now);
     claims["at_hash"] = json!(half_hash(&access_token));
     if let Some(nonce) = nonce {
@@ -112,21 +107,149 @@ fn error_page(status: StatusCode, message: &str) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
 }
 
-fn redirect_with_fragment(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
-    let fragment = serde_urlencoded::to_string(params).unwrap_or_default();
+/// How `/authorize` answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Fragment,
+    Query,
+    WebMessage,
+}
+
+/// An `/authorize` answer that goes back to the (already validated) redirect URI.
+struct Reply<'a> {
+    redirect_uri: &'a str,
+    mode: Mode,
+    state: &'a str,
+}
+
+impl Reply<'_> {
+    fn send(&self, mut params: Vec<(&str, String)>, cookie: Option<String>) -> Response {
+        if !self.state.is_empty() {
+            params.push(("state", self.state.to_string()));
+        }
+        let mut response = match self.mode {
+            Mode::WebMessage => web_message(self.redirect_uri, &params),
+            Mode::Fragment | Mode::Query => {
+                let encoded = serde_urlencoded::to_string(&params).unwrap_or_default();
+                let sep = if self.mode == Mode::Fragment {
+                    '#'
+                } else if self.redirect_uri.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                (
+                    StatusCode::FOUND,
+                    [(
+                        header::LOCATION,
+                        format!("{}{sep}{encoded}", self.redirect_uri),
+                    )],
+                )
+                    .into_response()
+            }
+        };
+        let h = response.headers_mut();
+        h.insert(
+            header::CACHE_CONTROL,
+            "no-store".parse().expect("static header"),
+        );
+        if let Some(cookie) = cookie.and_then(|c| c.parse().ok()) {
+            h.append(header::SET_COOKIE, cookie);
+        }
+        response
+    }
+
+    fn error(&self, error: &str, description: &str) -> Response {
+        self.send(
+            vec![
+                ("error", error.to_string()),
+                ("error_description", description.to_string()),
+            ],
+            None,
+        )
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[after_scheme..].find(['/', '?', '#']) {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
+}
+
+/// The page a hidden iframe loads: it posts the response to the redirect URI's origin only.
+fn web_message(redirect_uri: &str, params: &[(&str, String)]) -> Response {
+    let response: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| {
+            let v = if *k == "expires_in" {
+                v.parse::<i64>().map(Value::from).unwrap_or(json!(v))
+            } else {
+                json!(v)
+            };
+            (k.to_string(), v)
+        })
+        .collect();
+    let message = json!({"type": "authorization_response", "response": response});
+    // JSON inside <script>: escape `<` so no value can close the element.
+    let message = message.to_string().replace('<', "\\u003c");
+    let target = json!(origin_of(redirect_uri))
+        .to_string()
+        .replace('<', "\\u003c");
+    let nonce = crate::keys::random_token(16);
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Authorization Response</title></head>\
+         <body><script nonce=\"{nonce}\">(function () {{ var target = {target}; var message = {message};\
+         (window.opener || window.parent).postMessage(message, target); }})();</script></body></html>"
+    );
     (
-        StatusCode::FOUND,
-        [
-            (header::LOCATION, format!("{redirect_uri}#{fragment}")),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            format!("default-src 'none'; script-src 'nonce-{nonce}'"),
+        )],
+        Html(body),
     )
         .into_response()
 }
 
-/// Completes a login from a login ticket and redirects back with tokens in the fragment.
+const SESSION_COOKIE: &str = "lpw_session";
+
+fn session_cookie(t: &Tenant, value: &str, max_age: i64) -> String {
+    // Over https the session must reach a cross-site iframe (checkSession); over plain http (local
+    // development, same site) Lax is enough and browsers refuse SameSite=None without Secure.
+    let attrs = if t.config.tenant.issuer.starts_with("https://") {
+        "SameSite=None; Secure"
+    } else {
+        "SameSite=Lax"
+    };
+    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; {attrs}; Max-Age={max_age}")
+}
+
+fn session_from(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(&format!("{SESSION_COOKIE}="))
+                .map(str::to_string)
+        })
+}
+
+fn sha256(value: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(value.as_bytes()).to_vec()
+}
+
+/// Completes a login: from a login ticket (after `/co/authenticate`) or the session cookie
+/// (`prompt=none`, `checkSession`), answering tokens or an authorization code.
 pub async fn authorize(
     State(t): State<Arc<Tenant>>,
+    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
@@ -145,90 +268,174 @@ pub async fn authorize(
             ),
         );
     }
-    let state = get("state").unwrap_or("");
-    let fail = |error: &str, description: &str| {
-        let mut params = vec![("error", error), ("error_description", description)];
-        if !state.is_empty() {
-            params.push(("state", state));
-        }
-        redirect_with_fragment(redirect_uri, &params)
-    };
     let response_type = get("response_type").unwrap_or("");
     let mut parts: Vec<&str> = response_type.split(' ').collect();
     parts.sort_unstable();
-    let (want_access, want_id) = match parts.as_slice() {
-        ["token"] => (true, false),
-        ["id_token"] => (false, true),
-        ["id_token", "token"] => (true, true),
-        _ => {
-            return fail(
-                "unsupported_response_type",
-                &format!("Unsupported response type: {response_type:?}"),
-            )
-        }
+    let kind = match parts.as_slice() {
+        ["token"] => Some((true, false, false)),
+        ["id_token"] => Some((false, true, false)),
+        ["id_token", "token"] => Some((true, true, false)),
+        ["code"] => Some((false, false, true)),
+        _ => None,
     };
-    match get("response_mode") {
-        None | Some("fragment") => {}
-        Some(mode) => {
-            return fail(
-                "unsupported_response_mode",
-                &format!("Unsupported response mode: {mode}"),
-            )
-        }
+    let mode = match get("response_mode") {
+        None if kind.is_some_and(|k| k.2) => Some(Mode::Query),
+        None | Some("fragment") => Some(Mode::Fragment),
+        Some("query") => Some(Mode::Query),
+        Some("web_message") => Some(Mode::WebMessage),
+        Some(_) => None,
+    };
+    let reply = Reply {
+        redirect_uri,
+        mode: mode.unwrap_or(Mode::Fragment),
+        state: get("state").unwrap_or(""),
+    };
+    let Some((want_access, want_id, want_code)) = kind else {
+        return reply.error(
+            "unsupported_response_type",
+            &format!("Unsupported response type: {response_type:?}"),
+        );
+    };
+    let Some(mode) = mode else {
+        return reply.error(
+            "unsupported_response_mode",
+            "response_mode must be fragment, query or web_message.",
+        );
+    };
+    if mode == Mode::Query && !want_code {
+        return reply.error(
+            "invalid_request",
+            "Tokens are never sent in the query; use response_mode=fragment.",
+        );
+    }
+    let grant = if want_code {
+        "authorization_code"
+    } else {
+        "implicit"
+    };
+    if !client.allows(grant) {
+        return reply.error(
+            "unauthorized_client",
+            &format!("Grant type '{grant}' not allowed for the client."),
+        );
     }
     let nonce = get("nonce");
     if want_id && nonce.is_none() {
-        return fail(
+        return reply.error(
             "invalid_request",
             "The nonce parameter is required for id_token responses.",
         );
     }
+    let challenge = get("code_challenge");
+    if want_code {
+        match (challenge, get("code_challenge_method")) {
+            (Some(c), Some("S256")) if c.len() >= 43 => {}
+            (Some(_), Some("S256")) => {
+                return reply.error("invalid_request", "code_challenge is too short for S256.")
+            }
+            (Some(_), _) => {
+                return reply.error(
+                    "invalid_request",
+                    "Only code_challenge_method=S256 is supported.",
+                )
+            }
+            (None, _) => {
+                return reply.error(
+                    "invalid_request",
+                    "PKCE is required: send code_challenge with code_challenge_method=S256.",
+                )
+            }
+        }
+    }
     if let Some(realm) = get("realm") {
         if let Err(e) = t.sms_connection(client, Some(realm)) {
-            return fail("invalid_request", &e.description);
+            return reply.error("invalid_request", &e.description);
         }
     }
-    let Some(ticket) = get("login_ticket") else {
-        return fail("login_required", "Login required.");
+    let now = t.clock.now();
+    let mut cookie = None;
+    let user_id = if let Some(ticket) = get("login_ticket") {
+        match t.db.take_ticket(ticket, &client.client_id, now) {
+            Ok(Some(user_id)) => {
+                let session = crate::keys::random_token(32);
+                let lifetime = t.config.tenant.session_lifetime_secs;
+                if let Err(e) =
+                    t.db.put_session(&sha256(&session), &user_id, now + lifetime)
+                {
+                    ApiError::internal(e);
+                    return reply.error("server_error", "The tenant failed to handle the request.");
+                }
+                cookie = Some(session_cookie(&t, &session, lifetime));
+                user_id
+            }
+            Ok(None) => return reply.error("access_denied", "Invalid or expired login ticket."),
+            Err(e) => {
+                ApiError::internal(e);
+                return reply.error("server_error", "The tenant failed to handle the request.");
+            }
+        }
+    } else {
+        let session =
+            session_from(&headers).and_then(|s| t.db.session_user(&sha256(&s), now).ok().flatten());
+        match session {
+            Some(user_id) => user_id,
+            None => return reply.error("login_required", "Login required."),
+        }
     };
-    let user = match t.db.take_ticket(ticket, &client.client_id, t.clock.now()) {
-        Ok(Some(user_id)) => t.db.user(&user_id),
-        Ok(None) => return fail("access_denied", "Invalid or expired login ticket."),
-        Err(e) => Err(e),
-    };
-    let user = match user {
+    let user = match t.db.user(&user_id) {
         Ok(Some(user)) => user,
-        Ok(None) => return fail("access_denied", "Invalid or expired login ticket."),
+        Ok(None) => return reply.error("access_denied", "The user no longer exists."),
         Err(e) => {
             ApiError::internal(e);
-            return fail("server_error", "The tenant failed to handle the request.");
+            return reply.error("server_error", "The tenant failed to handle the request.");
         }
     };
-    let tokens = issue_tokens(
-        &t,
-        client,
-        &user,
-        get("scope").unwrap_or("openid"),
-        nonce,
-        get("audience"),
-    );
-    let expires = ACCESS_TOKEN_SECS.to_string();
-    let mut params: Vec<(&str, &str)> = Vec::new();
+    let scope = normalized_scope(get("scope").unwrap_or("openid"));
+    if want_code {
+        let code = crate::keys::random_token(32);
+        let stored = Grant {
+            client_id: client.client_id.clone(),
+            user_id: user.id.clone(),
+            scope,
+            audience: get("audience").map(str::to_string),
+            nonce: nonce.map(str::to_string),
+            redirect_uri: Some(redirect_uri.to_string()),
+            challenge: challenge.map(str::to_string),
+        };
+        if let Err(e) =
+            t.db.put_code_grant(&sha256(&code), &stored, now + AUTH_CODE_SECS)
+        {
+            ApiError::internal(e);
+            return reply.error("server_error", "The tenant failed to handle the request.");
+        }
+        return reply.send(vec![("code", code)], cookie);
+    }
+    let tokens = issue_tokens(&t, client, &user, &scope, nonce, get("audience"), false);
+    let mut params: Vec<(&str, String)> = Vec::new();
     if want_access {
-        params.push(("access_token", &tokens.access_token));
+        params.push(("access_token", tokens.access_token));
     }
     if want_id {
-        params.push(("id_token", &tokens.id_token));
+        params.push(("id_token", tokens.id_token));
     }
     params.extend([
-        ("scope", tokens.scope.as_str()),
-        ("expires_in", expires.as_str()),
-        ("token_type", "Bearer"),
+        ("scope", tokens.scope),
+        ("expires_in", client.access_token_lifetime_secs.to_string()),
+        ("token_type", "Bearer".to_string()),
     ]);
-    if !state.is_empty() {
-        params.push(("state", state));
+    reply.send(params, cookie)
+}
+
+/// Seconds an authorization code may wait for redemption.
+const AUTH_CODE_SECS: i64 = 120;
+
+fn normalized_scope(scope: &str) -> String {
+    let mut parts: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+    if !parts.contains(&"openid") {
+        parts.insert(0, "openid");
     }
-    redirect_with_fragment(redirect_uri, &params)
+    parts.dedup();
+    parts.join(" ")
 }
 
 /// The token request, as JSON or a form.
@@ -243,6 +450,10 @@ pub struct TokenBody {
     realm: Option<String>,
     scope: Option<String>,
     audience: Option<String>,
+    code: Option<String>,
+    code_verifier: Option<String>,
+    redirect_uri: Option<String>,
+    refresh_token: Option<String>,
 }
 
 fn oauth_error(
@@ -253,9 +464,15 @@ fn oauth_error(
     ApiError::new(status, error, description)
 }
 
-/// The passwordless OTP grant.
+fn invalid_grant(description: &str) -> ApiError {
+    oauth_error(StatusCode::FORBIDDEN, "invalid_grant", description)
+}
+
+/// `POST /oauth/token`: the passwordless OTP grant, `authorization_code` (PKCE) and
+/// `refresh_token` (rotating).
 pub async fn token(
     State(t): State<Arc<Tenant>>,
+    ClientIp(ip): ClientIp,
     Strict(body): Strict<TokenBody, true>,
 ) -> Result<Response, ApiError> {
     let grant = body.grant_type.as_deref().unwrap_or("");
@@ -264,13 +481,6 @@ pub async fn token(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "Missing required parameter: grant_type",
-        ));
-    }
-    if grant != PASSWORDLESS_OTP_GRANT {
-        return Err(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            format!("Unsupported grant type: {grant}"),
         ));
     }
     let client_id = body.client_id.as_deref().unwrap_or("");
@@ -288,55 +498,241 @@ pub async fn token(
             "This tenant has public clients only; do not send a client_secret.",
         ));
     }
-    if !client.grant_types.iter().any(|g| g == grant) {
+    if ![
+        PASSWORDLESS_OTP_GRANT,
+        "authorization_code",
+        "refresh_token",
+    ]
+    .contains(&grant)
+    {
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!("Unsupported grant type: {grant}"),
+        ));
+    }
+    if !client.allows(grant) {
         return Err(oauth_error(
             StatusCode::FORBIDDEN,
             "unauthorized_client",
             format!("Grant type '{grant}' not allowed for the client."),
         ));
     }
-    t.sms_connection(client, Some(body.realm.as_deref().unwrap_or("")))
-        .map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", e.description))?;
-    let (Some(username), Some(otp)) = (body.username.as_deref(), body.otp.as_deref()) else {
-        return Err(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Missing required parameters: username and otp",
-        ));
-    };
-    let user = match verify_otp(&t, &client.client_id, username, otp)? {
-        Ok(user) => user,
-        Err(OtpFailure::Wrong) => {
-            return Err(oauth_error(
-                StatusCode::FORBIDDEN,
-                "invalid_grant",
-                WRONG_CODE,
-            ))
+    let now = t.clock.now();
+    let (user, scope, nonce, audience, family) = match grant {
+        PASSWORDLESS_OTP_GRANT => {
+            t.sms_connection(client, Some(body.realm.as_deref().unwrap_or("")))
+                .map_err(|e| {
+                    oauth_error(StatusCode::BAD_REQUEST, "invalid_request", e.description)
+                })?;
+            let (Some(username), Some(otp)) = (body.username.as_deref(), body.otp.as_deref())
+            else {
+                return Err(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Missing required parameters: username and otp",
+                ));
+            };
+            let user = match verify_otp(&t, &ip, &client.client_id, username, otp)? {
+                Ok(user) => user,
+                Err(OtpFailure::Wrong) => return Err(invalid_grant(WRONG_CODE)),
+                Err(OtpFailure::TooManyAttempts(wait)) => {
+                    return Err(too_many_attempts_after(wait))
+                }
+            };
+            let scope = normalized_scope(body.scope.as_deref().unwrap_or("openid"));
+            (user, scope, None, body.audience.clone(), None)
         }
-        Err(OtpFailure::TooManyAttempts) => return Err(too_many_attempts()),
+        "authorization_code" => {
+            let (Some(code), Some(verifier)) =
+                (body.code.as_deref(), body.code_verifier.as_deref())
+            else {
+                return Err(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Missing required parameters: code and code_verifier",
+                ));
+            };
+            let stored =
+                t.db.take_code_grant(&sha256(code), now)?
+                    .ok_or_else(|| invalid_grant("Invalid authorization code."))?;
+            if stored.client_id != client.client_id
+                || stored.redirect_uri.as_deref() != body.redirect_uri.as_deref()
+            {
+                return Err(invalid_grant(
+                    "The code was issued to another client or redirect_uri.",
+                ));
+            }
+            let expected = stored
+                .challenge
+                .as_deref()
+                .ok_or_else(|| invalid_grant("The code has no PKCE challenge."))?;
+            if half_hash_full(verifier) != expected {
+                return Err(invalid_grant("Failed to verify code verifier."));
+            }
+            let user =
+                t.db.user(&stored.user_id)?
+                    .ok_or_else(|| invalid_grant("The user no longer exists."))?;
+            (user, stored.scope, stored.nonce, stored.audience, None)
+        }
+        _ => {
+            let Some(refresh) = body.refresh_token.as_deref() else {
+                return Err(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Missing required parameter: refresh_token",
+                ));
+            };
+            let (stored, family) = match t.db.use_refresh(&sha256(refresh), now)? {
+                RefreshOutcome::Ok(g, family) => (g, family),
+                RefreshOutcome::Invalid => {
+                    return Err(invalid_grant("Unknown or invalid refresh token."))
+                }
+                RefreshOutcome::Reused => {
+                    tracing::warn!(client = %client.client_id, "refresh token reuse: its family is revoked");
+                    return Err(invalid_grant("Unknown or invalid refresh token."));
+                }
+            };
+            if stored.client_id != client.client_id {
+                return Err(invalid_grant("Unknown or invalid refresh token."));
+            }
+            let user =
+                t.db.user(&stored.user_id)?
+                    .ok_or_else(|| invalid_grant("The user no longer exists."))?;
+            (user, stored.scope, None, stored.audience, Some(family))
+        }
     };
+    let offline = scope.split(' ').any(|s| s == "offline_access")
+        && client.refresh_tokens
+        && client.allows("refresh_token");
     let tokens = issue_tokens(
         &t,
         client,
         &user,
-        body.scope.as_deref().unwrap_or("openid"),
-        None,
-        body.audience.as_deref(),
+        &scope,
+        nonce.as_deref(),
+        audience.as_deref(),
+        offline,
     );
+    let mut answer = json!({
+        "access_token": tokens.access_token,
+        "id_token": tokens.id_token,
+        "token_type": "Bearer",
+        "expires_in": client.access_token_lifetime_secs,
+        "scope": tokens.scope,
+    });
+    if offline {
+        let refresh = crate::keys::random_token(32);
+        let family = family.unwrap_or_else(|| crate::keys::random_token(12));
+        let stored = Grant {
+            client_id: client.client_id.clone(),
+            user_id: user.id.clone(),
+            scope: tokens.scope.clone(),
+            audience: audience.clone(),
+            nonce: None,
+            redirect_uri: None,
+            challenge: None,
+        };
+        t.db.put_refresh(
+            &sha256(&refresh),
+            &family,
+            &stored,
+            now + client.refresh_token_lifetime_secs,
+        )?;
+        answer["refresh_token"] = json!(refresh);
+    }
     Ok((
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::PRAGMA, "no-cache"),
         ],
-        Json(json!({
-            "access_token": tokens.access_token,
-            "id_token": tokens.id_token,
-            "token_type": "Bearer",
-            "expires_in": ACCESS_TOKEN_SECS,
-            "scope": tokens.scope,
-        })),
+        Json(answer),
     )
         .into_response())
+}
+
+/// base64url(SHA-256(verifier)): the S256 code challenge.
+fn half_hash_full(verifier: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256(verifier))
+}
+
+/// `GET /v2/logout`: ends the session; redirects only to a registered `returnTo`.
+pub async fn logout(
+    State(t): State<Arc<Tenant>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let return_to = q.get("returnTo").filter(|v| !v.is_empty());
+    let client = q.get("client_id").and_then(|id| t.config.client(id));
+    if let Some(url) = return_to {
+        let allowed = client.is_some_and(|c| c.allowed_logout_urls.iter().any(|u| u == url));
+        if !allowed {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("returnTo {url} is not an allowed logout URL of the client."),
+            );
+        }
+    }
+    if let Some(session) = session_from(&headers) {
+        if let Err(e) = t.db.delete_session(&sha256(&session)) {
+            ApiError::internal(e);
+        }
+    }
+    let clear = session_cookie(&t, "", 0);
+    match return_to {
+        Some(url) => (
+            StatusCode::FOUND,
+            [(header::LOCATION, url.clone()), (header::SET_COOKIE, clear)],
+        )
+            .into_response(),
+        None => (
+            [(header::SET_COOKIE, clear)],
+            Html("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Logged out</title></head><body><p>You are logged out.</p></body></html>".to_string()),
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /client/{client_id}.js`: the `Auth0.setClient({...})` script Lock loads to learn the
+/// client's connections.
+pub async fn client_script(State(t): State<Arc<Tenant>>, Path(file): Path<String>) -> Response {
+    let Some(client) = file.strip_suffix(".js").and_then(|id| t.config.client(id)) else {
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "Unknown client.")
+            .into_response();
+    };
+    let sms = t.sms_connection(client, Some("sms")).is_ok();
+    let strategies = if sms {
+        json!([{"name": "sms", "connections": [{"name": "sms"}]}])
+    } else {
+        json!([])
+    };
+    let root = &t.config.tenant.issuer;
+    let info = json!({
+        "id": client.client_id,
+        "tenant": t.config.tenant.name,
+        "subscription": "free",
+        "authorize": format!("{root}/authorize"),
+        "callback": client.callbacks.first().cloned().unwrap_or_default(),
+        "hasAllowedOrigins": !client.web_origins.is_empty(),
+        "strategies": strategies,
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/javascript; charset=utf-8",
+        )],
+        format!(
+            "Auth0.setClient({});",
+            info.to_string().replace('<', "\\u003c")
+        ),
+    )
+        .into_response()
+}
+
+/// `GET /user/geoloc/country`: the configured default (loopback has no geography).
+pub async fn geoloc(State(t): State<Arc<Tenant>>) -> Json<Value> {
+    Json(json!({"country_code": t.config.tenant.default_country}))
 }
 
 /// The OIDC claims of the access token's user.

@@ -10,10 +10,13 @@ use serde_json::{json, Value};
 
 use crate::body::Strict;
 use crate::db::CodeUnavailable;
+use crate::db::Limit;
 use crate::error::{ApiError, WRONG_CODE};
 use crate::keys::{random_hex, random_token};
-use crate::sms::{checked_language, first_accept_language, mask_phone, SmsMessage, TemplateData};
-use crate::{phone, Tenant, LOGIN_TICKET_SECS, PASSWORDLESS_OTP_GRANT};
+use crate::sms::{
+    checked_language, first_accept_language, mask_phone, ProviderError, SmsMessage, TemplateData,
+};
+use crate::{phone, ClientIp, Tenant, LOGIN_TICKET_SECS, PASSWORDLESS_OTP_GRANT};
 
 /// The body auth0.js and Lock send.
 #[derive(Debug, Deserialize)]
@@ -40,6 +43,7 @@ fn request_language(headers: &HeaderMap) -> String {
 /// Sends a code by SMS.
 pub async fn start(
     State(t): State<Arc<Tenant>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Strict(body): Strict<StartBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -75,6 +79,47 @@ pub async fn start(
     let phone = phone::normalize(raw_phone)
         .map_err(|d| ApiError::new(StatusCode::BAD_REQUEST, "bad.phone_number", d))?;
     let language = request_language(&headers);
+    let now = t.clock.now();
+    let limits = &t.config.limits;
+    if let Some(wait) = t.db.blocked(&format!("fail-phone:{phone}"), now)? {
+        return Err(too_many_attempts().retry_after(wait));
+    }
+    // Counted before sending, so provider errors cannot be used to pump messages.
+    let window = [
+        Limit {
+            key: format!("start-ip:{ip}"),
+            max: limits.start_per_ip_per_hour,
+            window: 3600,
+        },
+        Limit {
+            key: format!("start-phone:{phone}"),
+            max: 1,
+            window: limits.start_phone_interval_secs,
+        },
+        Limit {
+            key: format!("start-phone-hour:{phone}"),
+            max: limits.start_per_phone_per_hour,
+            window: 3600,
+        },
+    ];
+    if let Err(wait) = t.db.take(&window, now)? {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("Too many requests. Try again in {wait} seconds."),
+        )
+        .retry_after(wait));
+    }
+    let answer = Json(json!({
+        "_id": random_hex(12),
+        "phone_number": phone,
+        "request_language": language,
+    }));
+    if t.config.sms.disable_signup && !t.db.user_exists(&phone)? {
+        // The same answer as for a known number: sign-ups being off must not reveal who exists.
+        tracing::info!(to = %mask_phone(&phone), "sign-ups are disabled; no SMS for an unknown number");
+        return Ok(answer);
+    }
 
     let code = t.codes.generate(t.config.sms.otp_length);
     let text = t
@@ -91,14 +136,23 @@ pub async fn start(
         body: text,
         code: code.clone(),
     };
-    let now = t.clock.now();
     if let Err(e) = t.provider.send(&message, now).await {
-        tracing::warn!(to = %mask_phone(&phone), "SMS provider refused: {e}");
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "sms_provider_error",
-            e.to_string(),
-        ));
+        tracing::warn!(to = %mask_phone(&phone), "SMS not sent: {e}");
+        return Err(match e {
+            ProviderError::Rejected { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "sms_provider_error", e.to_string())
+            }
+            ProviderError::Operator { .. } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "sms_provider_error",
+                "The SMS could not be sent. Please try again later.",
+            ),
+            ProviderError::Unavailable(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "sms_provider_error",
+                "The SMS provider is unavailable. Please try again later.",
+            ),
+        });
     }
     // Stored only once the provider accepted the message: never a code for an unsent SMS.
     let flow_id = random_token(16);
@@ -111,11 +165,7 @@ pub async fn start(
         now + t.config.sms.otp_lifetime_secs,
     )?;
     tracing::info!(to = %mask_phone(&phone), client = %client.client_id, "code sent");
-    Ok(Json(json!({
-        "_id": random_hex(12),
-        "phone_number": phone,
-        "request_language": language,
-    })))
+    Ok(answer)
 }
 
 /// Why a code was not accepted.
@@ -123,37 +173,58 @@ pub async fn start(
 pub(crate) enum OtpFailure {
     /// Unknown number, wrong, expired, used or superseded code: all look the same.
     Wrong,
-    /// The code had all its tries; a new one is needed.
-    TooManyAttempts,
+    /// The code had all its tries, or the number or IP is blocked after too many failures.
+    TooManyAttempts(Option<i64>),
 }
 
 /// Checks a code for `client_id` and consumes it; on success returns the (new or existing) user.
 pub(crate) fn verify_otp(
     t: &Tenant,
+    ip: &str,
     client_id: &str,
     username: &str,
     otp: &str,
 ) -> Result<Result<crate::db::User, OtpFailure>, ApiError> {
+    let now = t.clock.now();
+    let limits = &t.config.limits;
+    let ip_key = format!("fail-ip:{ip}");
+    if t.db.count(&ip_key, 3600, now)? >= limits.failures_per_ip_per_hour {
+        return Ok(Err(OtpFailure::TooManyAttempts(Some(3600))));
+    }
     let Ok(phone) = phone::normalize(username) else {
+        t.db.record(&ip_key, now)?;
         return Ok(Err(OtpFailure::Wrong));
     };
-    let now = t.clock.now();
+    let phone_key = format!("fail-phone:{phone}");
+    if let Some(wait) = t.db.blocked(&phone_key, now)? {
+        return Ok(Err(OtpFailure::TooManyAttempts(Some(wait))));
+    }
+    let fail = |outcome: OtpFailure| -> Result<Result<crate::db::User, OtpFailure>, ApiError> {
+        t.db.record(&ip_key, now)?;
+        t.db.record_failure(
+            &phone_key,
+            limits.failures_per_phone,
+            limits.block_secs,
+            now,
+        )?;
+        tracing::info!(to = %mask_phone(&phone), "code refused");
+        Ok(Err(outcome))
+    };
     let stored = match t
         .db
         .begin_code_attempt(&phone, now, t.config.sms.otp_max_attempts)?
     {
         Ok(stored) => stored,
-        Err(CodeUnavailable::Missing) => return Ok(Err(OtpFailure::Wrong)),
-        Err(CodeUnavailable::Exhausted) => return Ok(Err(OtpFailure::TooManyAttempts)),
+        Err(CodeUnavailable::Missing) => return fail(OtpFailure::Wrong),
+        Err(CodeUnavailable::Exhausted) => return fail(OtpFailure::TooManyAttempts(None)),
     };
-    let otp = otp.trim();
     let matches = t
         .keys
-        .code_matches(&stored.flow_id, &phone, otp, &stored.mac);
+        .code_matches(&stored.flow_id, &phone, otp.trim(), &stored.mac);
     if !matches || stored.client_id != client_id || !t.db.consume_code(&phone, &stored.flow_id)? {
-        tracing::info!(to = %mask_phone(&phone), "wrong code");
-        return Ok(Err(OtpFailure::Wrong));
+        return fail(OtpFailure::Wrong);
     }
+    t.db.clear_failures(&phone_key)?;
     let user = t.db.find_or_create_user(&phone, &random_hex(12), now)?;
     Ok(Ok(user))
 }
@@ -172,6 +243,7 @@ pub struct CoAuthenticateBody {
 /// Verifies a code from a browser and answers a login ticket for `/authorize`.
 pub async fn co_authenticate(
     State(t): State<Arc<Tenant>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Strict(body): Strict<CoAuthenticateBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -196,7 +268,7 @@ pub async fn co_authenticate(
         )));
     }
     t.sms_connection(client, Some(&body.realm))?;
-    let user = match verify_otp(&t, &client.client_id, &body.username, &body.otp)? {
+    let user = match verify_otp(&t, &ip, &client.client_id, &body.username, &body.otp)? {
         Ok(user) => user,
         Err(OtpFailure::Wrong) => {
             return Err(ApiError::new(
@@ -205,7 +277,7 @@ pub async fn co_authenticate(
                 WRONG_CODE,
             ))
         }
-        Err(OtpFailure::TooManyAttempts) => return Err(too_many_attempts()),
+        Err(OtpFailure::TooManyAttempts(wait)) => return Err(too_many_attempts_after(wait)),
     };
     let ticket = random_token(24);
     t.db.put_ticket(
@@ -219,6 +291,13 @@ pub async fn co_authenticate(
         "co_verifier": random_token(24),
         "co_id": random_token(9),
     })))
+}
+
+pub(crate) fn too_many_attempts_after(wait: Option<i64>) -> ApiError {
+    match wait {
+        Some(w) => too_many_attempts().retry_after(w),
+        None => too_many_attempts(),
+    }
 }
 
 pub(crate) fn too_many_attempts() -> ApiError {

@@ -109,13 +109,29 @@ pub struct SmsMessage {
 }
 
 /// The provider refused or failed.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message} (Code: {code})")]
-pub struct ProviderError {
-    /// The provider's message.
-    pub message: String,
-    /// The provider's numeric code.
-    pub code: u32,
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// The provider refused the message for a reason the user can act on (Twilio 21211: the
+    /// number is invalid; 21610: the recipient opted out; …).
+    #[error("{message} (Code: {code})")]
+    Rejected {
+        /// The provider's message.
+        message: String,
+        /// The provider's numeric code.
+        code: u32,
+    },
+    /// The operator's setup is wrong (bad credentials, unverified trial number): logged in full,
+    /// shown to the user as a generic failure.
+    #[error("SMS provider configuration error: {message} (Code: {code})")]
+    Operator {
+        /// The provider's message.
+        message: String,
+        /// The provider's numeric code.
+        code: u32,
+    },
+    /// The provider could not be reached, timed out or answered nonsense: nothing was sent.
+    #[error("SMS provider unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// A boxed future, so providers can be trait objects.
@@ -157,13 +173,131 @@ impl SmsProvider for LogProvider {
                     code: msg.code.clone(),
                     sent_at: now,
                 })
-                .map_err(|e| ProviderError {
-                    message: format!("development outbox unavailable: {e}"),
-                    code: 0,
-                })?;
-            // The outbox exists only for development, so showing the text here is its purpose.
-            tracing::info!(to = %msg.to, "development SMS outbox: {:?}", msg.body);
+                .map_err(|e| ProviderError::Unavailable(format!("development outbox: {e}")))?;
+            // Logs never carry a code, even in development: the outbox page is where it shows.
+            tracing::info!(to = %mask_phone(&msg.to), "SMS stored in the development outbox (GET /dev/sms.html)");
             Ok(())
+        })
+    }
+}
+
+/// Twilio's Messages API.
+pub struct TwilioProvider {
+    client: reqwest::Client,
+    url: String,
+    account_sid: String,
+    auth_token: String,
+    source: (&'static str, String),
+}
+
+/// Twilio codes that mean the operator's setup is wrong, not the user's input.
+const OPERATOR_CODES: &[u32] = &[20003, 20404, 21606, 21608, 21212, 21659, 30003];
+/// "Too many concurrent requests": safe to retry once.
+const TOO_MANY_CONCURRENT: u32 = 20429;
+const RETRY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl TwilioProvider {
+    /// A provider for these settings; credentials may come from the environment.
+    pub fn new(config: &crate::config::TwilioConfig) -> Result<Self, crate::config::ConfigError> {
+        let (account_sid, auth_token) = config.credentials()?;
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(config.timeout_secs))
+            .connect_timeout(std::time::Duration::from_secs(config.timeout_secs))
+            .build()
+            .map_err(|e| crate::config::ConfigError::Invalid(format!("HTTP client: {e}")))?;
+        let source = match (&config.from, &config.messaging_service_sid) {
+            (Some(from), _) => ("From", from.clone()),
+            (None, Some(sid)) => ("MessagingServiceSid", sid.clone()),
+            (None, None) => {
+                return Err(crate::config::ConfigError::Invalid(
+                    "sms.twilio needs `from` or `messaging_service_sid`".into(),
+                ))
+            }
+        };
+        Ok(Self {
+            client,
+            url: format!(
+                "{}/2010-04-01/Accounts/{account_sid}/Messages.json",
+                config.api_base_url.trim_end_matches('/')
+            ),
+            account_sid,
+            auth_token,
+            source,
+        })
+    }
+
+    async fn attempt(&self, msg: &SmsMessage) -> Result<(), (ProviderError, bool)> {
+        let form = [
+            ("To", msg.to.as_str()),
+            ("Body", msg.body.as_str()),
+            (self.source.0, self.source.1.as_str()),
+        ];
+        let response = self
+            .client
+            .post(&self.url)
+            .basic_auth(&self.account_sid, Some(&self.auth_token))
+            .form(&form)
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            // Nothing reached Twilio: retrying cannot send twice.
+            Err(e) if e.is_connect() => {
+                return Err((
+                    ProviderError::Unavailable(format!("cannot connect: {e}")),
+                    true,
+                ))
+            }
+            // A timeout may have sent the message; never retry it.
+            Err(e) if e.is_timeout() => {
+                return Err((ProviderError::Unavailable("timed out".into()), false))
+            }
+            Err(e) => return Err((ProviderError::Unavailable(e.to_string()), false)),
+        };
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
+        if status.is_success() {
+            return if body["sid"].is_string() {
+                Ok(())
+            } else {
+                Err((
+                    ProviderError::Unavailable(format!("malformed reply (HTTP {status})")),
+                    false,
+                ))
+            };
+        }
+        let code = body["code"].as_u64().map(|c| c as u32);
+        let message = body["message"].as_str().unwrap_or("").to_string();
+        match code {
+            Some(TOO_MANY_CONCURRENT) => Err((
+                ProviderError::Unavailable(format!("{message} (Code: 20429)")),
+                true,
+            )),
+            Some(code) if OPERATOR_CODES.contains(&code) => {
+                Err((ProviderError::Operator { message, code }, false))
+            }
+            Some(code) if status.is_client_error() => {
+                Err((ProviderError::Rejected { message, code }, false))
+            }
+            _ => Err((ProviderError::Unavailable(format!("HTTP {status}")), false)),
+        }
+    }
+}
+
+impl SmsProvider for TwilioProvider {
+    fn send<'a>(
+        &'a self,
+        msg: &'a SmsMessage,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            match self.attempt(msg).await {
+                Err((_, true)) => {
+                    tokio::time::sleep(RETRY_BACKOFF).await;
+                    self.attempt(msg).await.map_err(|(e, _)| e)
+                }
+                other => other.map_err(|(e, _)| e),
+            }
         })
     }
 }
