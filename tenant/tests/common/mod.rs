@@ -1,0 +1,224 @@
+//! The in-process harness: a tenant on a temporary database with a movable clock.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use base64::Engine;
+use http_body_util::BodyExt;
+use passwordless_tenant::config::Config;
+use passwordless_tenant::{app, Clock, Tenant};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+pub const ORIGIN: &str = "http://app.test";
+pub const CALLBACK: &str = "http://app.test/callback";
+pub const PHONE: &str = "+12015550123";
+
+pub struct TestClock(pub AtomicI64);
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+pub struct Harness {
+    pub app: Router,
+    pub clock: Arc<TestClock>,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn config(dir: &std::path::Path) -> Config {
+    let text = format!(
+        r#"
+[tenant]
+name = "test"
+issuer = "http://tenant.test"
+database = "{}"
+
+[[clients]]
+client_id = "app"
+name = "Test App"
+callbacks = ["{CALLBACK}"]
+web_origins = ["{ORIGIN}"]
+
+[[clients]]
+client_id = "other"
+name = "Other"
+
+[sms]
+enabled_clients = ["app"]
+template = "{{% if request_language contains 'fr' %}}Code {{{{ application.name }}}} : @@password@@{{% elsif request_language contains 'nl' %}}Uw code: {{{{ code }}}}{{% else %}}Your code is @@password@@{{% endif %}}"
+"#,
+        dir.join("t.db").display()
+    );
+    toml::from_str(&text).unwrap()
+}
+
+pub fn harness() -> Harness {
+    harness_with(|_| {})
+}
+
+/// A harness whose configuration `change` adjusts first.
+pub fn harness_with(change: impl FnOnce(&mut Config)) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
+    let mut config = config(dir.path());
+    change(&mut config);
+    let tenant = Tenant::new(config).unwrap().with_clock(clock.clone());
+    Harness {
+        app: app(tenant),
+        clock,
+        dir,
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn error(&self) -> (StatusCode, String) {
+        (
+            self.status,
+            self.json()["error"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Harness {
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A request as if from `ip` (the rate limits key on the peer address).
+    pub async fn send_from(&self, ip: &str, mut req: Request<Body>) -> Reply {
+        let addr: std::net::SocketAddr = format!("{ip}:50000").parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        self.send(req).await
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.clock.0.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    pub async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Reply {
+        let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = Request::get(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    /// Sends a code, first moving the clock past the per-number interval between sends.
+    pub async fn start(&self, phone: &str) -> Reply {
+        self.clock.0.fetch_add(31, Ordering::SeqCst);
+        self.post(
+            "/passwordless/start",
+            json!({"client_id": "app", "connection": "sms", "phone_number": phone, "send": "code",
+                   "authParams": {"scope": "openid", "state": "s"}}),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn latest_code(&self, phone: &str) -> String {
+        let r = self
+            .get(&format!("/dev/sms?to={}", phone.replace('+', "%2B")), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        r.json()[0]["code"]
+            .as_str()
+            .expect("a message in the outbox")
+            .to_string()
+    }
+
+    pub async fn co_authenticate(&self, phone: &str, otp: &str) -> Reply {
+        self.post(
+            "/co/authenticate",
+            json!({"client_id": "app", "credential_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
+                   "username": phone, "otp": otp, "realm": "sms"}),
+            &[("origin", ORIGIN)],
+        )
+        .await
+    }
+
+    pub async fn authorize(&self, ticket: &str, redirect_uri: &str) -> Reply {
+        let q = serde_urlencoded::to_string([
+            ("client_id", "app"),
+            ("response_type", "token id_token"),
+            ("redirect_uri", redirect_uri),
+            ("scope", "openid profile"),
+            ("state", "state-123"),
+            ("nonce", "nonce-456"),
+            ("realm", "sms"),
+            ("login_ticket", ticket),
+        ])
+        .unwrap();
+        self.get(&format!("/authorize?{q}"), &[]).await
+    }
+
+    /// Start → code → ticket → fragment parameters.
+    pub async fn login(&self, phone: &str) -> std::collections::HashMap<String, String> {
+        assert_eq!(self.start(phone).await.status, StatusCode::OK);
+        let code = self.latest_code(phone).await;
+        let r = self.co_authenticate(phone, &code).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let ticket = r.json()["login_ticket"].as_str().unwrap().to_string();
+        let r = self.authorize(&ticket, CALLBACK).await;
+        assert_eq!(r.status, StatusCode::FOUND);
+        let location = r.header("location").unwrap();
+        let fragment = location
+            .strip_prefix(&format!("{CALLBACK}#"))
+            .expect("redirect to the callback");
+        serde_urlencoded::from_str(fragment).unwrap()
+    }
+}
+
+pub fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}

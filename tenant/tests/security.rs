@@ -1,0 +1,339 @@
+//! The server items of shared/docs/security.md, each shown by a test.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::*;
+use serde_json::json;
+
+fn start_request(phone: &str) -> Request<Body> {
+    Request::post("/passwordless/start")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"client_id": "app", "connection": "sms", "phone_number": phone}).to_string(),
+        ))
+        .unwrap()
+}
+
+fn co_request(phone: &str, otp: &str) -> Request<Body> {
+    Request::post("/co/authenticate")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("origin", ORIGIN)
+        .body(Body::from(
+            json!({"client_id": "app", "credential_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
+                   "username": phone, "otp": otp, "realm": "sms"})
+            .to_string(),
+        ))
+        .unwrap()
+}
+
+fn wrong(code: &str) -> &'static str {
+    if code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+#[tokio::test]
+async fn a_number_waits_between_sends_with_retry_after() {
+    let h = harness();
+    assert_eq!(h.start(PHONE).await.status, StatusCode::OK);
+    h.advance(10);
+    let r = h.send(start_request(PHONE)).await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_requests".into())
+    );
+    let wait: i64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=20).contains(&wait), "retry-after {wait}");
+    h.advance(wait);
+    assert_eq!(h.send(start_request(PHONE)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_ip_gets_fifty_sends_an_hour() {
+    let h = harness();
+    for i in 0..50 {
+        let phone = format!("+3161234{:04}", 5000 + i);
+        let r = h.send_from("203.0.113.7", start_request(&phone)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "send {i}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let r = h
+        .send_from("203.0.113.7", start_request("+31612349999"))
+        .await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_requests".into())
+    );
+    assert!(r.header("retry-after").is_some());
+    let other = h
+        .send_from("203.0.113.8", start_request("+31612349999"))
+        .await;
+    assert_eq!(other.status, StatusCode::OK, "another IP is not limited");
+    h.advance(3601);
+    let later = h
+        .send_from("203.0.113.7", start_request("+31612349998"))
+        .await;
+    assert_eq!(later.status, StatusCode::OK, "the window slides");
+}
+
+#[tokio::test]
+async fn a_number_gets_ten_codes_an_hour() {
+    let h = harness();
+    for _ in 0..10 {
+        assert_eq!(h.start(PHONE).await.status, StatusCode::OK);
+    }
+    let r = h.start(PHONE).await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_requests".into())
+    );
+}
+
+#[tokio::test]
+async fn fifty_concurrent_wrong_guesses_evaluate_at_most_the_cap() {
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let h = Arc::new(h);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let h = h.clone();
+            let guess = wrong(&code).to_string();
+            tokio::spawn(async move { h.send(co_request(PHONE, &guess)).await.status })
+        })
+        .collect();
+    let mut evaluated = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::FORBIDDEN => evaluated += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(evaluated, 3, "only the first three guesses were compared");
+    let r = h.send(co_request(PHONE, &code)).await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into())
+    );
+}
+
+#[tokio::test]
+async fn ten_consecutive_failures_block_the_number() {
+    let h = harness();
+    for round in 0..4 {
+        h.start(PHONE).await;
+        let code = h.latest_code(PHONE).await;
+        let tries = if round < 3 { 3 } else { 1 };
+        for _ in 0..tries {
+            h.send(co_request(PHONE, wrong(&code))).await;
+        }
+    }
+    // 10 failures: the number is blocked, for sending and for verifying.
+    let r = h.start(PHONE).await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into())
+    );
+    assert!(r.header("retry-after").is_some());
+    h.advance(901);
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    assert_eq!(
+        h.send(co_request(PHONE, &code)).await.status,
+        StatusCode::OK,
+        "the block ends"
+    );
+}
+
+#[tokio::test]
+async fn a_success_resets_the_consecutive_failures() {
+    let h = harness();
+    for _ in 0..3 {
+        h.start(PHONE).await;
+        let code = h.latest_code(PHONE).await;
+        h.send(co_request(PHONE, wrong(&code))).await;
+        h.send(co_request(PHONE, wrong(&code))).await;
+        assert_eq!(
+            h.send(co_request(PHONE, &code)).await.status,
+            StatusCode::OK
+        );
+    }
+    // Six failures so far, none consecutive past a success. Four more would make ten in a row
+    // without the reset.
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    for _ in 0..3 {
+        h.send(co_request(PHONE, wrong(&code))).await;
+    }
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    h.send(co_request(PHONE, wrong(&code))).await;
+    assert_eq!(
+        h.send(co_request(PHONE, &code)).await.status,
+        StatusCode::OK,
+        "not blocked"
+    );
+}
+
+#[tokio::test]
+async fn an_ip_guessing_across_numbers_is_blocked() {
+    let h = harness_with(|c| c.limits.failures_per_ip_per_hour = 5);
+    for i in 0..5 {
+        let r = h
+            .send_from(
+                "198.51.100.1",
+                co_request(&format!("+3161234{:04}", 7000 + i), "123456"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    let r = h
+        .send_from("198.51.100.1", co_request("+31612347100", "123456"))
+        .await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into())
+    );
+    let r = h
+        .send_from("198.51.100.2", co_request("+31612347100", "123456"))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "another IP still gets answers"
+    );
+}
+
+#[tokio::test]
+async fn spellings_of_one_number_are_one_user() {
+    let h = harness();
+    let r = h.send(start_request("＋１ (201) 555\u{200b}-0123")).await;
+    assert_eq!(r.json()["phone_number"], PHONE);
+    let outbox = h.get("/dev/sms", &[]).await.json();
+    assert_eq!(outbox[0]["to"], PHONE);
+    let code = outbox[0]["code"].as_str().unwrap().to_string();
+    let r = h
+        .send(co_request("\u{202a}+1 201-555-0123\u{202c}", &code))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let first = h.login(PHONE).await;
+    let again = h.login(PHONE).await;
+    assert_eq!(
+        claims(&first["id_token"])["sub"],
+        claims(&again["id_token"])["sub"]
+    );
+}
+
+#[tokio::test]
+async fn known_and_unknown_numbers_get_identical_answers() {
+    let h = harness();
+    h.login(PHONE).await;
+    let unknown = "+12015550188";
+    h.start(unknown).await;
+    h.advance(31);
+    let known = h.send(co_request(PHONE, "123456")).await;
+    let stranger = h.send(co_request("+12015550177", "123456")).await;
+    assert_eq!(known.status, stranger.status);
+    assert_eq!(known.body, stranger.body);
+}
+
+#[tokio::test]
+async fn with_sign_ups_disabled_unknown_numbers_get_no_sms_but_the_same_answer() {
+    let h = harness_with(|c| c.sms.disable_signup = true);
+    let r = h.start("+12015550166").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["phone_number"], "+12015550166");
+    assert_eq!(
+        h.get("/dev/sms", &[])
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn codes_are_stored_as_macs_not_digits() {
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let db = rusqlite::Connection::open(h.dir.path().join("t.db")).unwrap();
+    let (mac, flow): (Vec<u8>, String) = db
+        .query_row(
+            "SELECT mac, flow_id FROM codes WHERE phone = ?1",
+            [PHONE],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(mac.len(), 32, "HMAC-SHA256");
+    assert!(!String::from_utf8_lossy(&mac).contains(&code));
+    assert!(!flow.contains(&code));
+}
+
+/// A `MakeWriter` that keeps everything the tenant logs.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_mask_numbers_and_never_hold_codes_or_tokens() {
+    // A global subscriber: a scoped one misses events whose callsites other test threads
+    // registered first. Every test's logs land here, which only makes the check stricter.
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = CAPTURED
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .init();
+            captured
+        })
+        .clone();
+
+    let h = harness();
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    h.send(co_request(PHONE, wrong(&code))).await;
+    let p = h.login(PHONE).await;
+    h.get(
+        "/userinfo",
+        &[("authorization", &format!("Bearer {}", p["access_token"]))],
+    )
+    .await;
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("+1201*****23"),
+        "masked numbers are logged: {logs}"
+    );
+    assert!(!logs.contains(PHONE), "a full number leaked: {logs}");
+    assert!(!logs.contains(&code), "a code leaked: {logs}");
+    for secret in [&p["access_token"], &p["id_token"]] {
+        let signature = secret.rsplit('.').next().unwrap();
+        assert!(!logs.contains(signature), "a token leaked");
+    }
+}
