@@ -37,6 +37,10 @@ impl LockError {
         let d = description.to_string();
         match (status, error) {
             (_, "bad.phone_number") => Self::InvalidPhone(d),
+            // Twilio's "invalid To number", passed through by the tenant (and by Auth0).
+            (_, "sms_provider_error") if description.ends_with("(Code: 21211)") => {
+                Self::InvalidPhone(d)
+            }
             (403, "access_denied" | "invalid_grant" | "invalid_user_password") => {
                 Self::WrongCode(d)
             }
