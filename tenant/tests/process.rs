@@ -1,0 +1,300 @@
+//! The real binary: state survives a crash between start and verify, and its log output never
+//! holds a code, a token or a full phone number.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::signature::Verifier;
+use rsa::{BigUint, RsaPublicKey};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+const ORIGIN: &str = "http://app.test";
+const CALLBACK: &str = "http://app.test/cb";
+
+struct Server {
+    child: Child,
+    root: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn write_config(dir: &Path, port: u16) -> PathBuf {
+    let path = dir.join("tenant.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[tenant]
+name = "process"
+issuer = "http://127.0.0.1:{port}"
+database = "state.db"
+
+[[clients]]
+client_id = "app"
+name = "App"
+callbacks = ["{CALLBACK}"]
+web_origins = ["{ORIGIN}"]
+
+[sms]
+enabled_clients = ["app"]
+template = "Code: @@password@@"
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+// `Server::drop` kills and waits; clippy cannot see through the Drop impl.
+#[allow(clippy::zombie_processes)]
+async fn launch(dir: &Path, port: u16, log_name: &str) -> Server {
+    let log = std::fs::File::create(dir.join(log_name)).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_passwordless-tenant"))
+        .args(["--config"])
+        .arg(write_config(dir, port))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let root = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if reqwest::get(format!("{root}/.well-known/jwks.json"))
+            .await
+            .is_ok()
+        {
+            return Server { child, root };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the tenant did not start");
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn start(s: &Server, phone: &str) -> reqwest::StatusCode {
+    client()
+        .post(format!("{}/passwordless/start", s.root))
+        .json(&json!({"client_id": "app", "connection": "sms", "phone_number": phone}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn code(s: &Server, phone: &str) -> String {
+    let list: Value = client()
+        .get(format!("{}/dev/sms", s.root))
+        .query(&[("to", phone)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list[0]["code"].as_str().unwrap().to_string()
+}
+
+async fn verify(s: &Server, phone: &str, otp: &str) -> (u16, Value) {
+    let r = client()
+        .post(format!("{}/co/authenticate", s.root))
+        .header("origin", ORIGIN)
+        .json(&json!({"client_id": "app", "credential_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
+                      "username": phone, "otp": otp, "realm": "sms"}))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn tokens(s: &Server, ticket: &str) -> std::collections::HashMap<String, String> {
+    let r = client()
+        .get(format!("{}/authorize", s.root))
+        .query(&[
+            ("client_id", "app"),
+            ("response_type", "token id_token"),
+            ("redirect_uri", CALLBACK),
+            ("scope", "openid profile"),
+            ("state", "s"),
+            ("nonce", "n"),
+            ("login_ticket", ticket),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    serde_urlencoded::from_str(location.split_once('#').unwrap().1).unwrap()
+}
+
+fn verifies_against(jwks: &Value, token: &str) -> bool {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let key = &jwks["keys"][0];
+    let n = BigUint::from_bytes_be(&b64.decode(key["n"].as_str().unwrap()).unwrap());
+    let e = BigUint::from_bytes_be(&b64.decode(key["e"].as_str().unwrap()).unwrap());
+    let public = VerifyingKey::<Sha256>::new(RsaPublicKey::new(n, e).unwrap());
+    let (input, sig) = token.rsplit_once('.').unwrap();
+    let sig = Signature::try_from(b64.decode(sig).unwrap().as_slice()).unwrap();
+    public.verify(input.as_bytes(), &sig).is_ok()
+}
+
+fn wrong(code: &str) -> &'static str {
+    if code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_start_and_verify_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (a, b, c) = ("+12015550123", "+31612345678", "+447400123456");
+
+    let first = launch(dir.path(), port, "first.log").await;
+    // A finished login whose tokens must outlive the process.
+    assert_eq!(start(&first, c).await, 200);
+    let (status, body) = verify(&first, c, &code(&first, c).await).await;
+    assert_eq!(status, 200);
+    let old = tokens(&first, body["login_ticket"].as_str().unwrap()).await;
+    // A login half done, and a code with two wrong tries spent.
+    assert_eq!(start(&first, a).await, 200);
+    let code_a = code(&first, a).await;
+    assert_eq!(start(&first, b).await, 200);
+    let code_b = code(&first, b).await;
+    for _ in 0..2 {
+        assert_eq!(verify(&first, b, wrong(&code_b)).await.0, 403);
+    }
+    drop(first); // SIGKILL: no graceful shutdown.
+
+    let second = launch(dir.path(), port, "second.log").await;
+    let (status, body) = verify(&second, a, &code_a).await;
+    assert_eq!(
+        status, 200,
+        "the code sent before the crash still works: {body}"
+    );
+    let fresh = tokens(&second, body["login_ticket"].as_str().unwrap()).await;
+    assert!(fresh.contains_key("id_token"));
+    assert_eq!(start(&second, a).await, 429, "the send interval survived");
+    assert_eq!(
+        verify(&second, b, wrong(&code_b)).await.0,
+        403,
+        "third wrong try"
+    );
+    assert_eq!(
+        verify(&second, b, &code_b).await.0,
+        429,
+        "the attempt counter survived"
+    );
+
+    let jwks: Value = reqwest::get(format!("{}/.well-known/jwks.json", second.root))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        verifies_against(&jwks, &old["id_token"]),
+        "an ID token from before the restart validates"
+    );
+    assert!(verifies_against(&jwks, &old["access_token"]));
+    let info = client()
+        .get(format!("{}/userinfo", second.root))
+        .bearer_auth(&old["access_token"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), 200);
+    drop(second);
+
+    let logs = ["first.log", "second.log"]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.path().join(f)).unwrap())
+        .collect::<String>();
+    assert!(logs.contains("+1201*****23"), "{logs}");
+    for secret in [
+        a,
+        b,
+        c,
+        &code_a,
+        &code_b,
+        old["id_token"].rsplit('.').next().unwrap(),
+        old["access_token"].rsplit('.').next().unwrap(),
+    ] {
+        assert!(!logs.contains(secret), "the log holds {secret}:\n{logs}");
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_never_stop_the_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let s = launch(dir.path(), port, "bad.log").await;
+    let c = client();
+    let bodies: Vec<(&str, &str, String)> = vec![
+        ("/passwordless/start", "application/json", "{".into()),
+        (
+            "/passwordless/start",
+            "application/json",
+            "x".repeat(1 << 20),
+        ),
+        ("/passwordless/start", "application/json", "[1,2,3]".into()),
+        (
+            "/passwordless/start",
+            "application/json",
+            r#"{"phone_number":"\u0000"}"#.into(),
+        ),
+        ("/co/authenticate", "text/html", "<b>".into()),
+        (
+            "/oauth/token",
+            "application/x-www-form-urlencoded",
+            "grant_type=%ZZ&client_id=app".into(),
+        ),
+        ("/oauth/token", "application/json", "null".into()),
+    ];
+    for (path, ct, body) in bodies {
+        let r = c
+            .post(format!("{}{path}", s.root))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{path} {ct}");
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            v["error"].is_string() && v["error_description"].is_string(),
+            "{v}"
+        );
+    }
+    let r = c
+        .get(format!("{}/authorize?client_id=%FF%FE", s.root))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    assert_eq!(start(&s, "+12015550123").await, 200, "still serving");
+}
