@@ -570,4 +570,5 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, to_number TEXT NOT NULL, body TEXT NOT NULL,
   code TEXT NOT NULL, sent_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_to ON outbox (to_number, id);
 ";

@@ -359,7 +359,19 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("invalid SMS template"), "{err}");
-        assert!(err.contains('2'), "should name line 2: {err}");
+        assert!(
+            err.contains("--> 2:"),
+            "should name line 2 and its column: {err}"
+        );
+    }
+
+    #[test]
+    fn a_rendered_message_over_1600_characters_is_refused() {
+        let t = Template::compile(&format!("{} @@password@@", "x".repeat(1595))).unwrap();
+        let err = t.render(&data("")).unwrap_err().to_string();
+        assert!(err.contains("1600"), "{err}");
+        let fits = Template::compile(&format!("{} @@password@@", "x".repeat(1593))).unwrap();
+        assert_eq!(fits.render(&data("")).unwrap().chars().count(), 1600);
     }
 
     #[test]

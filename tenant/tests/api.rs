@@ -292,6 +292,25 @@ async fn phone_must_be_e164_and_valid() {
 #[tokio::test]
 async fn sms_language_follows_the_request() {
     let h = harness();
+    for (headers, prefix) in [
+        (vec![("x-request-language", "nl-NL")], "Uw code: "),
+        (vec![("accept-language", "fr-FR")], "Code Test App : "),
+        (
+            vec![("x-request-language", "{{ password }}")],
+            "Your code is ",
+        ),
+    ] {
+        h.advance(31);
+        let body = json!({"client_id": "app", "connection": "sms", "phone_number": PHONE});
+        assert_eq!(
+            h.post("/passwordless/start", body, &headers).await.status,
+            StatusCode::OK
+        );
+        let outbox = h.get("/dev/sms", &[]).await.json();
+        let text = outbox[0]["body"].as_str().unwrap();
+        assert!(text.starts_with(prefix), "{headers:?}: {text}");
+    }
+    let h = harness();
     h.post(
         "/passwordless/start",
         json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}),
@@ -376,6 +395,16 @@ async fn cors_only_for_registered_origins() {
     let r = h.send(pre(ORIGIN)).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(r.header("access-control-allow-origin"), Some(ORIGIN));
+    let r = h
+        .get(
+            "/authorize?client_id=app&redirect_uri=http%3A%2F%2Fapp.test%2Fcallback",
+            &[("origin", ORIGIN)],
+        )
+        .await;
+    assert!(
+        r.header("access-control-allow-origin").is_none(),
+        "no CORS on /authorize"
+    );
     let r = h.send(pre("http://evil.test")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.header("access-control-allow-origin").is_none());

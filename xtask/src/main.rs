@@ -14,6 +14,9 @@ commands:
   demo     install what is missing, build, start the tenant (127.0.0.1:4000) and the demo (127.0.0.1:8080)
   test     install what is missing and run every test: native, browser (wasm), end to end
   bundle   build the prebuilt JS bundle into dist/bundle/ and print its sizes
+  bench tenant [--logins N] [--concurrency N]
+           complete logins against a release tenant from a separate process; prints logins/s,
+           latency percentiles, peak memory and a drift check
   setup    only install what is missing";
 
 fn main() -> ExitCode {
@@ -23,6 +26,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bundle") => tools::ensure(tools::Need::Build).and_then(|t| bundle(&t)),
         Some("setup") => tools::ensure(tools::Need::Test).map(|_| ()),
+        Some("bench") if args.get(1).map(String::as_str) == Some("tenant") => {
+            bench_tenant(&args[2..])
+        }
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -126,6 +132,22 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         "total", total.0, total.1
     );
     Ok(())
+}
+
+/// `cargo xtask bench tenant`: a release tenant and the load generator, two processes.
+fn bench_tenant(extra: &[String]) -> Result<(), String> {
+    run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "passwordless-tenant",
+        "--bins",
+    ]))?;
+    let release = root().join("target/release");
+    run(Command::new(release.join("tenant-bench"))
+        .arg("--tenant-bin")
+        .arg(release.join("passwordless-tenant"))
+        .args(extra))
 }
 
 /// Raw and `gzip -9` sizes of a file.
