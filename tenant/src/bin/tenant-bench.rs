@@ -319,7 +319,7 @@ start_per_ip_per_hour = 100000000
             drifted = true;
             "DRIFT"
         };
-        println!("  {what:<22}{got} (expected {want}) {mark}");
+        println!("  {what:<28} {got} (expected {want}) {mark}");
     }
     for e in errors.iter().take(5) {
         println!("  error: {e}");
