@@ -32,24 +32,46 @@ pub fn encode_component(s: &str) -> String {
     out
 }
 
-/// The `/authorize` URL that redeems a login ticket.
+/// `scheme://host[:port]` of a URL.
+pub fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[after_scheme..].find(['/', '?', '#']) {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
+}
+
+/// The `/authorize` URL for a transaction: with a login ticket after `/co/authenticate`, or
+/// without one for `checkSession`; answered by redirect, or by `web_message` to a hidden iframe.
 pub fn authorize_url(
     config: &LockConfig,
     tx: &Transaction,
-    redirect_uri: &str,
-    ticket: &str,
+    ticket: Option<&str>,
+    web_message: bool,
 ) -> String {
     let auth = &config.options.auth;
+    let challenge = tx.challenge();
     let mut params: Vec<(&str, &str)> = vec![
         ("client_id", &config.client_id),
         ("response_type", &auth.response_type),
-        ("redirect_uri", redirect_uri),
+        ("redirect_uri", &tx.redirect_uri),
         ("scope", &auth.params.scope),
         ("state", &tx.state),
         ("nonce", &tx.nonce),
         ("realm", "sms"),
-        ("login_ticket", ticket),
     ];
+    if let Some(ticket) = ticket {
+        params.push(("login_ticket", ticket));
+    }
+    if web_message {
+        params.extend([("response_mode", "web_message"), ("prompt", "none")]);
+    }
+    if let Some(c) = &challenge {
+        params.extend([
+            ("code_challenge", c.as_str()),
+            ("code_challenge_method", "S256"),
+        ]);
+    }
     if let Some(audience) = &auth.params.audience {
         params.push(("audience", audience));
     }
@@ -61,16 +83,11 @@ pub fn authorize_url(
 }
 
 /// The body of `POST /passwordless/start`, as auth0.js sends it.
-pub fn start_body(
-    config: &LockConfig,
-    phone: &PhoneNumber,
-    tx: &Transaction,
-    redirect_uri: &str,
-) -> Value {
+pub fn start_body(config: &LockConfig, phone: &PhoneNumber, tx: &Transaction) -> Value {
     let auth = &config.options.auth;
     let mut params = json!({
         "response_type": auth.response_type,
-        "redirect_uri": redirect_uri,
+        "redirect_uri": tx.redirect_uri,
         "scope": auth.params.scope,
         "state": tx.state,
         "nonce": tx.nonce,
@@ -142,13 +159,12 @@ pub async fn passwordless_start(
     config: &LockConfig,
     phone: &PhoneNumber,
     tx: &Transaction,
-    redirect_uri: &str,
     language: &str,
 ) -> Result<(), LockError> {
     let builder = Request::post(&format!("{}/passwordless/start", config.root_url()))
         .header("Auth0-Client", &telemetry())
         .header("X-Request-Language", language);
-    let response = send(builder, Some(&start_body(config, phone, tx, redirect_uri))).await?;
+    let response = send(builder, Some(&start_body(config, phone, tx))).await?;
     if response.ok() {
         Ok(())
     } else {
@@ -187,6 +203,20 @@ pub async fn co_authenticate(
             error: "invalid_response".into(),
             description: "the tenant answered without a login_ticket".into(),
         })
+}
+
+/// `POST /oauth/token` with a JSON body; the answer's JSON.
+pub async fn oauth_token(config: &LockConfig, body: &Value) -> Result<Value, LockError> {
+    let builder = Request::post(&format!("{}/oauth/token", config.root_url()))
+        .header("Auth0-Client", &telemetry());
+    let response = send(builder, Some(body)).await?;
+    if !response.ok() {
+        return Err(error_from(response).await);
+    }
+    response
+        .json()
+        .await
+        .map_err(|e| LockError::Network(e.to_string()))
 }
 
 /// `GET /.well-known/jwks.json`.
@@ -234,12 +264,30 @@ mod tests {
             state: "s+1".into(),
             nonce: "n".into(),
             client_id: "app".into(),
+            redirect_uri: "http://127.0.0.1:8080/".into(),
+            verifier: None,
             created_at: 0,
         };
-        let url = authorize_url(&config(), &tx, "http://127.0.0.1:8080/", "T/1");
+        let url = authorize_url(&config(), &tx, Some("T/1"), false);
         assert_eq!(
             url,
             "http://127.0.0.1:4000/authorize?client_id=app&response_type=token%20id_token&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2F&scope=openid%20profile%20email&state=s%2B1&nonce=n&realm=sms&login_ticket=T%2F1"
+        );
+        let pkce = Transaction {
+            verifier: Some("dBjftJeZ4CVP-mJ92ZFu7pxUlVAqk0MiAg3c4fKGq9Y".into()),
+            ..tx
+        };
+        let silent = authorize_url(&config(), &pkce, None, true);
+        assert!(!silent.contains("login_ticket"));
+        assert!(silent.contains("&response_mode=web_message&prompt=none"));
+        assert!(silent.contains("&code_challenge=UM311zcfDD969_vnnHKFpjSHp1x0pdgFHdGDB4AQ9fU&code_challenge_method=S256"));
+        assert_eq!(
+            origin_of("http://127.0.0.1:4000/x?y#z"),
+            "http://127.0.0.1:4000"
+        );
+        assert_eq!(
+            origin_of("https://t.eu.auth0.com"),
+            "https://t.eu.auth0.com"
         );
     }
 
@@ -249,10 +297,12 @@ mod tests {
             state: "s".into(),
             nonce: "n".into(),
             client_id: "app".into(),
+            redirect_uri: "http://cb/".into(),
+            verifier: None,
             created_at: 0,
         };
         let phone = PhoneNumber::parse("+12015550123", "US").unwrap();
-        let body = start_body(&config(), &phone, &tx, "http://cb/");
+        let body = start_body(&config(), &phone, &tx);
         assert_eq!(body["phone_number"], "+12015550123");
         assert_eq!(body["connection"], "sms");
         assert_eq!(body["send"], "code");

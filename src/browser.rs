@@ -38,6 +38,30 @@ pub fn take_transaction(state: &str) -> Option<Transaction> {
     tx
 }
 
+/// Waits `ms` milliseconds.
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Drops every pending transaction of this tab (logout).
+pub fn clear_transactions() {
+    let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) else {
+        return;
+    };
+    let keys: Vec<String> = (0..storage.length().unwrap_or(0))
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|k| k.starts_with(TX_PREFIX))
+        .collect();
+    for k in keys {
+        let _ = storage.remove_item(&k);
+    }
+}
+
 /// Verifies an RS256 signature with WebCrypto against one JWK.
 pub async fn verify_rs256(jwk: &Value, jwt: &Jwt) -> Result<(), TokenError> {
     let subtle = web_sys::window()

@@ -21,6 +21,12 @@ pub enum LockError {
     /// The server could not be reached.
     #[error("network error: {0}")]
     Network(String),
+    /// The tenant's answer could not be trusted (ID token, state, origin).
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    /// The tenant did not answer in time (the hidden iframe).
+    #[error("timed out: {0}")]
+    Timeout(String),
     /// Any other answer.
     #[error("{error}: {description}")]
     Server {
@@ -54,6 +60,36 @@ impl LockError {
         }
     }
 
+    /// Auth0's `error` code for this failure, for `authorization_error` payloads.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::InvalidPhone(_) => "bad.phone_number",
+            Self::WrongCode(_) => "access_denied",
+            Self::TooManyAttempts(_) => "too_many_attempts",
+            Self::RateLimited(_) => "too_many_requests",
+            Self::SmsProvider(_) => "sms_provider_error",
+            Self::Network(_) => "network_error",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::Timeout(_) => "timeout",
+            Self::Server { error, .. } => error,
+        }
+    }
+
+    /// The description part (the server's text, or why the widget refused).
+    pub fn description(&self) -> String {
+        match self {
+            Self::Server { description, .. } => description.clone(),
+            Self::InvalidPhone(d)
+            | Self::WrongCode(d)
+            | Self::TooManyAttempts(d)
+            | Self::RateLimited(d)
+            | Self::SmsProvider(d)
+            | Self::Network(d)
+            | Self::InvalidToken(d)
+            | Self::Timeout(d) => d.clone(),
+        }
+    }
+
     /// The dictionary key of the message shown to the user (Lock's keys where Lock has one).
     pub fn dictionary_key(&self) -> &'static str {
         match self {
@@ -62,7 +98,8 @@ impl LockError {
             Self::TooManyAttempts(_) => "error.login.too_many_attempts",
             Self::RateLimited(_) => "error.login.too_many_requests",
             Self::SmsProvider(_) => "error.passwordless.sms_provider_error",
-            Self::Network(_) => "error.login.lock.network",
+            Self::Network(_) | Self::Timeout(_) => "error.login.lock.network",
+            Self::InvalidToken(_) => "error.passwordless.lock.fallback",
             Self::Server { .. } => "error.passwordless.lock.fallback",
         }
     }

@@ -9,6 +9,8 @@ const EN: &[(&str, &str)] = &[
     ("phoneNumberInputLabel", "Phone number"),
     ("countryLabel", "Country"),
     ("codeInputPlaceholder", "your code"),
+    ("resendCodeAction", "Did not get the code?"),
+    ("resendCountdown", "Send a new code in %s s"),
     ("codeInputLabel", "Verification code"),
     ("submitLabel", "Submit"),
     ("sendingLabel", "Sending…"),

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod browser;
 pub mod error;
+pub mod hook;
 pub mod i18n;
 pub mod lock;
 pub mod machine;
@@ -17,6 +18,7 @@ pub mod otp;
 pub mod phone;
 pub mod token;
 mod ui;
+pub mod webauth;
 
 pub use error::LockError;
 pub use lock::{AuthError, AuthResult, Lock, LockEvent};

@@ -7,11 +7,11 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::options::LockConfig;
-use crate::token::{self, Expected, HashResponse, TokenError};
-use crate::{api, browser};
+use crate::token;
+use crate::webauth::WebAuth;
 
 /// What `authenticated` carries, with Lock's payload names.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthResult {
     /// The access token.
@@ -32,6 +32,15 @@ pub struct AuthResult {
     pub scope: Option<String>,
     /// Application state (unused by the redirect flow).
     pub app_state: Option<Value>,
+    /// With `responseType: 'code'` and `redeemCode: false`: the code for the app's backend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The PKCE verifier the backend redeems `code` with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_verifier: Option<String>,
+    /// The `redirect_uri` the code was issued for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
 }
 
 /// What `authorization_error` carries.
@@ -45,6 +54,8 @@ pub struct AuthError {
 }
 
 /// An event, named as Lock names it.
+// Events are few and short-lived; boxing the result would only complicate every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum LockEvent {
     /// The widget was shown.
@@ -112,7 +123,7 @@ pub struct InvalidEvent(pub String);
 type Listener = Arc<dyn Fn(&LockEvent) + Send + Sync>;
 
 struct Inner {
-    config: LockConfig,
+    auth: WebAuth,
     open: RwSignal<bool>,
     listeners: Mutex<Vec<(Option<String>, Listener)>>,
 }
@@ -143,9 +154,14 @@ impl Lock {
     /// A widget for this configuration. With `auth.autoParseHash` (the default) it reads a
     /// returning redirect's fragment at once and emits `authenticated` or `authorization_error`.
     pub fn new(config: LockConfig) -> Self {
-        let parse = config.options.auth.auto_parse_hash;
+        Self::with_auth(WebAuth::new(config))
+    }
+
+    /// A widget over a given client (for a custom key source, say).
+    pub fn with_auth(auth: WebAuth) -> Self {
+        let parse = auth.config().options.auth.auto_parse_hash;
         let lock = Self(Arc::new(Inner {
-            config,
+            auth,
             open: RwSignal::new(false),
             listeners: Mutex::new(Vec::new()),
         }));
@@ -158,7 +174,12 @@ impl Lock {
 
     /// The configuration.
     pub fn config(&self) -> &LockConfig {
-        &self.0.config
+        self.0.auth.config()
+    }
+
+    /// The client the widget uses: `check_session`, `renew`, `user_info`, `logout`, ….
+    pub fn auth(&self) -> &WebAuth {
+        &self.0.auth
     }
 
     /// Whether the modal is open (reactive).
@@ -225,107 +246,39 @@ impl Lock {
         let Some(window) = web_sys::window() else {
             return;
         };
-        let hash = window.location().hash().unwrap_or_default();
-        let Some(response) = token::parse_hash(&hash) else {
+        let location = window.location();
+        let hash = location.hash().unwrap_or_default();
+        let search = location.search().unwrap_or_default();
+        // Tokens come in the fragment; an authorization code in the query.
+        let (part, clean) = if token::parse_hash(&hash).is_some() {
+            (
+                hash,
+                format!("{}{}", location.pathname().unwrap_or_default(), search),
+            )
+        } else if token::parse_hash(&search).is_some()
+            && (search.contains("code=") || search.contains("error="))
+        {
+            (search, location.pathname().unwrap_or_default())
+        } else {
             return;
         };
-        let clean = format!(
-            "{}{}",
-            window.location().pathname().unwrap_or_default(),
-            window.location().search().unwrap_or_default()
-        );
         if let Ok(history) = window.history() {
             let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
         }
+        self.resume(&part).await;
+    }
+
+    /// Completes an authorization response (a fragment or query, as `resumeAuth` does): emits
+    /// `hash_parsed` then `authenticated` or `authorization_error`.
+    pub async fn resume(&self, url_part: &str) {
+        let Some(outcome) = self.0.auth.resume(url_part).await else {
+            return;
+        };
         self.emit(&LockEvent::HashParsed);
-        match self.verify_response(response).await {
+        match outcome {
             Ok(result) => self.emit(&LockEvent::Authenticated(result)),
             Err(e) => self.emit(&LockEvent::AuthorizationError(e)),
         }
-    }
-
-    async fn verify_response(&self, response: HashResponse) -> Result<AuthResult, AuthError> {
-        let invalid = |d: String| AuthError {
-            error: "invalid_token".into(),
-            error_description: d,
-        };
-        let params = match response {
-            HashResponse::Error {
-                error,
-                description,
-                state,
-            } => {
-                if let Some(s) = state {
-                    browser::take_transaction(&s);
-                }
-                return Err(AuthError {
-                    error,
-                    error_description: description,
-                });
-            }
-            HashResponse::Tokens(p) => p,
-        };
-        let state = params.get("state").cloned().unwrap_or_default();
-        let config = self.config();
-        let tx = browser::take_transaction(&state).ok_or_else(|| {
-            invalid("`state` does not match any login started in this tab.".into())
-        })?;
-        let now = browser::now();
-        if tx.is_expired(now) || tx.client_id != config.client_id {
-            return Err(invalid("The login transaction has expired.".into()));
-        }
-        let access_token = params.get("access_token").cloned();
-        let id_token = params.get("id_token").cloned();
-        let mut payload = None;
-        match &id_token {
-            Some(id_token) => {
-                let jwt = token::decode(id_token).map_err(|e| invalid(e.to_string()))?;
-                let kid = jwt.header["kid"].as_str().unwrap_or_default().to_string();
-                let mut jwks = api::jwks(config)
-                    .await
-                    .map_err(|e| invalid(e.to_string()))?;
-                if browser::find_key(&jwks, &kid).is_none() {
-                    // Keys rotate: one fresh fetch before giving up.
-                    jwks = api::jwks(config)
-                        .await
-                        .map_err(|e| invalid(e.to_string()))?;
-                }
-                let key = browser::find_key(&jwks, &kid)
-                    .ok_or_else(|| invalid(TokenError::UnknownKey(kid).to_string()))?;
-                browser::verify_rs256(key, &jwt)
-                    .await
-                    .map_err(|e| invalid(e.to_string()))?;
-                let issuer = config.issuer();
-                token::validate_claims(
-                    &jwt.claims,
-                    &Expected {
-                        issuer: &issuer,
-                        client_id: &config.client_id,
-                        nonce: Some(&tx.nonce),
-                        access_token: access_token.as_deref(),
-                        now,
-                        leeway: 60,
-                    },
-                )
-                .map_err(|e| invalid(e.to_string()))?;
-                payload = Some(jwt.claims);
-            }
-            None if config.wants_id_token() => {
-                return Err(invalid("The response has no id_token.".into()));
-            }
-            None => {}
-        }
-        Ok(AuthResult {
-            access_token,
-            id_token,
-            id_token_payload: payload,
-            refresh_token: None,
-            state,
-            expires_in: params.get("expires_in").and_then(|s| s.parse().ok()),
-            token_type: params.get("token_type").cloned(),
-            scope: params.get("scope").cloned(),
-            app_state: None,
-        })
     }
 }
 
@@ -372,14 +325,10 @@ mod tests {
     fn payloads_use_lock_names() {
         let a = AuthResult {
             access_token: Some("a".into()),
-            id_token: None,
-            id_token_payload: None,
-            refresh_token: None,
             state: "s".into(),
             expires_in: Some(7200),
             token_type: Some("Bearer".into()),
-            scope: None,
-            app_state: None,
+            ..AuthResult::default()
         };
         let p = LockEvent::Authenticated(a).payload();
         assert_eq!(p["accessToken"], "a");

@@ -14,10 +14,14 @@ pub enum Step {
     Sending,
     /// Asking for the code sent to the phone.
     Code,
-    /// `/co/authenticate` in flight.
+    /// A new code is being sent from the code screen.
+    Resending,
+    /// The code is being checked and the login finished.
     Verifying,
     /// On the way to `/authorize`; the page is about to leave.
     Redirecting,
+    /// Logged in without leaving the page (iframe, token endpoint).
+    Done,
 }
 
 /// The flow's state. The phone number survives every error and every "back".
@@ -52,12 +56,17 @@ pub enum Event {
     SendFailed(LockError),
     /// The user submitted a well-formed code.
     SubmitCode(OtpCode),
-    /// The tenant accepted the code and gave a login ticket.
-    Verified(String),
+    /// The code was accepted: the page is redirecting, or the login is complete.
+    Completed {
+        /// Whether the browser is leaving for `/authorize`.
+        redirecting: bool,
+    },
     /// The code was refused or the request failed.
     VerifyFailed(LockError),
     /// The back arrow.
     Back,
+    /// "Did not get the code?": send another to the same number.
+    Resend,
 }
 
 /// Work for the runtime.
@@ -65,10 +74,8 @@ pub enum Event {
 pub enum Effect {
     /// `POST /passwordless/start`.
     SendCode(PhoneNumber),
-    /// `POST /co/authenticate`.
+    /// Check the code and finish the login.
     VerifyCode(PhoneNumber, OtpCode),
-    /// Navigate to `/authorize` with this login ticket.
-    Authorize(String),
     /// Emit a Lock event by name (`socialOrPhoneNumber submit`, `vcode submit`, …).
     Emit(&'static str),
 }
@@ -92,6 +99,23 @@ pub fn transition(state: &State, event: Event) -> (State, Vec<Effect>) {
             next.step = Code;
             vec![Effect::Emit("vcode ready")]
         }
+        (Code, Event::Resend) => match &state.phone {
+            Some(phone) => {
+                next.step = Resending;
+                next.error = None;
+                vec![Effect::SendCode(phone.clone())]
+            }
+            None => vec![],
+        },
+        (Resending, Event::CodeSent) => {
+            next.step = Code;
+            vec![]
+        }
+        (Resending, Event::SendFailed(e)) => {
+            next.step = Code;
+            next.error = Some(e);
+            vec![]
+        }
         (Sending, Event::SendFailed(e)) => {
             next.step = Phone;
             next.error = Some(e);
@@ -108,9 +132,9 @@ pub fn transition(state: &State, event: Event) -> (State, Vec<Effect>) {
             }
             None => vec![],
         },
-        (Verifying, Event::Verified(ticket)) => {
-            next.step = Redirecting;
-            vec![Effect::Authorize(ticket)]
+        (Verifying, Event::Completed { redirecting }) => {
+            next.step = if redirecting { Redirecting } else { Done };
+            vec![]
         }
         (Verifying, Event::VerifyFailed(e)) => {
             next.step = Code;
@@ -184,10 +208,36 @@ mod tests {
             ),
             (
                 at(Step::Verifying),
-                Event::Verified("t".into()),
+                Event::Completed { redirecting: true },
                 Step::Redirecting,
-                vec![Effect::Authorize("t".into())],
+                vec![],
             ),
+            (
+                at(Step::Verifying),
+                Event::Completed { redirecting: false },
+                Step::Done,
+                vec![],
+            ),
+            (
+                at(Step::Code),
+                Event::Resend,
+                Step::Resending,
+                vec![Effect::SendCode(phone())],
+            ),
+            (at(Step::Resending), Event::CodeSent, Step::Code, vec![]),
+            (
+                at(Step::Resending),
+                Event::SendFailed(wrong()),
+                Step::Code,
+                vec![],
+            ),
+            (
+                at(Step::Resending),
+                Event::SubmitCode(code()),
+                Step::Resending,
+                vec![],
+            ),
+            (at(Step::Done), Event::Back, Step::Done, vec![]),
             (
                 at(Step::Verifying),
                 Event::VerifyFailed(wrong()),
@@ -216,7 +266,7 @@ mod tests {
             (at(Step::Phone), Event::CodeSent, Step::Phone, vec![]),
             (
                 at(Step::Phone),
-                Event::Verified("t".into()),
+                Event::Completed { redirecting: false },
                 Step::Phone,
                 vec![],
             ),

@@ -20,6 +20,8 @@ pub struct LockOptions {
     pub auth: AuthOptions,
     /// Whether the modal can be closed (close button, Esc).
     pub closable: bool,
+    /// Clock skew allowed when checking ID token times, seconds (0..=300).
+    pub leeway: u32,
 }
 
 impl Default for LockOptions {
@@ -28,6 +30,7 @@ impl Default for LockOptions {
             allowed_connections: vec!["sms".into()],
             auth: AuthOptions::default(),
             closable: true,
+            leeway: 60,
         }
     }
 }
@@ -36,16 +39,26 @@ impl Default for LockOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AuthOptions {
-    /// Complete by redirecting through `/authorize` (the only mode this version has).
+    /// Complete by redirecting through `/authorize` (`true`, Lock's default) or in a hidden
+    /// iframe without leaving the page (`false`).
     pub redirect: bool,
     /// Where `/authorize` sends the browser back; the current page when absent.
     pub redirect_url: Option<String>,
-    /// `token id_token`, `id_token` or `token`.
+    /// `token id_token`, `id_token`, `token`, or `code` (authorization code with PKCE).
     pub response_type: String,
     /// Extra `/authorize` parameters.
     pub params: AuthParams,
     /// Parse the URL fragment on start and emit `authenticated`.
     pub auto_parse_hash: bool,
+    /// Not in Lock: finish with the passwordless OTP grant at `/oauth/token` (desktop and mobile
+    /// shells; gives a refresh token with `offline_access`). No redirect, no iframe.
+    pub use_token_endpoint: bool,
+    /// With `responseType: 'code'`: redeem the code here (`true`) or hand `code` and
+    /// `codeVerifier` to the app's backend in `authenticated` (`false`).
+    pub redeem_code: bool,
+    /// Keep the last tokens in `"localStorage"` or `"sessionStorage"`; by default they live in
+    /// memory only.
+    pub persist_tokens: Option<String>,
 }
 
 impl Default for AuthOptions {
@@ -56,6 +69,9 @@ impl Default for AuthOptions {
             response_type: "token id_token".into(),
             params: AuthParams::default(),
             auto_parse_hash: true,
+            use_token_endpoint: false,
+            redeem_code: true,
+            persist_tokens: None,
         }
     }
 }
@@ -127,25 +143,33 @@ impl LockConfig {
                 "none of the allowed connections is available (this widget offers \"sms\")",
             );
         }
-        if !options.auth.redirect {
-            return invalid(
-                "auth.redirect",
-                "only redirect mode (true) is available in this version",
-            );
-        }
         let mut kinds: Vec<&str> = options.auth.response_type.split(' ').collect();
         kinds.sort_unstable();
         if !matches!(
             kinds.as_slice(),
-            ["token"] | ["id_token"] | ["id_token", "token"]
+            ["token"] | ["id_token"] | ["id_token", "token"] | ["code"]
         ) {
             return invalid(
                 "auth.responseType",
                 &format!(
-                    "{:?} is not one of \"token id_token\", \"id_token\", \"token\"",
+                    "{:?} is not one of \"token id_token\", \"id_token\", \"token\", \"code\"",
                     options.auth.response_type
                 ),
             );
+        }
+        if options.leeway > 300 {
+            return invalid(
+                "leeway",
+                &format!("must be 0..=300 seconds, got {}", options.leeway),
+            );
+        }
+        if let Some(storage) = &options.auth.persist_tokens {
+            if storage != "localStorage" && storage != "sessionStorage" {
+                return invalid(
+                    "auth.persistTokens",
+                    &format!("{storage:?} is not \"localStorage\" or \"sessionStorage\""),
+                );
+            }
         }
         Ok(Self {
             client_id: client_id.trim().to_string(),
@@ -192,6 +216,11 @@ impl LockConfig {
             .split(' ')
             .any(|t| t == "id_token")
     }
+
+    /// Whether the login ends with an authorization code (PKCE).
+    pub fn wants_code(&self) -> bool {
+        self.options.auth.response_type == "code"
+    }
 }
 
 #[cfg(test)]
@@ -229,7 +258,13 @@ mod tests {
         assert!(err(r#"{"bogus":1}"#).contains("bogus"));
         assert!(err(r#"{"auth":{"redirectURL":"x"}}"#).contains("redirectURL"));
         assert!(err(r#"{"allowedConnections":["email"]}"#).contains("allowedConnections"));
-        assert!(err(r#"{"auth":{"responseType":"code"}}"#).contains("auth.responseType"));
+        assert!(err(r#"{"auth":{"responseType":"code token"}}"#).contains("auth.responseType"));
+        assert!(err(r#"{"leeway":301}"#).contains("leeway"));
+        assert!(err(r#"{"leeway":-1}"#).contains("invalid value"));
+        assert!(err(r#"{"auth":{"persistTokens":"cookie"}}"#).contains("auth.persistTokens"));
+        let ok = LockConfig::from_json("abc", "d", r#"{"leeway":0,"auth":{"redirect":false,"responseType":"code","useTokenEndpoint":true}}"#).unwrap();
+        assert_eq!(ok.options.leeway, 0, "0 means 0");
+        assert!(ok.wants_code() && !ok.options.auth.redirect && ok.options.auth.use_token_endpoint);
         assert!(err("{not json").contains("invalid options"));
         assert!(LockConfig::new("", "d", LockOptions::default())
             .unwrap_err()

@@ -21,19 +21,42 @@ pub struct Transaction {
     pub nonce: String,
     /// The client the login was for.
     pub client_id: String,
+    /// Where `/authorize` answers.
+    pub redirect_uri: String,
+    /// The PKCE verifier, for `responseType: 'code'`.
+    pub verifier: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
 }
 
+/// Random bytes a transaction needs.
+pub const TRANSACTION_RANDOM: usize = 64;
+
 impl Transaction {
-    /// A transaction from 32 random bytes (16 for `state`, 16 for `nonce`: 128 bits each).
-    pub fn new(random: [u8; 32], client_id: &str, now: i64) -> Self {
+    /// A transaction from 64 random bytes: `state` and `nonce` get 128 bits each, the PKCE
+    /// verifier 256 bits (43 characters, as RFC 7636 requires at least).
+    pub fn new(
+        random: [u8; TRANSACTION_RANDOM],
+        client_id: &str,
+        redirect_uri: &str,
+        pkce: bool,
+        now: i64,
+    ) -> Self {
         Self {
             state: B64.encode(&random[..16]),
-            nonce: B64.encode(&random[16..]),
+            nonce: B64.encode(&random[16..32]),
             client_id: client_id.to_string(),
+            redirect_uri: redirect_uri.to_string(),
+            verifier: pkce.then(|| B64.encode(&random[32..])),
             created_at: now,
         }
+    }
+
+    /// The PKCE S256 challenge of the verifier.
+    pub fn challenge(&self) -> Option<String> {
+        self.verifier
+            .as_ref()
+            .map(|v| B64.encode(Sha256::digest(v.as_bytes())))
     }
 
     /// Whether it is too old to accept.
@@ -61,7 +84,7 @@ pub enum HashResponse {
 /// Reads `#access_token=…&id_token=…&state=…`; `None` when the fragment is not an
 /// authorization response (so ordinary anchors are left alone).
 pub fn parse_hash(hash: &str) -> Option<HashResponse> {
-    let raw = hash.strip_prefix('#').unwrap_or(hash);
+    let raw = hash.strip_prefix(['#', '?']).unwrap_or(hash);
     let raw = raw.strip_prefix('/').unwrap_or(raw);
     let params: HashMap<String, String> = form_decode(raw);
     if let Some(error) = params.get("error") {
@@ -71,7 +94,10 @@ pub fn parse_hash(hash: &str) -> Option<HashResponse> {
             state: params.get("state").cloned(),
         });
     }
-    if params.contains_key("access_token") || params.contains_key("id_token") {
+    if params.contains_key("access_token")
+        || params.contains_key("id_token")
+        || params.contains_key("code")
+    {
         return Some(HashResponse::Tokens(params));
     }
     None
@@ -128,6 +154,10 @@ pub enum TokenError {
     /// Not RS256 (`none` and HS* included).
     #[error("the ID token algorithm {0:?} is not RS256")]
     Algorithm(String),
+    /// The header names a key location (`jku`, `x5u`, `jwk`, `x5c`): keys only ever come from
+    /// the issuer's JWKS.
+    #[error("the ID token header carries its own key reference ({0}); refused")]
+    ForeignKey(String),
     /// No key with the token's `kid`.
     #[error("no signing key {0:?} in the issuer's JWKS")]
     UnknownKey(String),
@@ -157,6 +187,11 @@ pub fn decode(token: &str) -> Result<Jwt, TokenError> {
     let alg = header["alg"].as_str().unwrap_or("");
     if alg != "RS256" {
         return Err(TokenError::Algorithm(alg.to_string()));
+    }
+    for field in ["jku", "x5u", "jwk", "x5c"] {
+        if header.get(field).is_some() {
+            return Err(TokenError::ForeignKey(field.to_string()));
+        }
     }
     Ok(Jwt {
         signing_input: format!("{h}.{p}"),
@@ -305,6 +340,13 @@ mod tests {
                 TokenError::Algorithm(alg.into())
             );
         }
+        for field in ["jku", "x5u", "jwk", "x5c"] {
+            let header = json!({"alg": "RS256", "kid": "k", field: "https://evil.example/keys"});
+            assert_eq!(
+                decode(&jwt(header, good())).unwrap_err(),
+                TokenError::ForeignKey(field.into())
+            );
+        }
         assert_eq!(decode("a.b").unwrap_err(), TokenError::Malformed);
         assert_eq!(decode("!!.!!.!!").unwrap_err(), TokenError::Malformed);
     }
@@ -326,15 +368,35 @@ mod tests {
                 state: Some("s".into())
             })
         );
+        let HashResponse::Tokens(q) = parse_hash("?code=abc&state=s").unwrap() else {
+            panic!()
+        };
+        assert_eq!(q["code"], "abc");
         assert_eq!(parse_hash("#section-2"), None);
         assert_eq!(parse_hash(""), None);
     }
 
     #[test]
     fn transactions_have_128_bit_values_and_expire() {
-        let t = Transaction::new([7; 32], "app", 1000);
+        let mut random = [7u8; TRANSACTION_RANDOM];
+        random[40] = 9;
+        let t = Transaction::new(random, "app", "http://cb/", true, 1000);
         assert_eq!(B64.decode(&t.state).unwrap().len(), 16);
         assert_eq!(B64.decode(&t.nonce).unwrap().len(), 16);
+        let verifier = t.verifier.as_deref().unwrap();
+        assert_eq!(verifier.len(), 43);
+        // base64url(SHA-256(verifier)), the expected value computed independently with Python's hashlib.
+        let rfc = Transaction {
+            verifier: Some("dBjftJeZ4CVP-mJ92ZFu7pxUlVAqk0MiAg3c4fKGq9Y".into()),
+            ..t.clone()
+        };
+        assert_eq!(
+            rfc.challenge().as_deref(),
+            Some("UM311zcfDD969_vnnHKFpjSHp1x0pdgFHdGDB4AQ9fU")
+        );
+        assert!(Transaction::new(random, "app", "", false, 0)
+            .verifier
+            .is_none());
         assert!(!t.is_expired(1000 + TRANSACTION_SECS));
         assert!(t.is_expired(1001 + TRANSACTION_SECS));
     }

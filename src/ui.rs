@@ -2,16 +2,14 @@
 
 use leptos::ev;
 use leptos::prelude::*;
-use send_wrapper::SendWrapper;
 
 use crate::browser;
+use crate::hook::{use_passwordless, Passwordless};
 use crate::i18n::{format, text};
 use crate::lock::{Lock, LockEvent};
-use crate::machine::{transition, Effect, Event, State, Step};
+use crate::machine::Step;
 use crate::otp::{OtpCode, DEFAULT_CODE_LENGTH};
 use crate::phone::{self, PhoneNumber};
-use crate::token::Transaction;
-use crate::{api, error::LockError};
 
 const STYLE_ID: &str = "lpw-style";
 const STYLE: &str = include_str!("../style/lock.css");
@@ -28,90 +26,6 @@ fn inject_style() {
         style.set_id(STYLE_ID);
         style.set_text_content(Some(STYLE));
         let _ = head.append_child(&style);
-    }
-}
-
-/// The flow's runtime: the machine's state plus what the effects need.
-#[derive(Clone)]
-struct Flow {
-    lock: Lock,
-    state: RwSignal<State>,
-    tx: RwSignal<Option<SendWrapper<Transaction>>>,
-}
-
-impl Flow {
-    fn dispatch(&self, event: Event) {
-        let (next, effects) = transition(&self.state.get_untracked(), event);
-        self.state.set(next);
-        for effect in effects {
-            self.run(effect);
-        }
-    }
-
-    fn redirect_uri(&self) -> String {
-        self.lock
-            .config()
-            .options
-            .auth
-            .redirect_url
-            .clone()
-            .unwrap_or_else(|| {
-                let loc = web_sys::window().map(|w| w.location());
-                loc.map(|l| {
-                    format!(
-                        "{}{}",
-                        l.origin().unwrap_or_default(),
-                        l.pathname().unwrap_or_default()
-                    )
-                })
-                .unwrap_or_default()
-            })
-    }
-
-    fn run(&self, effect: Effect) {
-        let flow = self.clone();
-        match effect {
-            Effect::Emit(name) => self.lock.emit(&LockEvent::Screen(name)),
-            Effect::SendCode(phone) => wasm_bindgen_futures::spawn_local(async move {
-                let result = flow.send_code(&phone).await;
-                flow.dispatch(match result {
-                    Ok(()) => Event::CodeSent,
-                    Err(e) => Event::SendFailed(e),
-                });
-            }),
-            Effect::VerifyCode(phone, code) => wasm_bindgen_futures::spawn_local(async move {
-                let result = api::co_authenticate(flow.lock.config(), &phone, &code).await;
-                flow.dispatch(match result {
-                    Ok(ticket) => Event::Verified(ticket),
-                    Err(e) => Event::VerifyFailed(e),
-                });
-            }),
-            Effect::Authorize(ticket) => {
-                let Some(tx) = self.tx.get_untracked() else {
-                    return;
-                };
-                let url =
-                    api::authorize_url(self.lock.config(), &tx, &self.redirect_uri(), &ticket);
-                if let Some(w) = web_sys::window() {
-                    let _ = w.location().set_href(&url);
-                }
-            }
-        }
-    }
-
-    async fn send_code(&self, phone: &PhoneNumber) -> Result<(), LockError> {
-        let random = browser::random_bytes::<32>().map_err(LockError::Network)?;
-        let tx = Transaction::new(random, &self.lock.config().client_id, browser::now());
-        browser::save_transaction(&tx).map_err(LockError::Network)?;
-        self.tx.set(Some(SendWrapper::new(tx.clone())));
-        api::passwordless_start(
-            self.lock.config(),
-            phone,
-            &tx,
-            &self.redirect_uri(),
-            &browser::language(),
-        )
-        .await
     }
 }
 
@@ -137,11 +51,7 @@ pub fn LockPasswordless(
 
 #[component]
 fn Modal(lock: Lock) -> impl IntoView {
-    let flow = Flow {
-        lock: lock.clone(),
-        state: RwSignal::new(State::default()),
-        tx: RwSignal::new(None),
-    };
+    let flow = use_passwordless(lock.clone());
     let closable = lock.config().options.closable;
     let close = {
         let lock = lock.clone();
@@ -168,30 +78,33 @@ fn Modal(lock: Lock) -> impl IntoView {
     );
     let code_text = RwSignal::new(String::new());
 
-    let state = flow.state;
+    let banner_flow = flow.clone();
     let banner = move || {
-        state.with(|s| s.error.clone()).map(|e| {
+        banner_flow.error().map(|e| {
             view! { <div class="lpw-banner lpw-banner--error" role="alert">{text(e.dictionary_key()).to_string()}</div> }
         })
     };
     let back_flow = flow.clone();
     let screen_flow = flow.clone();
-    let screen = move || {
-        let step = state.with(|s| s.step.clone());
-        match step {
-            Step::Phone | Step::Sending => {
-                view! { <PhoneScreen flow=screen_flow.clone() phone_text region/> }.into_any()
-            }
-            Step::Code | Step::Verifying => {
-                view! { <CodeScreen flow=screen_flow.clone() code_text/> }.into_any()
-            }
-            Step::Redirecting => {
-                view! { <p class="lpw-status" role="status">{text("redirectingLabel")}</p> }
-                    .into_any()
-            }
+    let step_flow = flow.clone();
+    // A memo, so a screen is rebuilt only when the step changes (not on every state update).
+    let step = Memo::new(move |_| step_flow.step());
+    let screen = move || match step.get() {
+        Step::Phone | Step::Sending => {
+            view! { <PhoneScreen flow=screen_flow.clone() phone_text region/> }.into_any()
+        }
+        Step::Code | Step::Resending | Step::Verifying => {
+            view! { <CodeScreen flow=screen_flow.clone() code_text/> }.into_any()
+        }
+        Step::Redirecting => {
+            view! { <p class="lpw-status" role="status">{text("redirectingLabel")}</p> }.into_any()
+        }
+        Step::Done => {
+            view! { <p class="lpw-status lpw-success" role="status">{text("success.logIn")}</p> }
+                .into_any()
         }
     };
-    let show_back = move || state.with(|s| matches!(s.step, Step::Code));
+    let show_back = move || step.get() == Step::Code;
     view! {
         <div class="lpw-root">
             <div class="lpw-overlay"></div>
@@ -201,7 +114,7 @@ fn Modal(lock: Lock) -> impl IntoView {
                         <button type="button" class="lpw-back" aria-label=text("backLabel")
                             on:click={
                                 let f = back_flow.clone();
-                                move |_| f.dispatch(Event::Back)
+                                move |_| f.back()
                             }>"←"</button>
                     </Show>
                     <h2 id="lpw-title" class="lpw-title">{text("title")}</h2>
@@ -222,7 +135,7 @@ fn Modal(lock: Lock) -> impl IntoView {
 
 #[component]
 fn PhoneScreen(
-    flow: Flow,
+    flow: Passwordless,
     phone_text: RwSignal<String>,
     region: RwSignal<String>,
 ) -> impl IntoView {
@@ -238,8 +151,8 @@ fn PhoneScreen(
         list
     };
     let invalid = RwSignal::new(false);
-    let state = flow.state;
-    let sending = move || state.with(|s| s.step == Step::Sending);
+    let step_flow = flow.clone();
+    let sending = Memo::new(move |_| step_flow.step() == Step::Sending);
     let submit_flow = flow.clone();
     let on_submit = move |e: ev::SubmitEvent| {
         e.prevent_default();
@@ -249,7 +162,7 @@ fn PhoneScreen(
                 if let Some(r) = number.region() {
                     region.set(r.to_string());
                 }
-                submit_flow.dispatch(Event::SubmitPhone(number));
+                submit_flow.submit_phone(number);
             }
             Err(_) => invalid.set(true),
         }
@@ -286,22 +199,28 @@ fn PhoneScreen(
                 {move || invalid.get().then(|| text("error.passwordless.bad.phone_number"))}
             </p>
             <button type="submit" class="lpw-submit" disabled=sending>
-                {move || if sending() { text("sendingLabel") } else { text("submitLabel") }}
+                {move || if sending.get() { text("sendingLabel") } else { text("submitLabel") }}
             </button>
         </form>
     }
 }
 
 #[component]
-fn CodeScreen(flow: Flow, code_text: RwSignal<String>) -> impl IntoView {
-    let state = flow.state;
-    let verifying = move || state.with(|s| s.step == Step::Verifying);
-    let phone = state.with_untracked(|s| {
-        s.phone
-            .as_ref()
-            .map(|p| p.international().to_string())
-            .unwrap_or_default()
-    });
+fn CodeScreen(flow: Passwordless, code_text: RwSignal<String>) -> impl IntoView {
+    let step_flow = flow.clone();
+    let verifying = Memo::new(move |_| step_flow.step() == Step::Verifying);
+    let phone = flow
+        .phone()
+        .map(|p| p.international().to_string())
+        .unwrap_or_default();
+    let resend_flow = flow.clone();
+    let countdown_flow = flow.clone();
+    let resend_label = move || match countdown_flow.resend_in() {
+        0 => text("resendCodeAction").to_string(),
+        n => format(text("resendCountdown"), &[&n.to_string()]),
+    };
+    let resend_flow2 = flow.clone();
+    let resend_disabled = move || resend_flow2.resend_in() > 0 || resend_flow2.pending();
     let format_error = RwSignal::new(false);
     let submit_flow = flow.clone();
     let on_submit = move |e: ev::SubmitEvent| {
@@ -309,7 +228,7 @@ fn CodeScreen(flow: Flow, code_text: RwSignal<String>) -> impl IntoView {
         match OtpCode::parse(&code_text.get_untracked(), DEFAULT_CODE_LENGTH) {
             Ok(code) => {
                 format_error.set(false);
-                submit_flow.dispatch(Event::SubmitCode(code));
+                submit_flow.submit_code(code);
             }
             Err(_) => format_error.set(true),
         }
@@ -328,8 +247,12 @@ fn CodeScreen(flow: Flow, code_text: RwSignal<String>) -> impl IntoView {
             <p id="lpw-code-error" class="lpw-field-error" role="alert">
                 {move || format_error.get().then(|| format(text("error.login.lock.code_format"), &[&DEFAULT_CODE_LENGTH.to_string()]))}
             </p>
+            <button type="button" class="lpw-link lpw-resend" disabled=resend_disabled
+                on:click=move |_| resend_flow.resend()>
+                <span aria-live="polite">{resend_label}</span>
+            </button>
             <button type="submit" class="lpw-submit" disabled=verifying>
-                {move || if verifying() { text("verifyingLabel") } else { text("submitLabel") }}
+                {move || if verifying.get() { text("verifyingLabel") } else { text("submitLabel") }}
             </button>
         </form>
     }

@@ -74,9 +74,9 @@ async fn webcrypto_refuses_a_flipped_byte_and_swapped_claims() {
 
 #[wasm_bindgen_test]
 fn transactions_are_read_once() {
-    let random = browser::random_bytes::<32>().unwrap();
-    assert_ne!(random, [0u8; 32]);
-    let tx = Transaction::new(random, "app", browser::now());
+    let random = browser::random_bytes::<64>().unwrap();
+    assert_ne!(random, [0u8; 64]);
+    let tx = Transaction::new(random, "app", "http://cb/", true, browser::now());
     browser::save_transaction(&tx).unwrap();
     assert_eq!(browser::take_transaction(&tx.state), Some(tx.clone()));
     assert_eq!(browser::take_transaction(&tx.state), None);

@@ -1,34 +1,39 @@
 //! The demo site: a "Log in" button, the widget, the profile from `/userinfo` and an event log.
 //!
-//! The tenant defaults to `http://127.0.0.1:4000`; `?tenant=URL` picks another one for this tab
-//! (the end-to-end tests use that to run their own tenant).
+//! Query parameters, remembered for the tab so they survive the login redirect:
+//! `?tenant=URL` (default `http://127.0.0.1:4000`; the end-to-end tests run their own),
+//! `?mode=redirect|iframe|token|code` (how the login finishes), `?ui=custom` (a page drawn with
+//! the headless `use_passwordless` hook instead of the modal).
 
+use gloo_storage::{SessionStorage, Storage};
 use leptos::prelude::*;
+use leptos_passwordless::hook::use_passwordless;
+use leptos_passwordless::machine::Step;
 use leptos_passwordless::options::AuthOptions;
-use leptos_passwordless::{api, Lock, LockConfig, LockEvent, LockOptions, LockPasswordless};
+use leptos_passwordless::otp::OtpCode;
+use leptos_passwordless::phone::PhoneNumber;
+use leptos_passwordless::{Lock, LockConfig, LockEvent, LockOptions, LockPasswordless};
 use serde_json::Value;
 
 const CLIENT_ID: &str = "demo-client";
-const DEFAULT_TENANT: &str = "http://127.0.0.1:4000";
-const TENANT_KEY: &str = "lpw-demo.tenant";
 
-/// `?tenant=` wins and is remembered for the tab, so it survives the login redirect.
-fn tenant_url() -> String {
-    use gloo_storage::{SessionStorage, Storage};
+/// A query parameter, else the tab's remembered value, else `default`.
+fn setting(name: &str, default: &str) -> String {
+    let key = format!("lpw-demo.{name}");
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
     let from_query = search
         .trim_start_matches('?')
         .split('&')
-        .find_map(|p| p.strip_prefix("tenant="))
+        .find_map(|p| p.strip_prefix(&format!("{name}=")))
         .and_then(|v| js_sys::decode_uri_component(v).ok())
         .and_then(|v| v.as_string());
-    if let Some(t) = from_query {
-        let _ = SessionStorage::set(TENANT_KEY, &t);
-        return t;
+    if let Some(v) = from_query {
+        let _ = SessionStorage::set(&key, &v);
+        return v;
     }
-    SessionStorage::get(TENANT_KEY).unwrap_or_else(|_| DEFAULT_TENANT.to_string())
+    SessionStorage::get(&key).unwrap_or_else(|_| default.to_string())
 }
 
 fn page_url() -> String {
@@ -43,24 +48,46 @@ fn page_url() -> String {
     .unwrap_or_default()
 }
 
+fn options_for(mode: &str) -> LockOptions {
+    let mut auth = AuthOptions {
+        redirect_url: Some(page_url()),
+        ..AuthOptions::default()
+    };
+    match mode {
+        "iframe" => auth.redirect = false,
+        "token" => {
+            auth.use_token_endpoint = true;
+            auth.params.scope = "openid profile email offline_access".into();
+        }
+        "code" => auth.response_type = "code".into(),
+        _ => {}
+    }
+    LockOptions {
+        auth,
+        ..LockOptions::default()
+    }
+}
+
 #[component]
 fn App() -> impl IntoView {
-    let tenant = tenant_url();
-    let options = LockOptions {
-        auth: AuthOptions {
-            redirect_url: Some(page_url()),
-            ..AuthOptions::default()
-        },
-        ..LockOptions::default()
+    let tenant = setting("tenant", "http://127.0.0.1:4000");
+    let mode = setting("mode", "redirect");
+    let custom = setting("ui", "modal") == "custom";
+    let options = if custom {
+        options_for("iframe")
+    } else {
+        options_for(&mode)
     };
     let config = match LockConfig::new(CLIENT_ID, &tenant, options) {
         Ok(c) => c,
         Err(e) => return view! { <p class="demo-error">{e.to_string()}</p> }.into_any(),
     };
-    let lock = Lock::new(config.clone());
+    let lock = Lock::new(config);
     let log = RwSignal::new(Vec::<String>::new());
     let profile = RwSignal::new(None::<Value>);
+    let refresh = RwSignal::new(None::<String>);
     let profile_error = RwSignal::new(None::<String>);
+    let on_event = lock.clone();
     lock.on_any(move |event| {
         let detail = match event {
             LockEvent::Authenticated(a) => format!(
@@ -76,10 +103,11 @@ fn App() -> impl IntoView {
         };
         log.update(|l| l.push(format!("{}{detail}", event.name())));
         if let LockEvent::Authenticated(result) = event {
-            let config = config.clone();
+            refresh.set(result.refresh_token.clone());
+            let lock = on_event.clone();
             let token = result.access_token.clone().unwrap_or_default();
             wasm_bindgen_futures::spawn_local(async move {
-                match api::userinfo(&config, &token).await {
+                match lock.auth().user_info(&token).await {
                     Ok(p) => profile.set(Some(p)),
                     Err(e) => profile_error.set(Some(e.to_string())),
                 }
@@ -87,6 +115,9 @@ fn App() -> impl IntoView {
         }
     });
     let show = lock.clone();
+    let check = lock.clone();
+    let renew = lock.clone();
+    let logout = lock.clone();
     let field = move |key: &'static str| {
         move || {
             profile.with(|p| {
@@ -96,13 +127,58 @@ fn App() -> impl IntoView {
             })
         }
     };
+    let login = if custom {
+        view! { <CustomLogin lock=lock.clone()/> }.into_any()
+    } else {
+        view! {
+            <p><button id="login" class="demo-button" on:click=move |_| show.show()>"Log in"</button>
+               " mode: "<code id="mode">{mode.clone()}</code></p>
+            <LockPasswordless lock=lock.clone()/>
+        }
+        .into_any()
+    };
     view! {
         <main class="demo">
             <h1>"leptos-passwordless"</h1>
             <p>"Passwordless SMS login for Rust web apps, against "<code>{tenant.clone()}</code>". Codes appear in the tenant's "
                <a href=format!("{tenant}/dev/sms.html") target="_blank">"SMS outbox"</a>"."</p>
-            <p><button id="login" class="demo-button" on:click=move |_| show.show()>"Log in"</button>
-               " "<a href="lock.html">"The same with the JS bundle (Lock's snippet)"</a></p>
+            <nav class="demo-nav">
+                <a href="?ui=modal&mode=redirect">"Redirect"</a>
+                <a href="?ui=modal&mode=iframe">"No page leave"</a>
+                <a href="?ui=modal&mode=token">"Token endpoint"</a>
+                <a href="?ui=modal&mode=code">"Code + PKCE"</a>
+                <a href="?ui=custom">"Your own UI (hook)"</a>
+                <a href="lock.html">"JS bundle (Lock's snippet)"</a>
+            </nav>
+            {login}
+            <p>
+                <button id="check-session" class="demo-button demo-secondary" on:click=move |_| {
+                    let lock = check.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        match lock.auth().check_session().await {
+                            Ok(result) => lock.emit(&LockEvent::Authenticated(result)),
+                            Err(e) => lock.emit(&LockEvent::AuthorizationError(e)),
+                        }
+                    });
+                }>"Check session"</button>
+                <Show when=move || refresh.with(Option::is_some)>
+                    <button id="renew" class="demo-button demo-secondary" on:click={
+                        let renew = renew.clone();
+                        move |_| {
+                            let lock = renew.clone();
+                            wasm_bindgen_futures::spawn_local(async move {
+                                match lock.auth().renew().await {
+                                    Ok(result) => lock.emit(&LockEvent::Authenticated(result)),
+                                    Err(e) => log.update(|l| l.push(format!("renew failed: {e}"))),
+                                }
+                            });
+                        }
+                    }>"Renew tokens"</button>
+                </Show>
+                <button id="logout" class="demo-button demo-secondary" on:click=move |_| {
+                    logout.auth().logout(Some(&page_url()));
+                }>"Log out"</button>
+            </p>
             <Show when=move || profile.with(Option::is_some)>
                 <section id="profile" class="demo-card">
                     <img src=field("picture") alt="" width="48" height="48"/>
@@ -119,9 +195,71 @@ fn App() -> impl IntoView {
                 <ol id="events">{move || log.get().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ol>
             </section>
         </main>
-        <LockPasswordless lock=lock.clone()/>
     }
     .into_any()
+}
+
+/// A login form drawn by the app itself, on the widget's behaviour (`use_passwordless`): the
+/// Rust counterpart of the seed's "use your own UI" example.
+#[component]
+fn CustomLogin(lock: Lock) -> impl IntoView {
+    let flow = use_passwordless(lock);
+    let number = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let invalid = RwSignal::new(None::<String>);
+    let (send, verify, back, status, err, pending, step) = (
+        flow.clone(),
+        flow.clone(),
+        flow.clone(),
+        flow.clone(),
+        flow.clone(),
+        flow.clone(),
+        flow.clone(),
+    );
+    view! {
+        <section class="demo-card" id="custom-login">
+            <h2>"Your own UI"</h2>
+            <p>"Built with "<code>"use_passwordless"</code>"; finishes in a hidden iframe."</p>
+            <form on:submit=move |e| {
+                e.prevent_default();
+                match PhoneNumber::parse(&number.get_untracked(), "US") {
+                    Ok(p) => { invalid.set(None); send.submit_phone(p) }
+                    Err(e) => invalid.set(Some(e.to_string())),
+                }
+            }>
+                <label>"Phone (international, or US national) "
+                    <input id="custom-phone" type="tel" prop:value=number on:input=move |e| number.set(event_target_value(&e))/>
+                </label>
+                <button id="custom-send" type="submit" disabled=move || pending.pending()>"Send code"</button>
+            </form>
+            <Show when=move || matches!(step.step(), Step::Code | Step::Verifying | Step::Resending)>
+                <form on:submit={
+                    let verify = verify.clone();
+                    move |e| {
+                        e.prevent_default();
+                        match OtpCode::parse(&code.get_untracked(), 6) {
+                            Ok(c) => { invalid.set(None); verify.submit_code(c) }
+                            Err(e) => invalid.set(Some(e.to_string())),
+                        }
+                    }
+                }>
+                    <label>"Code "
+                        <input id="custom-code" inputmode="numeric" autocomplete="one-time-code"
+                            prop:value=code on:input=move |e| code.set(event_target_value(&e))/>
+                    </label>
+                    <button id="custom-verify" type="submit">"Log in"</button>
+                    <button type="button" on:click={
+                        let back = back.clone();
+                        move |_| back.back()
+                    }>"Back"</button>
+                </form>
+            </Show>
+            <p id="custom-status" role="status">{move || format!("{:?}", status.step())}</p>
+            <p class="demo-error" role="alert">
+                {move || invalid.get().or_else(|| err.error().map(|e| e.to_string()))}
+            </p>
+        </section>
+    }
 }
 
 fn main() {

@@ -57,6 +57,8 @@ client_id = "demo-client"
 name = "Passwordless Demo"
 callbacks = ["${web}/", "${web}/lock.html"]
 web_origins = ["${web}"]
+allowed_logout_urls = ["${web}/"]
+refresh_tokens = true
 
 [sms]
 enabled_clients = ["demo-client"]
@@ -174,6 +176,110 @@ test('an invalid number is refused inline without a request', async ({ browser, 
   await page.waitForFunction(() => document.querySelector('#lpw-phone-error').textContent.length > 0);
   check((await page.textContent('#lpw-phone-error')).includes('invalid'), 'inline message');
   check(requests.length === 0, 'no /passwordless/start request');
+  await page.close();
+});
+
+/// Enters the code from the outbox and submits it.
+async function enterCode(page, tenant, phone) {
+  const code = await latestCode(tenant, phone);
+  await page.fill('#lpw-code', code);
+  await page.click('.lpw-submit');
+}
+
+async function profileShows(page, phone) {
+  await page.waitForFunction((p) => {
+    const el = document.querySelector('#profile-phone');
+    return el && el.textContent === p;
+  }, phone, { timeout: 20000 });
+}
+
+async function eventCount(page, name) {
+  return page.evaluate((n) => [...document.querySelectorAll('#events li')].filter((li) => li.textContent.startsWith(n)).length, name);
+}
+
+test('no page leave (auth.redirect: false): the hidden iframe finishes the login', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=iframe`);
+  await page.evaluate(() => { window.__stayed = 'yes'; });
+  await requestCode(page, '#login', 'US', '201 555 0140');
+  await enterCode(page, tenant, '+12015550140');
+  await profileShows(page, '+12015550140');
+  check(await page.evaluate(() => window.__stayed) === 'yes', 'the page never navigated');
+  check(await page.textContent('.lpw-success') === 'Thanks for logging in.', 'success screen');
+  check(await page.locator('iframe').count() === 0, 'the iframe is removed');
+  await page.close();
+});
+
+test('token endpoint: login without redirect, then renew() with the rotating refresh token', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=token`);
+  await page.evaluate(() => { window.__stayed = 'yes'; });
+  await requestCode(page, '#login', 'US', '201 555 0141');
+  await enterCode(page, tenant, '+12015550141');
+  await profileShows(page, '+12015550141');
+  check(await page.evaluate(() => window.__stayed) === 'yes', 'no navigation');
+  await page.waitForSelector('#renew');
+  await page.click('#renew');
+  await page.waitForFunction(() => [...document.querySelectorAll('#events li')].filter((li) => li.textContent.startsWith('authenticated')).length === 2);
+  await page.click('#renew');
+  await page.waitForFunction(() => [...document.querySelectorAll('#events li')].filter((li) => li.textContent.startsWith('authenticated')).length === 3);
+  await page.close();
+});
+
+test('code + PKCE: the redirect brings a code, redeemed with the verifier, and the query is cleaned', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=code`);
+  await requestCode(page, '#login', 'US', '201 555 0142');
+  await enterCode(page, tenant, '+12015550142');
+  await profileShows(page, '+12015550142');
+  check(!page.url().includes('code='), `the code is removed from the URL: ${page.url()}`);
+  check(await eventCount(page, 'authenticated') === 1, 'authenticated once');
+  await page.close();
+});
+
+test('checkSession: silent login from the tenant session, login_required after logout', async ({ browser, web, tenant }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=iframe`);
+  await requestCode(page, '#login', 'US', '201 555 0143');
+  await enterCode(page, tenant, '+12015550143');
+  await profileShows(page, '+12015550143');
+  await page.goto(`${web}/`);
+  await page.click('#check-session');
+  await profileShows(page, '+12015550143');
+  await page.click('#logout');
+  await page.waitForURL((u) => u.toString().startsWith(web) && !u.toString().includes('logout'));
+  await page.waitForSelector('#check-session');
+  await page.click('#check-session');
+  await page.waitForFunction(() => document.querySelector('#events').textContent.includes('login_required'));
+  check(!(await page.isVisible('#profile')), 'no profile after logout');
+  await context.close();
+});
+
+test('your own UI: a page drawn with use_passwordless logs in', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&ui=custom`);
+  await page.fill('#custom-phone', '+1 201 555 0144');
+  await page.click('#custom-send');
+  await page.waitForSelector('#custom-code');
+  const code = await latestCode(tenant, '+12015550144');
+  await page.fill('#custom-code', code);
+  await page.click('#custom-verify');
+  await profileShows(page, '+12015550144');
+  check((await page.textContent('#custom-status')) === 'Done', 'the hook reports Done');
+  await page.close();
+});
+
+test('an error_description with HTML is shown as text', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  const evil = encodeURIComponent('<img src=x onerror="window.__xss=1">');
+  await page.goto(`${web}/#error=access_denied&error_description=${evil}&state=nope`);
+  await page.waitForFunction(() => document.querySelector('#events').textContent.includes('authorization_error'));
+  check(await page.evaluate(() => window.__xss) === undefined, 'no script ran');
+  check(await page.locator('#events img').count() === 0, 'no element was created');
+  check((await page.textContent('#events')).includes('<img src=x onerror='), 'the text is shown as text');
+  check(!page.url().includes('#'), 'the fragment is removed');
   await page.close();
 });
 

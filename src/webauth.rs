@@ -1,0 +1,590 @@
+//! `WebAuth`: the auth0.js subset a passwordless app needs, as a typed async Rust client. The
+//! widget uses it, and apps with their own UI can too.
+//!
+//! ```no_run
+//! use leptos_passwordless::{LockConfig, LockOptions, webauth::{Completion, WebAuth}};
+//! use leptos_passwordless::{otp::OtpCode, phone::PhoneNumber};
+//!
+//! # async fn run() -> Result<(), leptos_passwordless::LockError> {
+//! let mut options = LockOptions::default();
+//! options.auth.redirect = false; // finish in a hidden iframe, without leaving the page
+//! let auth = WebAuth::new(LockConfig::new("my-client-id", "tenant.eu.auth0.com", options).unwrap());
+//! let phone = PhoneNumber::parse("+31 6 12345678", "NL").unwrap();
+//! let tx = auth.passwordless_start(&phone, "nl-NL").await?;
+//! let code = OtpCode::parse("123 456", 6).unwrap(); // typed by the user
+//! if let Completion::Authenticated(result) = auth.passwordless_login(&tx, &phone, &code).await? {
+//!     let profile = auth.user_info(result.access_token.as_deref().unwrap_or_default()).await?;
+//!     leptos::logging::log!("hello {}", profile["phone_number"]);
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::error::LockError;
+use crate::lock::{AuthError, AuthResult};
+use crate::options::LockConfig;
+use crate::otp::OtpCode;
+use crate::phone::PhoneNumber;
+use crate::token::{self, Expected, HashResponse, TokenError, Transaction, TRANSACTION_RANDOM};
+use crate::{api, browser, PASSWORDLESS_OTP_GRANT};
+
+/// A future that may hold browser values.
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Where the issuer's public keys come from.
+pub trait JwksSource: Send + Sync {
+    /// The current JWKS document.
+    fn fetch(&self) -> LocalBoxFuture<'_, Result<Value, LockError>>;
+}
+
+/// The tenant's `/.well-known/jwks.json`.
+struct TenantJwks(LockConfig);
+
+impl JwksSource for TenantJwks {
+    fn fetch(&self) -> LocalBoxFuture<'_, Result<Value, LockError>> {
+        Box::pin(api::jwks(&self.0))
+    }
+}
+
+/// A fixed key set (pinned keys, tests).
+pub struct StaticJwks(pub Value);
+
+impl JwksSource for StaticJwks {
+    fn fetch(&self) -> LocalBoxFuture<'_, Result<Value, LockError>> {
+        let keys = self.0.clone();
+        Box::pin(async move { Ok(keys) })
+    }
+}
+
+/// How a login ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Completion {
+    /// The browser is on its way to `/authorize`; the result arrives on return (`resume`).
+    Redirecting,
+    /// Done without leaving the page.
+    Authenticated(Box<AuthResult>),
+}
+
+/// Seconds the hidden iframe may take.
+pub const WEB_MESSAGE_TIMEOUT_MS: i32 = 60_000;
+
+const TOKENS_KEY: &str = "lpw.tokens";
+
+/// The client.
+pub struct WebAuth {
+    config: LockConfig,
+    jwks: Arc<dyn JwksSource>,
+    cache: Mutex<Option<Value>>,
+    current: Mutex<Option<AuthResult>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn storage(kind: Option<&str>) -> Option<web_sys::Storage> {
+    if !cfg!(target_arch = "wasm32") {
+        return None;
+    }
+    let w = web_sys::window()?;
+    match kind? {
+        "localStorage" => w.local_storage().ok().flatten(),
+        "sessionStorage" => w.session_storage().ok().flatten(),
+        _ => None,
+    }
+}
+
+impl WebAuth {
+    /// A client for the tenant in `config`, keys from its JWKS. Restores persisted tokens when
+    /// `auth.persistTokens` asks for it.
+    pub fn new(config: LockConfig) -> Self {
+        let jwks = Arc::new(TenantJwks(config.clone()));
+        Self::with_jwks(config, jwks)
+    }
+
+    /// A client with its own key source.
+    pub fn with_jwks(config: LockConfig, jwks: Arc<dyn JwksSource>) -> Self {
+        let restored = storage(config.options.auth.persist_tokens.as_deref())
+            .and_then(|s| s.get_item(TOKENS_KEY).ok().flatten())
+            .and_then(|json| serde_json::from_str(&json).ok());
+        Self {
+            config,
+            jwks,
+            cache: Mutex::new(None),
+            current: Mutex::new(restored),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LockConfig {
+        &self.config
+    }
+
+    /// The last successful result (memory, or the storage the app chose).
+    pub fn current(&self) -> Option<AuthResult> {
+        lock(&self.current).clone()
+    }
+
+    fn remember(&self, result: &AuthResult) {
+        *lock(&self.current) = Some(result.clone());
+        if let Some(s) = storage(self.config.options.auth.persist_tokens.as_deref()) {
+            if let Ok(json) = serde_json::to_string(result) {
+                let _ = s.set_item(TOKENS_KEY, &json);
+            }
+        }
+    }
+
+    /// Forgets tokens and pending transactions this widget stored.
+    pub fn clear(&self) {
+        *lock(&self.current) = None;
+        for kind in ["localStorage", "sessionStorage"] {
+            if let Some(s) = storage(Some(kind)) {
+                let _ = s.remove_item(TOKENS_KEY);
+            }
+        }
+        browser::clear_transactions();
+    }
+
+    /// `redirectUrl`, or the current page without query and fragment.
+    pub fn redirect_uri(&self) -> String {
+        self.config
+            .options
+            .auth
+            .redirect_url
+            .clone()
+            .unwrap_or_else(|| {
+                web_sys::window()
+                    .map(|w| w.location())
+                    .map(|l| {
+                        format!(
+                            "{}{}",
+                            l.origin().unwrap_or_default(),
+                            l.pathname().unwrap_or_default()
+                        )
+                    })
+                    .unwrap_or_default()
+            })
+    }
+
+    /// A fresh transaction (state, nonce, PKCE verifier), kept for this tab.
+    pub fn new_transaction(&self) -> Result<Transaction, LockError> {
+        let random = browser::random_bytes::<TRANSACTION_RANDOM>().map_err(LockError::Network)?;
+        let tx = Transaction::new(
+            random,
+            &self.config.client_id,
+            &self.redirect_uri(),
+            self.config.wants_code(),
+            browser::now(),
+        );
+        browser::save_transaction(&tx).map_err(LockError::Network)?;
+        Ok(tx)
+    }
+
+    /// `POST /passwordless/start`: sends the code by SMS in `language`.
+    pub async fn passwordless_start(
+        &self,
+        phone: &PhoneNumber,
+        language: &str,
+    ) -> Result<Transaction, LockError> {
+        let tx = self.new_transaction()?;
+        api::passwordless_start(&self.config, phone, &tx, language).await?;
+        Ok(tx)
+    }
+
+    /// Checks the code and finishes the login the way the options say: redirect, hidden iframe,
+    /// or the token endpoint.
+    pub async fn passwordless_login(
+        &self,
+        tx: &Transaction,
+        phone: &PhoneNumber,
+        code: &OtpCode,
+    ) -> Result<Completion, LockError> {
+        let auth = &self.config.options.auth;
+        if auth.use_token_endpoint {
+            let body = json!({
+                "grant_type": PASSWORDLESS_OTP_GRANT,
+                "client_id": self.config.client_id,
+                "username": phone.e164(),
+                "otp": code.as_str(),
+                "realm": "sms",
+                "scope": auth.params.scope,
+            });
+            let mut body = body;
+            if let Some(audience) = &auth.params.audience {
+                body["audience"] = json!(audience);
+            }
+            let answer = api::oauth_token(&self.config, &body).await?;
+            let result = self.accept_token_response(&answer, None, &tx.state).await?;
+            browser::take_transaction(&tx.state);
+            return Ok(Completion::Authenticated(Box::new(result)));
+        }
+        let ticket = api::co_authenticate(&self.config, phone, code).await?;
+        if auth.redirect {
+            let url = api::authorize_url(&self.config, tx, Some(&ticket), false);
+            if let Some(w) = web_sys::window() {
+                w.location()
+                    .set_href(&url)
+                    .map_err(|_| LockError::Network("navigation was blocked".into()))?;
+            }
+            return Ok(Completion::Redirecting);
+        }
+        let params = self
+            .web_message(
+                &api::authorize_url(&self.config, tx, Some(&ticket), true),
+                &tx.state,
+            )
+            .await?;
+        let tx = browser::take_transaction(&tx.state).unwrap_or_else(|| tx.clone());
+        self.complete(params, &tx)
+            .await
+            .map(|r| Completion::Authenticated(Box::new(r)))
+    }
+
+    /// Reads a redirect's answer (`#access_token=…`, `#error=…`, or `?code=…`). `None` when
+    /// `url_part` is not an authorization response.
+    pub async fn resume(&self, url_part: &str) -> Option<Result<AuthResult, AuthError>> {
+        let response = token::parse_hash(url_part)?;
+        Some(self.resume_response(response).await.map_err(|e| AuthError {
+            error: e.code().to_string(),
+            error_description: e.description(),
+        }))
+    }
+
+    async fn resume_response(&self, response: HashResponse) -> Result<AuthResult, LockError> {
+        let params = match response {
+            HashResponse::Error {
+                error,
+                description,
+                state,
+            } => {
+                if let Some(s) = state {
+                    browser::take_transaction(&s);
+                }
+                return Err(LockError::Server { error, description });
+            }
+            HashResponse::Tokens(p) => p,
+        };
+        let state = params.get("state").cloned().unwrap_or_default();
+        let tx = browser::take_transaction(&state).ok_or_else(|| {
+            LockError::InvalidToken("`state` does not match any login started in this tab.".into())
+        })?;
+        self.complete(params, &tx).await
+    }
+
+    /// Validates an authorization response against its transaction.
+    async fn complete(
+        &self,
+        params: HashMap<String, String>,
+        tx: &Transaction,
+    ) -> Result<AuthResult, LockError> {
+        if let Some(error) = params.get("error") {
+            return Err(LockError::Server {
+                error: error.clone(),
+                description: params.get("error_description").cloned().unwrap_or_default(),
+            });
+        }
+        let state = params.get("state").cloned().unwrap_or_default();
+        if state != tx.state {
+            return Err(LockError::InvalidToken(
+                "`state` does not match the transaction.".into(),
+            ));
+        }
+        if tx.is_expired(browser::now()) || tx.client_id != self.config.client_id {
+            return Err(LockError::InvalidToken(
+                "The login transaction has expired.".into(),
+            ));
+        }
+        if let Some(code) = params.get("code") {
+            let verifier = tx
+                .verifier
+                .clone()
+                .ok_or_else(|| LockError::InvalidToken("No PKCE verifier for this code.".into()))?;
+            if !self.config.options.auth.redeem_code {
+                // The app's backend redeems it (with the verifier): nothing to validate here.
+                return Ok(AuthResult {
+                    state,
+                    code: Some(code.clone()),
+                    code_verifier: Some(verifier),
+                    redirect_uri: Some(tx.redirect_uri.clone()),
+                    ..AuthResult::default()
+                });
+            }
+            let body = json!({
+                "grant_type": "authorization_code",
+                "client_id": self.config.client_id,
+                "code": code,
+                "code_verifier": verifier,
+                "redirect_uri": tx.redirect_uri,
+            });
+            let answer = api::oauth_token(&self.config, &body).await?;
+            return self
+                .accept_token_response(&answer, Some(&tx.nonce), &state)
+                .await;
+        }
+        let access_token = params.get("access_token").cloned();
+        let id_token = params.get("id_token").cloned();
+        let payload = match &id_token {
+            Some(t) => Some(
+                self.validate_id_token(t, Some(&tx.nonce), access_token.as_deref())
+                    .await
+                    .map_err(|e| LockError::InvalidToken(e.to_string()))?,
+            ),
+            None if self.config.wants_id_token() => {
+                return Err(LockError::InvalidToken(
+                    "The response has no id_token.".into(),
+                ))
+            }
+            None => None,
+        };
+        let result = AuthResult {
+            access_token,
+            id_token,
+            id_token_payload: payload,
+            state,
+            expires_in: params.get("expires_in").and_then(|s| s.parse().ok()),
+            token_type: params.get("token_type").cloned(),
+            scope: params.get("scope").cloned(),
+            ..AuthResult::default()
+        };
+        self.remember(&result);
+        Ok(result)
+    }
+
+    async fn accept_token_response(
+        &self,
+        answer: &Value,
+        nonce: Option<&str>,
+        state: &str,
+    ) -> Result<AuthResult, LockError> {
+        let text = |k: &str| answer[k].as_str().map(str::to_string);
+        let access_token = text("access_token");
+        let id_token = text("id_token")
+            .ok_or_else(|| LockError::InvalidToken("The token response has no id_token.".into()))?;
+        let payload = self
+            .validate_id_token(&id_token, nonce, access_token.as_deref())
+            .await
+            .map_err(|e| LockError::InvalidToken(e.to_string()))?;
+        let result = AuthResult {
+            access_token,
+            id_token: Some(id_token),
+            id_token_payload: Some(payload),
+            refresh_token: text("refresh_token"),
+            state: state.to_string(),
+            expires_in: answer["expires_in"].as_u64(),
+            token_type: text("token_type"),
+            scope: text("scope"),
+            ..AuthResult::default()
+        };
+        self.remember(&result);
+        Ok(result)
+    }
+
+    /// Validates an ID token: RS256 only, the key by `kid` from the issuer's JWKS (fetched
+    /// once more on an unknown `kid`), the signature through WebCrypto, then the claims.
+    pub async fn validate_id_token(
+        &self,
+        id_token: &str,
+        nonce: Option<&str>,
+        access_token: Option<&str>,
+    ) -> Result<Value, TokenError> {
+        let jwt = token::decode(id_token)?;
+        let kid = jwt.header["kid"].as_str().unwrap_or_default().to_string();
+        let key = self.key_for(&kid).await?;
+        browser::verify_rs256(&key, &jwt).await?;
+        let issuer = self.config.issuer();
+        token::validate_claims(
+            &jwt.claims,
+            &Expected {
+                issuer: &issuer,
+                client_id: &self.config.client_id,
+                nonce,
+                access_token,
+                now: browser::now(),
+                leeway: i64::from(self.config.options.leeway),
+            },
+        )?;
+        Ok(jwt.claims)
+    }
+
+    async fn key_for(&self, kid: &str) -> Result<Value, TokenError> {
+        let cached = lock(&self.cache).clone();
+        if let Some(key) = cached
+            .as_ref()
+            .and_then(|jwks| browser::find_key(jwks, kid))
+        {
+            return Ok(key.clone());
+        }
+        // Unknown kid (or nothing cached yet): keys rotate, so fetch once more.
+        let fresh = self
+            .jwks
+            .fetch()
+            .await
+            .map_err(|e| TokenError::Claim(format!("JWKS unavailable: {e}")))?;
+        let key = browser::find_key(&fresh, kid).cloned();
+        *lock(&self.cache) = Some(fresh);
+        key.ok_or_else(|| TokenError::UnknownKey(kid.to_string()))
+    }
+
+    /// Silent authentication from the tenant's session (`prompt=none` in a hidden iframe):
+    /// `login_required` when there is none.
+    pub async fn check_session(&self) -> Result<AuthResult, AuthError> {
+        let run = async {
+            let tx = self.new_transaction()?;
+            let params = self
+                .web_message(
+                    &api::authorize_url(&self.config, &tx, None, true),
+                    &tx.state,
+                )
+                .await;
+            let tx = browser::take_transaction(&tx.state).unwrap_or(tx);
+            self.complete(params?, &tx).await
+        };
+        run.await.map_err(|e| AuthError {
+            error: e.code().to_string(),
+            error_description: e.description(),
+        })
+    }
+
+    /// Exchanges the current refresh token for new tokens (the old one stops working).
+    pub async fn renew(&self) -> Result<AuthResult, LockError> {
+        let current = self
+            .current()
+            .and_then(|c| c.refresh_token)
+            .ok_or_else(|| LockError::Server {
+                error: "login_required".into(),
+                description: "There is no refresh token; log in with offline_access first.".into(),
+            })?;
+        let body = json!({"grant_type": "refresh_token", "client_id": self.config.client_id, "refresh_token": current});
+        let answer = api::oauth_token(&self.config, &body).await?;
+        self.accept_token_response(&answer, None, "").await
+    }
+
+    /// `GET /userinfo`.
+    pub async fn user_info(&self, access_token: &str) -> Result<Value, LockError> {
+        api::userinfo(&self.config, access_token).await
+    }
+
+    /// `GET /v2/logout` for this client, returning to `return_to` (must be registered).
+    pub fn logout_url(&self, return_to: Option<&str>) -> String {
+        let mut url = format!(
+            "{}/v2/logout?client_id={}",
+            self.config.root_url(),
+            api::encode_component(&self.config.client_id)
+        );
+        if let Some(r) = return_to {
+            url.push_str("&returnTo=");
+            url.push_str(&api::encode_component(r));
+        }
+        url
+    }
+
+    /// Forgets everything stored and ends the tenant session by navigating to `/v2/logout`.
+    pub fn logout(&self, return_to: Option<&str>) {
+        self.clear();
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().set_href(&self.logout_url(return_to));
+        }
+    }
+
+    /// Loads `url` in a hidden iframe and waits for its `authorization_response` message, taken
+    /// only from the tenant's origin and only with this `state`.
+    async fn web_message(
+        &self,
+        url: &str,
+        state: &str,
+    ) -> Result<HashMap<String, String>, LockError> {
+        let window = web_sys::window().ok_or_else(|| LockError::Network("no window".into()))?;
+        let document = window
+            .document()
+            .ok_or_else(|| LockError::Network("no document".into()))?;
+        let iframe: web_sys::HtmlIFrameElement = document
+            .create_element("iframe")
+            .map_err(|_| LockError::Network("cannot create an iframe".into()))?
+            .unchecked_into();
+        iframe.set_src(url);
+        let _ = iframe.set_attribute("style", "display:none");
+        let _ = iframe.set_attribute("aria-hidden", "true");
+        let _ = iframe.set_attribute("title", "authorization");
+
+        let expected_origin = api::origin_of(&self.config.root_url()).to_string();
+        let state = state.to_string();
+        let slots: std::rc::Rc<std::cell::RefCell<Option<(js_sys::Function, js_sys::Function)>>> =
+            Default::default();
+        let fill = slots.clone();
+        let promise = js_sys::Promise::new(&mut |resolve, reject| {
+            *fill.borrow_mut() = Some((resolve, reject));
+        });
+        let on_message = {
+            let slots = slots.clone();
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if e.origin() != expected_origin {
+                    return;
+                }
+                let data: Value = js_sys::JSON::stringify(&e.data())
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or(Value::Null);
+                if data["type"] != "authorization_response"
+                    || data["response"]["state"].as_str() != Some(state.as_str())
+                {
+                    return;
+                }
+                if let Some((resolve, _)) = slots.borrow_mut().take() {
+                    let _ = resolve.call1(
+                        &JsValue::NULL,
+                        &JsValue::from_str(&data["response"].to_string()),
+                    );
+                }
+            })
+        };
+        let on_timeout = {
+            let slots = slots.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                if let Some((_, reject)) = slots.borrow_mut().take() {
+                    let _ = reject.call0(&JsValue::NULL);
+                }
+            })
+        };
+        let _ =
+            window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+        let timer = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                on_timeout.as_ref().unchecked_ref(),
+                WEB_MESSAGE_TIMEOUT_MS,
+            )
+            .unwrap_or(0);
+        if let Some(body) = document.body() {
+            let _ = body.append_child(&iframe);
+        }
+        let outcome = wasm_bindgen_futures::JsFuture::from(promise).await;
+        let _ = window
+            .remove_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+        window.clear_timeout_with_handle(timer);
+        iframe.remove();
+        let json = outcome.ok().and_then(|v| v.as_string()).ok_or_else(|| {
+            LockError::Timeout("the tenant did not answer within 60 seconds".into())
+        })?;
+        let response: serde_json::Map<String, Value> =
+            serde_json::from_str(&json).unwrap_or_default();
+        Ok(response
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                )
+            })
+            .collect())
+    }
+}
