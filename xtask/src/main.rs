@@ -339,6 +339,8 @@ fn test() -> Result<(), String> {
                         "leptos-passwordless",
                         "--test",
                         "browser",
+                        "--test",
+                        "token_matrix",
                     ])
                     .env("PATH", t.path_env())
                     .env(
