@@ -164,6 +164,11 @@ impl Passwordless {
                     Ok(Completion::Authenticated(result)) => {
                         flow.dispatch(Event::Completed { redirecting: false });
                         flow.lock.emit(&LockEvent::Authenticated(*result));
+                        if flow.lock.config().options.autoclose {
+                            // Long enough to read "Thanks for logging in."
+                            browser::sleep_ms(1200).await;
+                            flow.lock.hide();
+                        }
                     }
                     // Untrustworthy answers end the login, as Lock's authorization_error does.
                     Err(e @ (LockError::InvalidToken(_) | LockError::Timeout(_))) => {

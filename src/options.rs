@@ -22,6 +22,8 @@ pub struct LockOptions {
     pub closable: bool,
     /// Clock skew allowed when checking ID token times, seconds (0..=300).
     pub leeway: u32,
+    /// Close the widget after a login that did not leave the page.
+    pub autoclose: bool,
 }
 
 impl Default for LockOptions {
@@ -31,6 +33,7 @@ impl Default for LockOptions {
             auth: AuthOptions::default(),
             closable: true,
             leeway: 60,
+            autoclose: false,
         }
     }
 }

@@ -64,6 +64,7 @@ fn options_for(mode: &str) -> LockOptions {
     }
     LockOptions {
         auth,
+        autoclose: true,
         ..LockOptions::default()
     }
 }

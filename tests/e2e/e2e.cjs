@@ -207,6 +207,7 @@ test('no page leave (auth.redirect: false): the hidden iframe finishes the login
   check(await page.evaluate(() => window.__stayed) === 'yes', 'the page never navigated');
   check(await page.textContent('.lpw-success') === 'Thanks for logging in.', 'success screen');
   check(await page.locator('iframe').count() === 0, 'the iframe is removed');
+  await page.waitForSelector('[role=dialog]', { state: 'detached' });
   await page.close();
 });
 
