@@ -25,5 +25,10 @@ pub use lock::{AuthError, AuthResult, Lock, LockEvent};
 pub use options::{LockConfig, LockOptions};
 pub use ui::LockPasswordless;
 
+// The README's Rust examples are compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The passwordless OTP grant (`credential_type` of `/co/authenticate`).
 pub const PASSWORDLESS_OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";

@@ -119,10 +119,14 @@ struct Harness {
 }
 
 fn harness(jwks: Value, leeway: u32) -> Harness {
+    harness_with(jwks, |o| o.leeway = leeway)
+}
+
+fn harness_with(jwks: Value, change: impl FnOnce(&mut LockOptions)) -> Harness {
     let mut options = LockOptions::default();
     options.auth.auto_parse_hash = false;
     options.auth.redirect_url = Some("https://app.test/cb".into());
-    options.leeway = leeway;
+    change(&mut options);
     let config = LockConfig::new("app", "https://tenant.test", options).unwrap();
     let lock = Lock::with_auth(WebAuth::with_jwks(config, Arc::new(StaticJwks(jwks))));
     let events: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
@@ -408,4 +412,40 @@ async fn tokens_stay_in_memory_unless_persisting_is_asked_for() {
             assert!(!v.contains(&token), "the ID token was persisted under {k}");
         }
     }
+}
+
+#[wasm_bindgen_test]
+async fn persisted_tokens_survive_a_new_instance_and_logout_clears_them() {
+    let key = Signer::new("k1").await;
+    let persist = |o: &mut LockOptions| o.auth.persist_tokens = Some("sessionStorage".into());
+    let h = harness_with(json!({"keys": [key.jwk.clone()]}), persist);
+    let tx = h.lock.auth().new_transaction().unwrap();
+    let token = key
+        .sign(
+            &json!({"alg": "RS256", "kid": "k1"}),
+            &claims(&tx.nonce, browser::now(), "at"),
+        )
+        .await;
+    assert_eq!(
+        h.resume(&fragment("at", &token, &tx.state)).await.0,
+        "authenticated"
+    );
+    let again = harness_with(json!({"keys": [key.jwk.clone()]}), persist);
+    assert_eq!(
+        again.lock.auth().current().and_then(|r| r.id_token),
+        Some(token.clone()),
+        "restored from sessionStorage"
+    );
+    let pending = again.lock.auth().new_transaction().unwrap();
+    again.lock.auth().clear();
+    assert!(again.lock.auth().current().is_none());
+    assert!(
+        browser::take_transaction(&pending.state).is_none(),
+        "pending transactions are gone too"
+    );
+    let fresh = harness_with(json!({"keys": [key.jwk.clone()]}), persist);
+    assert!(
+        fresh.lock.auth().current().is_none(),
+        "nothing left in storage"
+    );
 }

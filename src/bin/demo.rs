@@ -60,6 +60,10 @@ fn options_for(mode: &str) -> LockOptions {
             auth.params.scope = "openid profile email offline_access".into();
         }
         "code" => auth.response_type = "code".into(),
+        "backend" => {
+            auth.response_type = "code".into();
+            auth.redeem_code = false;
+        }
         _ => {}
     }
     LockOptions {
@@ -88,6 +92,7 @@ fn App() -> impl IntoView {
     let profile = RwSignal::new(None::<Value>);
     let refresh = RwSignal::new(None::<String>);
     let profile_error = RwSignal::new(None::<String>);
+    let last = RwSignal::new(String::new());
     let on_event = lock.clone();
     lock.on_any(move |event| {
         let detail = match event {
@@ -104,7 +109,12 @@ fn App() -> impl IntoView {
         };
         log.update(|l| l.push(format!("{}{detail}", event.name())));
         if let LockEvent::Authenticated(result) = event {
+            last.set(serde_json::to_string_pretty(&event.payload()).unwrap_or_default());
             refresh.set(result.refresh_token.clone());
+            if result.access_token.is_none() {
+                // The code went to "the backend": nothing to show a profile with.
+                return;
+            }
             let lock = on_event.clone();
             let token = result.access_token.clone().unwrap_or_default();
             wasm_bindgen_futures::spawn_local(async move {
@@ -148,6 +158,7 @@ fn App() -> impl IntoView {
                 <a href="?ui=modal&mode=iframe">"No page leave"</a>
                 <a href="?ui=modal&mode=token">"Token endpoint"</a>
                 <a href="?ui=modal&mode=code">"Code + PKCE"</a>
+                <a href="?ui=modal&mode=backend">"Code for a backend"</a>
                 <a href="?ui=custom">"Your own UI (hook)"</a>
                 <a href="lock.html">"JS bundle (Lock's snippet)"</a>
             </nav>
@@ -191,6 +202,10 @@ fn App() -> impl IntoView {
                 </section>
             </Show>
             {move || profile_error.get().map(|e| view! { <p class="demo-error">{e}</p> })}
+            <details class="demo-card">
+                <summary>"Last authenticated payload"</summary>
+                <pre id="last-auth">{move || last.get()}</pre>
+            </details>
             <section class="demo-card">
                 <h2>"Events"</h2>
                 <ol id="events">{move || log.get().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ol>

@@ -238,6 +238,27 @@ test('code + PKCE: the redirect brings a code, redeemed with the verifier, and t
   await page.close();
 });
 
+test('code for a backend: authenticated carries code and verifier, which a server can redeem once', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=backend`);
+  await requestCode(page, '#login', 'US', '201 555 0145');
+  await enterCode(page, tenant, '+12015550145');
+  await page.waitForFunction(() => document.querySelector('#last-auth').textContent.includes('codeVerifier'), null, { timeout: 20000 });
+  const payload = JSON.parse(await page.textContent('#last-auth'));
+  check(payload.code && payload.codeVerifier && payload.accessToken === null, `payload: ${JSON.stringify(payload)}`);
+  // What the app's backend does with them:
+  const redeem = () => fetch(`${tenant}/oauth/token`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'authorization_code', client_id: 'demo-client', code: payload.code,
+      code_verifier: payload.codeVerifier, redirect_uri: payload.redirectUri }),
+  });
+  const first = await redeem();
+  check(first.status === 200, `the backend redeems the code: ${first.status}`);
+  check((await first.json()).id_token, 'an ID token for the backend');
+  check((await redeem()).status === 403, 'only once');
+  await page.close();
+});
+
 test('checkSession: silent login from the tenant session, login_required after logout', async ({ browser, web, tenant }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
