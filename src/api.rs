@@ -205,11 +205,8 @@ pub async fn co_authenticate(
         })
 }
 
-/// `POST /oauth/token` with a JSON body; the answer's JSON.
-pub async fn oauth_token(config: &LockConfig, body: &Value) -> Result<Value, LockError> {
-    let builder = Request::post(&format!("{}/oauth/token", config.root_url()))
-        .header("Auth0-Client", &telemetry());
-    let response = send(builder, Some(body)).await?;
+/// A successful answer's JSON, or the error it carries.
+async fn json_or_error(response: Response) -> Result<Value, LockError> {
     if !response.ok() {
         return Err(error_from(response).await);
     }
@@ -217,6 +214,14 @@ pub async fn oauth_token(config: &LockConfig, body: &Value) -> Result<Value, Loc
         .json()
         .await
         .map_err(|e| LockError::Network(e.to_string()))
+}
+
+/// `POST /oauth/token` with a JSON body; the answer's JSON.
+pub async fn oauth_token(config: &LockConfig, body: &Value) -> Result<Value, LockError> {
+    let builder = Request::post(&format!("{}/oauth/token", config.root_url()))
+        .header("Auth0-Client", &telemetry());
+    let response = send(builder, Some(body)).await?;
+    json_or_error(response).await
 }
 
 /// `GET /.well-known/jwks.json`.
@@ -226,13 +231,7 @@ pub async fn jwks(config: &LockConfig) -> Result<Value, LockError> {
         None,
     )
     .await?;
-    if !response.ok() {
-        return Err(error_from(response).await);
-    }
-    response
-        .json()
-        .await
-        .map_err(|e| LockError::Network(e.to_string()))
+    json_or_error(response).await
 }
 
 /// `GET /userinfo` with the access token: the user's profile.
@@ -240,13 +239,7 @@ pub async fn userinfo(config: &LockConfig, access_token: &str) -> Result<Value, 
     let builder = Request::get(&format!("{}/userinfo", config.root_url()))
         .header("Authorization", &format!("Bearer {access_token}"));
     let response = send(builder, None).await?;
-    if !response.ok() {
-        return Err(error_from(response).await);
-    }
-    response
-        .json()
-        .await
-        .map_err(|e| LockError::Network(e.to_string()))
+    json_or_error(response).await
 }
 
 #[cfg(test)]

@@ -262,8 +262,11 @@ impl Lock {
         } else {
             return;
         };
-        if let Ok(history) = window.history() {
-            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
+        if self.config().options.hash_cleanup {
+            if let Ok(history) = window.history() {
+                let _ =
+                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
+            }
         }
         self.resume(&part).await;
     }

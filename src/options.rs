@@ -24,6 +24,9 @@ pub struct LockOptions {
     pub leeway: u32,
     /// Close the widget after a login that did not leave the page.
     pub autoclose: bool,
+    /// Remove the authorization response from the URL and history once read (Lock's
+    /// `hashCleanup`).
+    pub hash_cleanup: bool,
 }
 
 impl Default for LockOptions {
@@ -34,6 +37,7 @@ impl Default for LockOptions {
             closable: true,
             leeway: 60,
             autoclose: false,
+            hash_cleanup: true,
         }
     }
 }

@@ -258,6 +258,11 @@ impl WebAuth {
         }))
     }
 
+    /// auth0.js's name for [`WebAuth::resume`] with a fragment.
+    pub async fn parse_hash(&self, hash: &str) -> Option<Result<AuthResult, AuthError>> {
+        self.resume(hash).await
+    }
+
     async fn resume_response(&self, response: HashResponse) -> Result<AuthResult, LockError> {
         let params = match response {
             HashResponse::Error {

@@ -449,3 +449,103 @@ async fn persisted_tokens_survive_a_new_instance_and_logout_clears_them() {
         "nothing left in storage"
     );
 }
+
+/// Counts fetches, to show the cache and the one refetch on an unknown `kid`.
+struct CountingJwks {
+    keys: Mutex<Value>,
+    fetches: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl leptos_passwordless::webauth::JwksSource for CountingJwks {
+    fn fetch(
+        &self,
+    ) -> leptos_passwordless::webauth::LocalBoxFuture<
+        '_,
+        Result<Value, leptos_passwordless::LockError>,
+    > {
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let keys = self.keys.lock().unwrap().clone();
+        Box::pin(async move { Ok(keys) })
+    }
+}
+
+#[wasm_bindgen_test]
+async fn jwks_is_cached_and_refetched_once_for_an_unknown_kid() {
+    let k1 = Signer::new("k1").await;
+    let k2 = Signer::new("k2").await;
+    let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let source = Arc::new(CountingJwks {
+        keys: Mutex::new(json!({"keys": [k1.jwk.clone()]})),
+        fetches: fetches.clone(),
+    });
+    let mut options = LockOptions::default();
+    options.auth.auto_parse_hash = false;
+    options.auth.redirect_url = Some("https://app.test/cb".into());
+    let config = LockConfig::new("app", "https://tenant.test", options).unwrap();
+    let auth = WebAuth::with_jwks(config, source.clone());
+    let count = || fetches.load(std::sync::atomic::Ordering::SeqCst);
+    let now = browser::now();
+    let c = claims("n", now, "at");
+
+    let t1 = k1.sign(&json!({"alg": "RS256", "kid": "k1"}), &c).await;
+    auth.validate_id_token(&t1, Some("n"), Some("at"))
+        .await
+        .unwrap();
+    auth.validate_id_token(&t1, Some("n"), Some("at"))
+        .await
+        .unwrap();
+    assert_eq!(count(), 1, "the second token used the cache");
+
+    // The tenant rotates to k2: one refetch finds it.
+    *source.keys.lock().unwrap() = json!({"keys": [k1.jwk.clone(), k2.jwk.clone()]});
+    let t2 = k2.sign(&json!({"alg": "RS256", "kid": "k2"}), &c).await;
+    auth.validate_id_token(&t2, Some("n"), Some("at"))
+        .await
+        .unwrap();
+    assert_eq!(count(), 2);
+
+    // A kid nobody has: exactly one more fetch, then a refusal.
+    let t3 = k2.sign(&json!({"alg": "RS256", "kid": "k9"}), &c).await;
+    assert!(auth
+        .validate_id_token(&t3, Some("n"), Some("at"))
+        .await
+        .is_err());
+    assert_eq!(count(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn hash_cleanup_removes_the_fragment_unless_turned_off() {
+    let key = Signer::new("k1").await;
+    for cleanup in [true, false] {
+        let h = harness_with(json!({"keys": [key.jwk.clone()]}), |o| {
+            o.hash_cleanup = cleanup
+        });
+        let tx = h.lock.auth().new_transaction().unwrap();
+        let token = key
+            .sign(
+                &json!({"alg": "RS256", "kid": "k1"}),
+                &claims(&tx.nonce, browser::now(), "at"),
+            )
+            .await;
+        let location = web_sys::window().unwrap().location();
+        location
+            .set_hash(&fragment("at", &token, &tx.state)[1..])
+            .unwrap();
+        h.events.lock().unwrap().clear();
+        h.lock.resume_from_location().await;
+        let last = h.events.lock().unwrap().last().cloned().unwrap();
+        assert_eq!(last.0, "authenticated", "cleanup {cleanup}: {}", last.1);
+        let hash = location.hash().unwrap();
+        assert_eq!(hash.is_empty(), cleanup, "cleanup {cleanup}: hash {hash:?}");
+        let _ = web_sys::window()
+            .unwrap()
+            .history()
+            .unwrap()
+            .replace_state_with_url(
+                &wasm_bindgen::JsValue::NULL,
+                "",
+                Some(&location.pathname().unwrap()),
+            );
+    }
+}
