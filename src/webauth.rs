@@ -14,7 +14,7 @@
 //! let code = OtpCode::parse("123 456", 6).unwrap(); // typed by the user
 //! if let Completion::Authenticated(result) = auth.passwordless_login(&tx, &phone, &code).await? {
 //!     let profile = auth.user_info(result.access_token.as_deref().unwrap_or_default()).await?;
-//!     leptos::logging::log!("hello {}", profile["phone_number"]);
+//!     leptos::logging::log!("hello {:?}", profile.phone_number);
 //! }
 //! # Ok(()) }
 //! ```
@@ -62,6 +62,34 @@ impl JwksSource for StaticJwks {
         let keys = self.0.clone();
         Box::pin(async move { Ok(keys) })
     }
+}
+
+/// The OIDC profile `/userinfo` answers for an SMS user; other claims are kept in `other`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UserInfo {
+    /// `sms|<id>`.
+    pub sub: String,
+    /// E.164.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether the number was verified (always, after an SMS login).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number_verified: Option<bool>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Nickname.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Picture URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// Any other claims.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
 }
 
 /// How a login ended.
@@ -472,9 +500,13 @@ impl WebAuth {
         self.accept_token_response(&answer, None, "").await
     }
 
-    /// `GET /userinfo`.
-    pub async fn user_info(&self, access_token: &str) -> Result<Value, LockError> {
-        api::userinfo(&self.config, access_token).await
+    /// `GET /userinfo`: the user's profile.
+    pub async fn user_info(&self, access_token: &str) -> Result<UserInfo, LockError> {
+        let value = api::userinfo(&self.config, access_token).await?;
+        serde_json::from_value(value).map_err(|e| LockError::Server {
+            error: "invalid_response".into(),
+            description: format!("/userinfo answered an unexpected profile: {e}"),
+        })
     }
 
     /// `GET /v2/logout` for this client, returning to `return_to` (must be registered).
@@ -591,5 +623,27 @@ impl WebAuth {
                 )
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UserInfo;
+    use serde_json::json;
+
+    #[test]
+    fn user_info_is_typed_and_keeps_other_claims() {
+        let info: UserInfo = serde_json::from_value(json!({
+            "sub": "sms|1", "phone_number": "+31612345678", "phone_number_verified": true,
+            "name": "+31612345678", "updated_at": "2026-11-25T20:00:00Z", "https://app/roles": ["a"]
+        }))
+        .unwrap();
+        assert_eq!(info.phone_number.as_deref(), Some("+31612345678"));
+        assert_eq!(info.phone_number_verified, Some(true));
+        assert_eq!(info.other["https://app/roles"], json!(["a"]));
+        let back = serde_json::to_value(&info).unwrap();
+        assert_eq!(back["https://app/roles"], json!(["a"]));
+        assert!(back.get("picture").is_none());
+        assert!(serde_json::from_value::<UserInfo>(json!({"phone_number": "+1"})).is_err(), "sub is required");
     }
 }

@@ -12,8 +12,8 @@ use leptos_passwordless::machine::Step;
 use leptos_passwordless::options::AuthOptions;
 use leptos_passwordless::otp::OtpCode;
 use leptos_passwordless::phone::PhoneNumber;
+use leptos_passwordless::webauth::UserInfo;
 use leptos_passwordless::{Lock, LockConfig, LockEvent, LockOptions, LockPasswordless};
-use serde_json::Value;
 
 const CLIENT_ID: &str = "demo-client";
 
@@ -89,7 +89,7 @@ fn App() -> impl IntoView {
     };
     let lock = Lock::new(config);
     let log = RwSignal::new(Vec::<String>::new());
-    let profile = RwSignal::new(None::<Value>);
+    let profile = RwSignal::new(None::<UserInfo>);
     let refresh = RwSignal::new(None::<String>);
     let profile_error = RwSignal::new(None::<String>);
     let last = RwSignal::new(String::new());
@@ -129,14 +129,8 @@ fn App() -> impl IntoView {
     let check = lock.clone();
     let renew = lock.clone();
     let logout = lock.clone();
-    let field = move |key: &'static str| {
-        move || {
-            profile.with(|p| {
-                p.as_ref()
-                    .and_then(|p| p[key].as_str().map(str::to_string))
-                    .unwrap_or_default()
-            })
-        }
+    let field = move |pick: fn(&UserInfo) -> Option<String>| {
+        move || profile.with(|p| p.as_ref().and_then(pick).unwrap_or_default())
     };
     let login = if custom {
         view! { <CustomLogin lock=lock.clone()/> }.into_any()
@@ -193,11 +187,11 @@ fn App() -> impl IntoView {
             </p>
             <Show when=move || profile.with(Option::is_some)>
                 <section id="profile" class="demo-card">
-                    <img src=field("picture") alt="" width="48" height="48"/>
+                    <img src=field(|p| p.picture.clone()) alt="" width="48" height="48"/>
                     <div>
                         <h2>"Logged in"</h2>
-                        <p>"Phone: "<span id="profile-phone">{field("phone_number")}</span></p>
-                        <p>"User: "<code id="profile-sub">{field("sub")}</code></p>
+                        <p>"Phone: "<span id="profile-phone">{field(|p| p.phone_number.clone())}</span></p>
+                        <p>"User: "<code id="profile-sub">{field(|p| Some(p.sub.clone()))}</code></p>
                     </div>
                 </section>
             </Show>
