@@ -644,6 +644,9 @@ mod tests {
         let back = serde_json::to_value(&info).unwrap();
         assert_eq!(back["https://app/roles"], json!(["a"]));
         assert!(back.get("picture").is_none());
-        assert!(serde_json::from_value::<UserInfo>(json!({"phone_number": "+1"})).is_err(), "sub is required");
+        assert!(
+            serde_json::from_value::<UserInfo>(json!({"phone_number": "+1"})).is_err(),
+            "sub is required"
+        );
     }
 }

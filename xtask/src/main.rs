@@ -14,6 +14,8 @@ commands:
   demo     install what is missing, build, start the tenant (127.0.0.1:4000) and the demo (127.0.0.1:8080)
   test     install what is missing and run every test: native, browser (wasm), end to end
   bundle   build the prebuilt JS bundle into dist/bundle/ and print its sizes
+  bench size
+           builds the JS bundle and the demo and prints what a page downloads, raw and gzip
   bench tenant [--logins N] [--concurrency N]
            complete logins against a release tenant from a separate process; prints logins/s,
            latency percentiles, peak memory and a drift check
@@ -26,9 +28,14 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bundle") => tools::ensure(tools::Need::Build).and_then(|t| bundle(&t)),
         Some("setup") => tools::ensure(tools::Need::Test).map(|_| ()),
-        Some("bench") if args.get(1).map(String::as_str) == Some("tenant") => {
-            bench_tenant(&args[2..])
-        }
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some("tenant") => bench_tenant(&args[2..]),
+            Some("size") => bench_size(),
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -125,6 +132,38 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     for name in ["auth0-lock-passwordless.js", "lock_passwordless_js_bg.wasm"] {
         let (raw, gz) = sizes(&out.join(name))?;
         total = (total.0 + raw, total.1 + gz);
+        println!("  {name:<34} {raw:>9} B raw {gz:>9} B gzip");
+    }
+    println!(
+        "  {:<34} {:>9} B raw {:>9} B gzip",
+        "total", total.0, total.1
+    );
+    Ok(())
+}
+
+/// `cargo xtask bench size`: what a page downloads for the JS bundle and for the demo.
+fn bench_size() -> Result<(), String> {
+    let t = tools::ensure(tools::Need::Build)?;
+    bundle(&t)?;
+    run(&mut trunk(&t, &["build", "--offline"]))?;
+    let demo = root().join("dist/demo");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&demo)
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            // What index.html loads: the hashed js, wasm and css (not the copied demo.css).
+            name.starts_with("demo-") || name == "index.html"
+        })
+        .collect();
+    files.sort();
+    println!("\ndist/demo/ (what the demo's index.html downloads):");
+    let mut total = (0, 0);
+    for f in &files {
+        let (raw, gz) = sizes(f)?;
+        total = (total.0 + raw, total.1 + gz);
+        let name = f.file_name().unwrap().to_string_lossy();
         println!("  {name:<34} {raw:>9} B raw {gz:>9} B gzip");
     }
     println!(
