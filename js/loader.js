@@ -59,7 +59,9 @@
   };
 
   Auth0LockPasswordless.prototype.on = function (event, fn) { return this._call('on', [event, fn]); };
-  Auth0LockPasswordless.prototype.show = function () { return this._call('show', []); };
+  Auth0LockPasswordless.prototype.show = function (options) {
+    return this._call('show', [options === undefined ? undefined : JSON.stringify(options)]);
+  };
   Auth0LockPasswordless.prototype.hide = function () { return this._call('hide', []); };
   Auth0LockPasswordless.prototype.getUserInfo = function (token, cb) { return this._call('getUserInfo', [token, cb]); };
 

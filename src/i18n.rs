@@ -30,7 +30,136 @@ const EN: &[(&str, &str)] = &[
         "We're sorry. There are too many requests right now. Please reload the page and try again. If this persists, please try again later.",
     ),
     ("error.login.lock.code_format", "The code must have %s digits."),
+    ("signUpTerms", "By signing up, you agree to our terms of service and privacy policy."),
+    ("error.login.lock.must_accept_terms", "Please accept the terms of service to continue."),
 ];
+
+/// A piece of dictionary text: plain text, or a link the text asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rich {
+    /// Shown as text.
+    Text(String),
+    /// `<a href="…">text</a>` with an http(s) or site-relative address.
+    Link {
+        /// The address.
+        href: String,
+        /// The link text.
+        text: String,
+    },
+}
+
+/// Lock's texts may carry a little HTML (`<br/>`, links in `signUpTerms`). Only links with an
+/// http(s) or site-relative `href` survive, as links; `<br>` becomes a space; any other markup is
+/// shown as the text it is, never interpreted.
+pub fn rich_text(source: &str) -> Vec<Rich> {
+    let mut out: Vec<Rich> = Vec::new();
+    let mut text = String::new();
+    let mut rest = source;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let lower = tail.to_ascii_lowercase();
+        if let Some(len) = ["<br>", "<br/>", "<br />"]
+            .iter()
+            .find(|t| lower.starts_with(**t))
+            .map(|t| t.len())
+        {
+            text.push(' ');
+            rest = &tail[len..];
+            continue;
+        }
+        if let Some((href, label, used)) = parse_link(tail) {
+            if !text.is_empty() {
+                out.push(Rich::Text(std::mem::take(&mut text)));
+            }
+            out.push(Rich::Link { href, text: label });
+            rest = &tail[used..];
+            continue;
+        }
+        text.push('<');
+        rest = &tail[1..];
+    }
+    text.push_str(rest);
+    if !text.is_empty() {
+        out.push(Rich::Text(text));
+    }
+    out
+}
+
+/// `<a … href="X" …>label</a>` at the start of `s`: (href, label, bytes used).
+fn parse_link(s: &str) -> Option<(String, String, usize)> {
+    let lower = s.to_ascii_lowercase();
+    if !lower.starts_with("<a ") {
+        return None;
+    }
+    let open_end = s.find('>')?;
+    let attrs = &s[3..open_end];
+    let href_at = attrs.to_ascii_lowercase().find("href=")?;
+    let after = &attrs[href_at + 5..];
+    let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &after[1..];
+    let href = &value[..value.find(quote)?];
+    let safe = href.starts_with("https://")
+        || href.starts_with("http://")
+        || (href.starts_with('/') && !href.starts_with("//"));
+    let close = lower[open_end..].find("</a>")? + open_end;
+    let label = &s[open_end + 1..close];
+    (safe && !label.contains('<')).then(|| (href.to_string(), label.to_string(), close + 4))
+}
+
+/// English with a `languageDictionary` on top: what the widget shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dictionary {
+    overrides: std::collections::HashMap<String, String>,
+}
+
+impl Dictionary {
+    /// Reads Lock's nested `languageDictionary` (`{"error": {"login": {"lock.invalid_code": …}}}`)
+    /// into dotted keys. Every leaf must be a string; the error names the first that is not.
+    pub fn from_lock(value: &serde_json::Value) -> Result<Self, String> {
+        fn walk(
+            v: &serde_json::Value,
+            prefix: &str,
+            out: &mut std::collections::HashMap<String, String>,
+        ) -> Result<(), String> {
+            match v {
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map {
+                        let key = if prefix.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{prefix}.{k}")
+                        };
+                        walk(v, &key, out)?;
+                    }
+                    Ok(())
+                }
+                serde_json::Value::String(s) => {
+                    out.insert(prefix.to_string(), s.clone());
+                    Ok(())
+                }
+                serde_json::Value::Null if prefix.is_empty() => Ok(()),
+                other => Err(format!("{prefix} must be a string, got {other}")),
+            }
+        }
+        let mut overrides = std::collections::HashMap::new();
+        walk(value, "", &mut overrides)?;
+        Ok(Self { overrides })
+    }
+
+    /// The text for `key`: the override, else English, else the key itself.
+    pub fn text(&self, key: &str) -> String {
+        self.overrides
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| text(key).to_string())
+    }
+
+    /// The text for `key` with Lock's `%s` arguments.
+    pub fn format(&self, key: &str, args: &[&str]) -> String {
+        format(&self.text(key), args)
+    }
+}
 
 /// Looks up `key` in English; unknown keys come back as themselves, so a gap is visible.
 pub fn text(key: &str) -> &str {
@@ -69,6 +198,62 @@ mod tests {
         );
         assert_eq!(format("%s and %s", &["a"]), "a and %s");
         assert_eq!(text("no.such.key"), "no.such.key");
+    }
+
+    #[test]
+    fn a_language_dictionary_overrides_by_lock_keys() {
+        let d = Dictionary::from_lock(&serde_json::json!({
+            "title": "Welkom",
+            "passwordlessSMSCodeInstructions": "Code gestuurd naar %s.",
+            "error": {"login": {"lock.invalid_code": "Verkeerde code."}}
+        }))
+        .unwrap();
+        assert_eq!(d.text("title"), "Welkom");
+        assert_eq!(d.text("error.login.lock.invalid_code"), "Verkeerde code.");
+        assert_eq!(
+            d.format("passwordlessSMSCodeInstructions", &["+31 6"]),
+            "Code gestuurd naar +31 6."
+        );
+        assert_eq!(d.text("submitLabel"), "Submit", "English fills the gaps");
+        let err = Dictionary::from_lock(&serde_json::json!({"error": {"login": 5}})).unwrap_err();
+        assert!(err.contains("error.login"), "{err}");
+    }
+
+    #[test]
+    fn rich_text_keeps_safe_links_and_nothing_else() {
+        assert_eq!(
+            rich_text(
+                r#"I agree to the <a href="https://x.test/terms" target="_new">terms</a>.<br/>Thanks"#
+            ),
+            vec![
+                Rich::Text("I agree to the ".into()),
+                Rich::Link {
+                    href: "https://x.test/terms".into(),
+                    text: "terms".into()
+                },
+                Rich::Text(". Thanks".into()),
+            ]
+        );
+        for evil in [
+            r#"<a href="javascript:alert(1)">x</a>"#,
+            r#"<img src=x onerror=alert(1)>"#,
+            r#"<a href="//evil.test">x</a>"#,
+            r#"<a href="https://x"><b>x</b></a>"#,
+        ] {
+            let parts = rich_text(evil);
+            assert!(
+                parts.iter().all(|p| matches!(p, Rich::Text(_))),
+                "{evil}: {parts:?}"
+            );
+            let shown: String = parts
+                .iter()
+                .map(|p| match p {
+                    Rich::Text(t) => t.clone(),
+                    _ => String::new(),
+                })
+                .collect();
+            assert_eq!(shown, evil, "shown as the text it is");
+        }
     }
 
     #[test]

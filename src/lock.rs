@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::options::LockConfig;
+use crate::options::{FlashMessage, LockConfig, ShowOptions};
 use crate::token;
 use crate::webauth::WebAuth;
 
@@ -125,6 +125,7 @@ type Listener = Arc<dyn Fn(&LockEvent) + Send + Sync>;
 struct Inner {
     auth: WebAuth,
     open: RwSignal<bool>,
+    flash: RwSignal<Option<FlashMessage>>,
     listeners: Mutex<Vec<(Option<String>, Listener)>>,
 }
 
@@ -163,6 +164,7 @@ impl Lock {
         let lock = Self(Arc::new(Inner {
             auth,
             open: RwSignal::new(false),
+            flash: RwSignal::new(None),
             listeners: Mutex::new(Vec::new()),
         }));
         if parse && cfg!(target_arch = "wasm32") {
@@ -189,10 +191,21 @@ impl Lock {
 
     /// Opens the widget.
     pub fn show(&self) {
+        self.show_with(ShowOptions::default());
+    }
+
+    /// Opens the widget with options for this showing (`flashMessage`).
+    pub fn show_with(&self, options: ShowOptions) {
+        self.0.flash.set(options.flash_message);
         if !self.0.open.get_untracked() {
             self.0.open.set(true);
             self.emit(&LockEvent::Show);
         }
+    }
+
+    /// The flash message of the current showing (reactive).
+    pub fn flash(&self) -> RwSignal<Option<FlashMessage>> {
+        self.0.flash
     }
 
     /// Closes the widget.

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Dictionary;
+
 /// The widget's options. Unknown options are refused by name rather than ignored.
 ///
 /// ```
@@ -27,6 +29,84 @@ pub struct LockOptions {
     /// Remove the authorization response from the URL and history once read (Lock's
     /// `hashCleanup`).
     pub hash_cleanup: bool,
+    /// Render inline in the element with this ID instead of as a modal (not closable, no
+    /// autofocus unless asked for).
+    pub container: Option<String>,
+    /// Focus the first field when shown (default: true for the modal, false inline).
+    pub autofocus: Option<bool>,
+    /// Look.
+    pub theme: Theme,
+    /// Values to start with.
+    pub prefill: Prefill,
+    /// The country to start with (ISO code), before any lookup.
+    pub default_location: Option<String>,
+    /// Show `signUpTerms` under the form.
+    pub show_terms: bool,
+    /// Require a checkbox on the terms before a code is sent.
+    pub must_accept_terms: bool,
+    /// Lock's `languageDictionary`: texts by Lock's keys over the English ones.
+    pub language_dictionary: serde_json::Value,
+}
+
+/// `theme`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Theme {
+    /// Logo URL (https, http or a data: image), shown in the header.
+    pub logo: Option<String>,
+    /// The main color (a CSS color: `#635dff`, `rgb(…)`, a name).
+    pub primary_color: Option<String>,
+    /// Label the submit button with text (`true`) or an arrow.
+    pub labeled_submit_button: bool,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Self {
+            logo: None,
+            primary_color: None,
+            labeled_submit_button: true,
+        }
+    }
+}
+
+/// `prefill`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Prefill {
+    /// A phone number for the input (national for `defaultLocation`, or international).
+    pub phone_number: Option<String>,
+}
+
+/// What `show(options)` may change for one showing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ShowOptions {
+    /// A message banner shown with the phone screen.
+    pub flash_message: Option<FlashMessage>,
+}
+
+/// `flashMessage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlashMessage {
+    /// `error`, `success` or `info`.
+    #[serde(rename = "type")]
+    pub kind: FlashKind,
+    /// The text (shown as text).
+    pub text: String,
+}
+
+/// The kind of a flash message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashKind {
+    /// Red.
+    Error,
+    /// Green.
+    Success,
+    /// Neutral.
+    Info,
 }
 
 impl Default for LockOptions {
@@ -38,6 +118,14 @@ impl Default for LockOptions {
             leeway: 60,
             autoclose: false,
             hash_cleanup: true,
+            container: None,
+            autofocus: None,
+            theme: Theme::default(),
+            prefill: Prefill::default(),
+            default_location: None,
+            show_terms: true,
+            must_accept_terms: false,
+            language_dictionary: serde_json::Value::Null,
         }
     }
 }
@@ -127,6 +215,17 @@ pub struct LockConfig {
     pub domain: String,
     /// The options.
     pub options: LockOptions,
+    /// The texts: English under `languageDictionary`.
+    pub dictionary: Dictionary,
+}
+
+/// A CSS color of the safe shapes only: no `;`, quotes, `url(` or escapes can get through.
+fn is_css_color(c: &str) -> bool {
+    !c.is_empty()
+        && c.len() <= 64
+        && c.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "#(),.% -".contains(ch))
+        && !c.to_ascii_lowercase().contains("url")
 }
 
 impl LockConfig {
@@ -170,6 +269,47 @@ impl LockConfig {
                 &format!("must be 0..=300 seconds, got {}", options.leeway),
             );
         }
+        if let Some(color) = &options.theme.primary_color {
+            if !is_css_color(color) {
+                return invalid(
+                    "theme.primaryColor",
+                    &format!("{color:?} is not a CSS color"),
+                );
+            }
+        }
+        if let Some(logo) = &options.theme.logo {
+            let ok = logo.starts_with("https://")
+                || logo.starts_with("http://")
+                || logo.starts_with("data:image/")
+                || logo.starts_with('/');
+            if !ok {
+                return invalid(
+                    "theme.logo",
+                    &format!("{logo:?} is not an http(s), relative or data:image URL"),
+                );
+            }
+        }
+        if let Some(location) = &options.default_location {
+            if crate::phone::country(location).is_none() {
+                return invalid(
+                    "defaultLocation",
+                    &format!("{location:?} is not a country code"),
+                );
+            }
+        }
+        if options
+            .container
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return invalid("container", "must be an element ID");
+        }
+        let dictionary = Dictionary::from_lock(&options.language_dictionary).map_err(|reason| {
+            OptionsError::Invalid {
+                option: "languageDictionary",
+                reason,
+            }
+        })?;
         if let Some(storage) = &options.auth.persist_tokens {
             if storage != "localStorage" && storage != "sessionStorage" {
                 return invalid(
@@ -182,6 +322,7 @@ impl LockConfig {
             client_id: client_id.trim().to_string(),
             domain: domain.trim().to_string(),
             options,
+            dictionary,
         })
     }
 
@@ -222,6 +363,21 @@ impl LockConfig {
             .response_type
             .split(' ')
             .any(|t| t == "id_token")
+    }
+
+    /// Whether the widget renders inline.
+    pub fn inline(&self) -> bool {
+        self.options.container.is_some()
+    }
+
+    /// Whether the widget can be closed: never inline.
+    pub fn closable(&self) -> bool {
+        self.options.closable && !self.inline()
+    }
+
+    /// Whether to focus the first field when shown.
+    pub fn autofocus(&self) -> bool {
+        self.options.autofocus.unwrap_or(!self.inline())
     }
 
     /// Whether the login ends with an authorization code (PKCE).
@@ -272,6 +428,27 @@ mod tests {
         let ok = LockConfig::from_json("abc", "d", r#"{"leeway":0,"auth":{"redirect":false,"responseType":"code","useTokenEndpoint":true}}"#).unwrap();
         assert_eq!(ok.options.leeway, 0, "0 means 0");
         assert!(ok.wants_code() && !ok.options.auth.redirect && ok.options.auth.use_token_endpoint);
+        assert!(err(r#"{"theme":{"primaryColor":"red;background:url(x)"}}"#)
+            .contains("theme.primaryColor"));
+        assert!(err(r#"{"theme":{"logo":"javascript:alert(1)"}}"#).contains("theme.logo"));
+        assert!(err(r#"{"defaultLocation":"XX"}"#).contains("defaultLocation"));
+        assert!(err(r#"{"languageDictionary":{"title":5}}"#).contains("languageDictionary"));
+        assert!(err(r#"{"theme":{"colour":"red"}}"#).contains("colour"));
+        let themed = LockConfig::from_json(
+            "abc",
+            "d",
+            r#"{"container":"login-box","theme":{"primaryColor":"rgb(10, 20, 30)","logo":"https://x/logo.svg","labeledSubmitButton":false},
+               "prefill":{"phoneNumber":"+31612345678"},"defaultLocation":"nl","mustAcceptTerms":true,
+               "languageDictionary":{"title":"Hoi"}}"#,
+        )
+        .unwrap();
+        assert!(themed.inline() && !themed.closable() && !themed.autofocus());
+        assert_eq!(themed.dictionary.text("title"), "Hoi");
+        assert!(!themed.options.theme.labeled_submit_button);
+        let flash: ShowOptions =
+            serde_json::from_str(r#"{"flashMessage":{"type":"success","text":"<b>ok</b>"}}"#)
+                .unwrap();
+        assert_eq!(flash.flash_message.unwrap().kind, FlashKind::Success);
         assert!(err("{not json").contains("invalid options"));
         assert!(LockConfig::new("", "d", LockOptions::default())
             .unwrap_err()

@@ -1,18 +1,23 @@
-//! The default UI: a modal over the flow machine.
+//! The default UI: a modal (or inline box) over the headless hook.
 
 use leptos::ev;
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::JsCast;
 
 use crate::browser;
 use crate::hook::{use_passwordless, Passwordless};
-use crate::i18n::{format, text};
+use crate::i18n::{rich_text, Dictionary, Rich};
 use crate::lock::{Lock, LockEvent};
 use crate::machine::Step;
+use crate::options::FlashKind;
 use crate::otp::{OtpCode, DEFAULT_CODE_LENGTH};
 use crate::phone::{self, PhoneNumber};
 
 const STYLE_ID: &str = "lpw-style";
 const STYLE: &str = include_str!("../style/lock.css");
+const FOCUSABLE: &str =
+    "button:not([disabled]), input:not([disabled]), select:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])";
 
 /// Adds the widget's stylesheet to the document once.
 fn inject_style() {
@@ -29,7 +34,67 @@ fn inject_style() {
     }
 }
 
-/// The login widget: a modal shown by [`Lock::show`].
+/// Focuses the element with `id` once the current render has reached the DOM.
+fn focus_soon(id: &'static str) {
+    wasm_bindgen_futures::spawn_local(async move {
+        browser::sleep_ms(0).await;
+        let el = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(id))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(el) = el {
+            let _ = el.focus();
+        }
+    });
+}
+
+/// Keeps Tab and Shift+Tab inside `container`.
+fn trap_tab(e: &ev::KeyboardEvent, container: &web_sys::Element) {
+    let Ok(list) = container.query_selector_all(FOCUSABLE) else {
+        return;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return;
+    };
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    let at = |el: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>())
+    };
+    let inside = active.as_ref().is_some_and(|a| container.contains(Some(a)));
+    if e.shift_key() && (at(first) || !inside) {
+        e.prevent_default();
+        let _ = last.focus();
+    } else if !e.shift_key() && (at(last) || !inside) {
+        e.prevent_default();
+        let _ = first.focus();
+    }
+}
+
+/// Text that may hold links (`<a href="https://…">terms</a>` in `signUpTerms`): links become
+/// real links, everything else stays text.
+fn render_rich(text: &str) -> impl IntoView {
+    rich_text(text)
+        .into_iter()
+        .map(|part| match part {
+            Rich::Text(t) => t.into_any(),
+            Rich::Link { href, text } => {
+                view! { <a href=href target="_blank" rel="noopener noreferrer">{text}</a> }
+                    .into_any()
+            }
+        })
+        .collect_view()
+}
+
+/// The login widget, shown by [`Lock::show`]: a modal, or inline when the `container` option is
+/// set.
 ///
 /// Mount it once; it renders nothing while the lock is hidden.
 #[component]
@@ -52,7 +117,28 @@ pub fn LockPasswordless(
 #[component]
 fn Modal(lock: Lock) -> impl IntoView {
     let flow = use_passwordless(lock.clone());
-    let closable = lock.config().options.closable;
+    let config = lock.config().clone();
+    let dict = config.dictionary.clone();
+    let closable = config.closable();
+    let inline = config.inline();
+    let autofocus = config.autofocus();
+
+    // Focus returns where it was when the modal closes.
+    let previous = StoredValue::new(SendWrapper::new(
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element()),
+    ));
+    on_cleanup(move || {
+        if let Some(el) = previous
+            .get_value()
+            .take()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+
     let close = {
         let lock = lock.clone();
         move || {
@@ -61,70 +147,131 @@ fn Modal(lock: Lock) -> impl IntoView {
             }
         }
     };
+    let dialog = NodeRef::<leptos::html::Div>::new();
     let close_on_esc = close.clone();
-    let on_keydown = move |e: ev::KeyboardEvent| {
-        if e.key() == "Escape" {
-            close_on_esc();
+    let on_keydown = move |e: ev::KeyboardEvent| match e.key().as_str() {
+        "Escape" => close_on_esc(),
+        "Tab" if !inline => {
+            if let Some(d) = dialog.get_untracked() {
+                trap_tab(&e, &d);
+            }
         }
+        _ => {}
     };
     lock.emit(&LockEvent::Screen("socialOrPhoneNumber ready"));
 
     // Typed values live here, above the screens, so errors and "back" never lose them.
-    let phone_text = RwSignal::new(String::new());
-    let region = RwSignal::new(
-        browser::language_region()
-            .filter(|r| phone::country(r).is_some())
-            .unwrap_or_else(|| "US".into()),
-    );
+    let prefill = config
+        .options
+        .prefill
+        .phone_number
+        .clone()
+        .unwrap_or_default();
+    let start_region = config
+        .options
+        .default_location
+        .clone()
+        .map(|c| c.to_ascii_uppercase())
+        .or_else(|| {
+            PhoneNumber::parse(&prefill, "US")
+                .ok()
+                .and_then(|p| p.region().map(str::to_string))
+                .filter(|_| prefill.trim_start().starts_with('+'))
+        })
+        .or_else(|| browser::language_region().filter(|r| phone::country(r).is_some()))
+        .unwrap_or_else(|| "US".into());
+    let phone_text = RwSignal::new(prefill);
+    let region = RwSignal::new(start_region);
     let code_text = RwSignal::new(String::new());
 
     let banner_flow = flow.clone();
+    let flash = lock.flash();
+    let banner_dict = dict.clone();
     let banner = move || {
-        banner_flow.error().map(|e| {
-            view! { <div class="lpw-banner lpw-banner--error" role="alert">{text(e.dictionary_key()).to_string()}</div> }
-        })
+        if let Some(e) = banner_flow.error() {
+            return Some(view! { <div class="lpw-banner lpw-banner--error" role="alert">{banner_dict.text(e.dictionary_key())}</div> }.into_any());
+        }
+        let step = banner_flow.step();
+        flash
+            .get()
+            .filter(|_| matches!(step, Step::Phone | Step::Sending))
+            .map(|m| {
+                let class = match m.kind {
+                    FlashKind::Error => "lpw-banner lpw-banner--error",
+                    FlashKind::Success => "lpw-banner lpw-banner--success",
+                    FlashKind::Info => "lpw-banner lpw-banner--info",
+                };
+                view! { <div class=class role="status">{m.text}</div> }.into_any()
+            })
     };
     let back_flow = flow.clone();
     let screen_flow = flow.clone();
     let step_flow = flow.clone();
     // A memo, so a screen is rebuilt only when the step changes (not on every state update).
     let step = Memo::new(move |_| step_flow.step());
-    let screen = move || match step.get() {
+    if autofocus {
+        Effect::new(move |_| match step.get() {
+            Step::Phone => focus_soon("lpw-phone"),
+            Step::Code => focus_soon("lpw-code"),
+            _ => {}
+        });
+    }
+    let screen_dict = dict.clone();
+    let screen_config = config.clone();
+    let screen = move || {
+        match step.get() {
         Step::Phone | Step::Sending => {
-            view! { <PhoneScreen flow=screen_flow.clone() phone_text region/> }.into_any()
+            view! { <PhoneScreen flow=screen_flow.clone() config=screen_config.clone() phone_text region/> }.into_any()
         }
         Step::Code | Step::Resending | Step::Verifying => {
-            view! { <CodeScreen flow=screen_flow.clone() code_text/> }.into_any()
+            view! { <CodeScreen flow=screen_flow.clone() config=screen_config.clone() code_text/> }.into_any()
         }
         Step::Redirecting => {
-            view! { <p class="lpw-status" role="status">{text("redirectingLabel")}</p> }.into_any()
+            view! { <p class="lpw-status" role="status">{screen_dict.text("redirectingLabel")}</p> }.into_any()
         }
         Step::Done => {
-            view! { <p class="lpw-status lpw-success" role="status">{text("success.logIn")}</p> }
+            view! { <p class="lpw-status lpw-success" role="status">{screen_dict.text("success.logIn")}</p> }
                 .into_any()
         }
+    }
     };
     let show_back = move || step.get() == Step::Code;
+    let theme = config.options.theme.clone();
+    let primary = theme.primary_color.clone().unwrap_or_default();
+    let root_class = if inline {
+        "lpw-root lpw-inline"
+    } else {
+        "lpw-root"
+    };
+    let (back_label, close_label, title) = (
+        dict.text("backLabel"),
+        dict.text("closeLabel"),
+        dict.text("title"),
+    );
     view! {
-        <div class="lpw-root">
-            <div class="lpw-overlay"></div>
-            <div class="lpw-modal" role="dialog" aria-modal="true" aria-labelledby="lpw-title" on:keydown=on_keydown>
+        <div class=root_class style:--lpw-primary=move || (!primary.is_empty()).then(|| primary.clone())>
+            {(!inline).then(|| view! { <div class="lpw-overlay"></div> })}
+            <div class="lpw-modal" node_ref=dialog
+                role=if inline { "region" } else { "dialog" }
+                aria-modal=(!inline).then_some("true")
+                aria-labelledby="lpw-title" on:keydown=on_keydown>
                 <header class="lpw-header">
                     <Show when=show_back>
-                        <button type="button" class="lpw-back" aria-label=text("backLabel")
+                        <button type="button" class="lpw-back" aria-label=back_label.clone()
                             on:click={
                                 let f = back_flow.clone();
                                 move |_| f.back()
                             }>"←"</button>
                     </Show>
-                    <h2 id="lpw-title" class="lpw-title">{text("title")}</h2>
-                    <Show when=move || closable>
-                        <button type="button" class="lpw-close" aria-label=text("closeLabel")
-                            on:click={
-                                let close = close.clone();
-                                move |_| close()
-                            }>"×"</button>
-                    </Show>
+                    {theme.logo.clone().map(|src| view! { <img class="lpw-logo" src=src alt=""/> })}
+                    <h2 id="lpw-title" class="lpw-title">{title}</h2>
+                    {closable.then(|| {
+                        let close = close.clone();
+                        view! {
+                            <button type="button" class="lpw-close" aria-label=close_label.clone()
+                                on:click=move |_| close()>"×"</button>
+                        }
+                    })}
                 </header>
                 <div aria-live="polite">{banner}</div>
                 {screen}
@@ -133,12 +280,28 @@ fn Modal(lock: Lock) -> impl IntoView {
     }
 }
 
+/// The submit button: text, or an arrow with the text as its label.
+fn submit_button(labeled: bool, busy: Memo<bool>, idle: String, working: String) -> impl IntoView {
+    let label = idle.clone();
+    view! {
+        <button type="submit" class="lpw-submit" disabled=busy aria-label=(!labeled).then_some(label)>
+            {move || match (labeled, busy.get()) {
+                (true, true) => working.clone(),
+                (true, false) => idle.clone(),
+                (false, _) => "→".to_string(),
+            }}
+        </button>
+    }
+}
+
 #[component]
 fn PhoneScreen(
     flow: Passwordless,
+    config: crate::options::LockConfig,
     phone_text: RwSignal<String>,
     region: RwSignal<String>,
 ) -> impl IntoView {
+    let dict: Dictionary = config.dictionary.clone();
     let countries: Vec<_> = {
         let mut list: Vec<(phone::Country, String)> = phone::countries()
             .into_iter()
@@ -151,11 +314,18 @@ fn PhoneScreen(
         list
     };
     let invalid = RwSignal::new(false);
+    let must_accept = config.options.must_accept_terms;
+    let accepted = RwSignal::new(false);
+    let terms_missing = RwSignal::new(false);
     let step_flow = flow.clone();
     let sending = Memo::new(move |_| step_flow.step() == Step::Sending);
     let submit_flow = flow.clone();
     let on_submit = move |e: ev::SubmitEvent| {
         e.prevent_default();
+        if must_accept && !accepted.get_untracked() {
+            terms_missing.set(true);
+            return;
+        }
         match PhoneNumber::parse(&phone_text.get_untracked(), &region.get_untracked()) {
             Ok(number) => {
                 invalid.set(false);
@@ -167,15 +337,20 @@ fn PhoneScreen(
             Err(_) => invalid.set(true),
         }
     };
+    let placeholder_dict = dict.clone();
     let placeholder = move || {
         phone::country(&region.get())
             .and_then(|c| c.example())
-            .unwrap_or_else(|| text("phoneNumberInputPlaceholder").to_string())
+            .unwrap_or_else(|| placeholder_dict.text("phoneNumberInputPlaceholder"))
     };
+    let invalid_text = dict.text("error.passwordless.bad.phone_number");
+    let terms_text = dict.text("signUpTerms");
+    let terms_error = dict.text("error.login.lock.must_accept_terms");
+    let show_terms = config.options.show_terms || must_accept;
     view! {
         <form class="lpw-body" on:submit=on_submit novalidate>
-            <p class="lpw-instructions">{text("passwordlessSMSInstructions")}</p>
-            <label class="lpw-label" for="lpw-country">{text("countryLabel")}</label>
+            <p class="lpw-instructions">{render_rich(&dict.text("passwordlessSMSInstructions"))}</p>
+            <label class="lpw-label" for="lpw-country">{dict.text("countryLabel")}</label>
             <select id="lpw-country" class="lpw-select" name="country"
                 on:change=move |e| region.set(event_target_value(&e))>
                 {countries.into_iter().map(|(c, name)| {
@@ -188,7 +363,7 @@ fn PhoneScreen(
                     }
                 }).collect_view()}
             </select>
-            <label class="lpw-label" for="lpw-phone">{text("phoneNumberInputLabel")}</label>
+            <label class="lpw-label" for="lpw-phone">{dict.text("phoneNumberInputLabel")}</label>
             <input id="lpw-phone" class="lpw-input" type="tel" name="phone" autocomplete="tel"
                 placeholder=placeholder
                 aria-invalid=move || invalid.get().to_string()
@@ -196,31 +371,38 @@ fn PhoneScreen(
                 prop:value=move || phone_text.get()
                 on:input=move |e| { phone_text.set(event_target_value(&e)); invalid.set(false); }/>
             <p id="lpw-phone-error" class="lpw-field-error" role="alert">
-                {move || invalid.get().then(|| text("error.passwordless.bad.phone_number"))}
+                {move || invalid.get().then(|| invalid_text.clone())}
             </p>
-            <button type="submit" class="lpw-submit" disabled=sending>
-                {move || if sending.get() { text("sendingLabel") } else { text("submitLabel") }}
-            </button>
+            {show_terms.then(|| if must_accept {
+                view! {
+                    <label class="lpw-terms lpw-terms--accept">
+                        <input type="checkbox" id="lpw-terms-accept"
+                            on:change=move |e| { accepted.set(event_target_checked(&e)); terms_missing.set(false); }/>
+                        <span>{render_rich(&terms_text)}</span>
+                    </label>
+                    <p class="lpw-field-error" role="alert">{move || terms_missing.get().then(|| terms_error.clone())}</p>
+                }.into_any()
+            } else {
+                view! { <p class="lpw-terms">{render_rich(&terms_text)}</p> }.into_any()
+            })}
+            {submit_button(config.options.theme.labeled_submit_button, sending, dict.text("submitLabel"), dict.text("sendingLabel"))}
         </form>
     }
 }
 
 #[component]
-fn CodeScreen(flow: Passwordless, code_text: RwSignal<String>) -> impl IntoView {
+fn CodeScreen(
+    flow: Passwordless,
+    config: crate::options::LockConfig,
+    code_text: RwSignal<String>,
+) -> impl IntoView {
+    let dict = config.dictionary.clone();
     let step_flow = flow.clone();
     let verifying = Memo::new(move |_| step_flow.step() == Step::Verifying);
     let phone = flow
         .phone()
         .map(|p| p.international().to_string())
         .unwrap_or_default();
-    let resend_flow = flow.clone();
-    let countdown_flow = flow.clone();
-    let resend_label = move || match countdown_flow.resend_in() {
-        0 => text("resendCodeAction").to_string(),
-        n => format(text("resendCountdown"), &[&n.to_string()]),
-    };
-    let resend_flow2 = flow.clone();
-    let resend_disabled = move || resend_flow2.resend_in() > 0 || resend_flow2.pending();
     let format_error = RwSignal::new(false);
     let submit_flow = flow.clone();
     let on_submit = move |e: ev::SubmitEvent| {
@@ -233,27 +415,39 @@ fn CodeScreen(flow: Passwordless, code_text: RwSignal<String>) -> impl IntoView 
             Err(_) => format_error.set(true),
         }
     };
+    let resend_flow = flow.clone();
+    let countdown_flow = flow.clone();
+    let (resend_action, resend_countdown) =
+        (dict.text("resendCodeAction"), dict.text("resendCountdown"));
+    let resend_label = move || match countdown_flow.resend_in() {
+        0 => resend_action.clone(),
+        n => crate::i18n::format(&resend_countdown, &[&n.to_string()]),
+    };
+    let resend_flow2 = flow.clone();
+    let resend_disabled = move || resend_flow2.resend_in() > 0 || resend_flow2.pending();
+    let code_error = dict.format(
+        "error.login.lock.code_format",
+        &[&DEFAULT_CODE_LENGTH.to_string()],
+    );
     view! {
         <form class="lpw-body" on:submit=on_submit novalidate>
-            <p class="lpw-instructions">{format(text("passwordlessSMSCodeInstructions"), &[&phone])}</p>
-            <label class="lpw-label" for="lpw-code">{text("codeInputLabel")}</label>
+            <p class="lpw-instructions">{dict.format("passwordlessSMSCodeInstructions", &[&phone])}</p>
+            <label class="lpw-label" for="lpw-code">{dict.text("codeInputLabel")}</label>
             <input id="lpw-code" class="lpw-input lpw-code" type="text" name="code"
                 inputmode="numeric" autocomplete="one-time-code"
-                placeholder=text("codeInputPlaceholder")
+                placeholder=dict.text("codeInputPlaceholder")
                 aria-invalid=move || format_error.get().to_string()
                 aria-describedby="lpw-code-error"
                 prop:value=move || code_text.get()
                 on:input=move |e| { code_text.set(event_target_value(&e)); format_error.set(false); }/>
             <p id="lpw-code-error" class="lpw-field-error" role="alert">
-                {move || format_error.get().then(|| format(text("error.login.lock.code_format"), &[&DEFAULT_CODE_LENGTH.to_string()]))}
+                {move || format_error.get().then(|| code_error.clone())}
             </p>
             <button type="button" class="lpw-link lpw-resend" disabled=resend_disabled
                 on:click=move |_| resend_flow.resend()>
                 <span aria-live="polite">{resend_label}</span>
             </button>
-            <button type="submit" class="lpw-submit" disabled=verifying>
-                {move || if verifying.get() { text("verifyingLabel") } else { text("submitLabel") }}
-            </button>
+            {submit_button(config.options.theme.labeled_submit_button, verifying, dict.text("submitLabel"), dict.text("verifyingLabel"))}
         </form>
     }
 }

@@ -146,3 +146,157 @@ async fn the_modal_opens_as_a_labelled_dialog_and_validates_before_sending() {
     tick().await;
     assert!(query("[role=dialog]").is_none());
 }
+
+fn mount(options_json: &str) -> Lock {
+    let config = LockConfig::from_json("app", "http://127.0.0.1:9", options_json).unwrap();
+    let lock = Lock::new(config);
+    let mounted = lock.clone();
+    leptos::mount::mount_to_body(move || view! { <LockPasswordless lock=mounted.clone()/> });
+    lock
+}
+
+fn active_id() -> String {
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .active_element()
+        .map(|e| e.id())
+        .unwrap_or_default()
+}
+
+fn press(target: &web_sys::Element, key: &str, shift: bool) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_shift_key(shift);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn focus_moves_in_is_trapped_and_returns() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let opener: web_sys::HtmlElement = document.create_element("button").unwrap().unchecked_into();
+    opener.set_id("opener");
+    document.body().unwrap().append_child(&opener).unwrap();
+    opener.focus().unwrap();
+    let lock = mount("{}");
+    lock.show();
+    tick().await;
+    tick().await;
+    assert_eq!(active_id(), "lpw-phone", "autofocus on the phone input");
+    let dialog = query("[role=dialog]").unwrap();
+    // Tab from the last control wraps to the first; Shift+Tab from the first wraps to the last.
+    let close: web_sys::HtmlElement = query(".lpw-close").unwrap().unchecked_into();
+    let submit: web_sys::HtmlElement = query(".lpw-submit").unwrap().unchecked_into();
+    submit.focus().unwrap();
+    press(&submit, "Tab", false);
+    assert_eq!(
+        document.active_element().unwrap(),
+        close.clone().unchecked_into::<web_sys::Element>(),
+        "wrapped to the first"
+    );
+    press(&close, "Tab", true);
+    assert_eq!(
+        document.active_element().unwrap(),
+        submit.clone().unchecked_into::<web_sys::Element>(),
+        "wrapped to the last"
+    );
+    press(&dialog, "Escape", false);
+    tick().await;
+    assert!(query("[role=dialog]").is_none(), "Esc closes");
+    assert_eq!(active_id(), "opener", "focus is back where it was");
+    opener.remove();
+}
+
+#[wasm_bindgen_test]
+async fn inline_mode_is_a_region_that_cannot_close_or_steal_focus() {
+    let lock = mount(r#"{"container":"anywhere"}"#);
+    lock.show();
+    tick().await;
+    let region = query(".lpw-inline [role=region]").expect("an inline region");
+    assert!(query(".lpw-inline .lpw-overlay").is_none());
+    assert!(query(".lpw-inline .lpw-close").is_none(), "not closable");
+    press(&region, "Escape", false);
+    tick().await;
+    assert!(
+        query(".lpw-inline [role=region]").is_some(),
+        "Esc does nothing inline"
+    );
+    assert_ne!(active_id(), "lpw-phone", "no autofocus inline");
+    lock.hide();
+    tick().await;
+}
+
+#[wasm_bindgen_test]
+async fn theme_terms_prefill_flash_and_dictionary_apply() {
+    let lock = mount(
+        r##"{"theme":{"logo":"https://example.test/logo.svg","primaryColor":"#ff0066","labeledSubmitButton":false},
+            "prefill":{"phoneNumber":"+44 7400 123456"},"mustAcceptTerms":true,
+            "languageDictionary":{"title":"Welkom","signUpTerms":"I accept the <a href=\"https://example.test/tos\">terms</a> <img src=x>"}}"##,
+    );
+    lock.show_with(
+        serde_json::from_str(r#"{"flashMessage":{"type":"info","text":"<b>Hello</b>"}}"#).unwrap(),
+    );
+    tick().await;
+    assert_eq!(
+        query(".lpw-title").unwrap().text_content().unwrap(),
+        "Welkom"
+    );
+    assert_eq!(
+        query(".lpw-logo").unwrap().get_attribute("src").as_deref(),
+        Some("https://example.test/logo.svg")
+    );
+    let root: web_sys::HtmlElement = query(".lpw-root").unwrap().unchecked_into();
+    assert_eq!(
+        root.style()
+            .get_property_value("--lpw-primary")
+            .unwrap()
+            .trim(),
+        "#ff0066"
+    );
+    let submit = query(".lpw-submit").unwrap();
+    assert_eq!(
+        submit.get_attribute("aria-label").as_deref(),
+        Some("Submit"),
+        "an arrow button keeps a label"
+    );
+    let banner = query(".lpw-banner--info").unwrap();
+    assert_eq!(
+        banner.text_content().unwrap(),
+        "<b>Hello</b>",
+        "flash messages are text"
+    );
+    let link = query(".lpw-terms a").expect("the terms link");
+    assert_eq!(
+        link.get_attribute("href").as_deref(),
+        Some("https://example.test/tos")
+    );
+    assert!(query(".lpw-terms img").is_none(), "other markup stays text");
+    let phone: web_sys::HtmlInputElement = query("#lpw-phone").unwrap().unchecked_into();
+    assert_eq!(phone.value(), "+44 7400 123456");
+    let country: web_sys::HtmlSelectElement = query("#lpw-country").unwrap().unchecked_into();
+    assert_eq!(
+        country.value(),
+        "GB",
+        "the prefilled number picks its country"
+    );
+
+    let form: web_sys::HtmlFormElement = query(".lpw-body").unwrap().unchecked_into();
+    form.request_submit().unwrap();
+    tick().await;
+    assert!(query(".lpw-terms--accept + .lpw-field-error")
+        .unwrap()
+        .text_content()
+        .unwrap()
+        .contains("accept"));
+    assert!(
+        query("#lpw-code").is_none(),
+        "no code is sent before the terms are accepted"
+    );
+    lock.hide();
+    tick().await;
+}

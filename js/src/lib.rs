@@ -2,6 +2,7 @@
 //! `window.Auth0LockPasswordless`. No logic of its own: everything is the library's.
 
 use leptos::prelude::*;
+use leptos_passwordless::options::ShowOptions;
 use leptos_passwordless::{api, Lock, LockConfig, LockEvent, LockPasswordless};
 use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::*;
@@ -27,16 +28,30 @@ impl LockHandle {
         let document = web_sys::window()
             .and_then(|w| w.document())
             .ok_or_else(|| JsError::new("no document"))?;
-        let host: web_sys::HtmlElement = document
-            .create_element("div")
-            .map_err(|_| JsError::new("cannot create the widget's element"))?
-            .unchecked_into();
-        host.set_class_name("auth0-lock-passwordless");
-        document
-            .body()
-            .ok_or_else(|| JsError::new("the page has no <body>"))?
-            .append_child(&host)
-            .map_err(|_| JsError::new("cannot mount the widget"))?;
+        let host: web_sys::HtmlElement = match &lock.config().options.container {
+            // Inline mode renders into the page's own element, as Lock's `container` does.
+            Some(id) => document
+                .get_element_by_id(id)
+                .ok_or_else(|| {
+                    JsError::new(&format!(
+                        "invalid option container: no element with id {id:?}"
+                    ))
+                })?
+                .unchecked_into(),
+            None => {
+                let host: web_sys::HtmlElement = document
+                    .create_element("div")
+                    .map_err(|_| JsError::new("cannot create the widget's element"))?
+                    .unchecked_into();
+                host.set_class_name("auth0-lock-passwordless");
+                document
+                    .body()
+                    .ok_or_else(|| JsError::new("the page has no <body>"))?
+                    .append_child(&host)
+                    .map_err(|_| JsError::new("cannot mount the widget"))?;
+                host
+            }
+        };
         let mounted = lock.clone();
         leptos::mount::mount_to(
             host,
@@ -58,9 +73,19 @@ impl LockHandle {
         }
     }
 
-    /// Opens the widget.
-    pub fn show(&self) {
-        self.lock.show();
+    /// `lock.show(options)`: `options` (JSON) may carry `flashMessage`; a bad one is an
+    /// `unrecoverable_error` naming it.
+    pub fn show(&self, options_json: Option<String>) {
+        let options = match options_json.as_deref().map(str::trim) {
+            None | Some("") | Some("null") | Some("undefined") => Ok(ShowOptions::default()),
+            Some(json) => serde_json::from_str::<ShowOptions>(json),
+        };
+        match options {
+            Ok(o) => self.lock.show_with(o),
+            Err(e) => self.lock.emit(&LockEvent::UnrecoverableError(format!(
+                "invalid show() options: {e}"
+            ))),
+        }
     }
 
     /// Closes the widget.
