@@ -259,6 +259,67 @@ test('code for a backend: authenticated carries code and verifier, which a serve
   await page.close();
 });
 
+test('keyboard only: open, type, submit, enter the code, with focus kept in the dialog', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  for (let i = 0; i < 30 && await page.evaluate(() => document.activeElement.id) !== 'login'; i++) {
+    await page.keyboard.press('Tab');
+  }
+  check(await page.evaluate(() => document.activeElement.id) === 'login', 'Tab reaches the Log in button');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'lpw-phone');
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    check(await page.evaluate(() => document.querySelector('[role=dialog]').contains(document.activeElement)), 'focus stays in the dialog');
+  }
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[role=dialog]', { state: 'detached' });
+  check(await page.evaluate(() => document.activeElement.id) === 'login', 'focus returns to the opener');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'lpw-phone');
+  await page.keyboard.press('Shift+Tab'); // the country select
+  check(await page.evaluate(() => document.activeElement.id) === 'lpw-country', 'the country picker is reachable');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('+1 201 555 0146');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'lpw-code');
+  await page.keyboard.type(await latestCode(tenant, '+12015550146'));
+  await page.keyboard.press('Enter');
+  await profileShows(page, '+12015550146');
+  await page.close();
+});
+
+test('JS bundle: a second, inline instance with a flash message logs in beside the modal one', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  await page.evaluate((domain) => {
+    const box = document.createElement('div');
+    box.id = 'inline-box';
+    document.body.appendChild(box);
+    window.events = [];
+    const inline = new Auth0LockPasswordless('demo-client', domain, {
+      container: 'inline-box', allowedConnections: ['sms'],
+      auth: { redirect: false, redirectUrl: location.origin + '/' },
+      theme: { primaryColor: '#0a7d32' },
+    });
+    inline.on('authenticated', (r) => window.events.push(['authenticated', r.idTokenPayload.phone_number]));
+    inline.show({ flashMessage: { type: 'success', text: 'Welcome back' } });
+  }, tenant);
+  await page.waitForSelector('#inline-box .lpw-inline');
+  check(await page.textContent('#inline-box .lpw-banner--success') === 'Welcome back', 'flash message');
+  check(await page.locator('#inline-box .lpw-close').count() === 0, 'inline is not closable');
+  check(await page.locator('[role=dialog]').count() === 0, 'the modal instance is still closed');
+  await page.selectOption('#inline-box #lpw-country', 'US');
+  await page.fill('#inline-box #lpw-phone', '201 555 0147');
+  await page.click('#inline-box .lpw-submit');
+  await page.waitForSelector('#inline-box #lpw-code');
+  await page.fill('#inline-box #lpw-code', await latestCode(tenant, '+12015550147'));
+  await page.click('#inline-box .lpw-submit');
+  await page.waitForFunction(() => window.events.length === 1, null, { timeout: 20000 });
+  check(JSON.stringify(await page.evaluate(() => window.events)) === '[["authenticated","+12015550147"]]', 'authenticated inline');
+  await page.close();
+});
+
 test('checkSession: silent login from the tenant session, login_required after logout', async ({ browser, web, tenant }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
