@@ -139,6 +139,10 @@ async fn send(builder: RequestBuilder, body: Option<&Value>) -> Result<Response,
 
 async fn error_from(response: Response) -> LockError {
     let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.trim().parse::<u32>().ok());
     let body: Value = response.json().await.unwrap_or(Value::Null);
     let pick = |a: &str, b: &str| {
         body[a]
@@ -152,6 +156,7 @@ async fn error_from(response: Response) -> LockError {
         &pick("error", "code"),
         &pick("error_description", "description"),
     )
+    .with_retry_after(retry_after)
 }
 
 /// `POST /passwordless/start`: sends the SMS, in `language`.

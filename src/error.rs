@@ -12,9 +12,14 @@ pub enum LockError {
     /// The code had all its tries (`too_many_attempts`).
     #[error("too many attempts: {0}")]
     TooManyAttempts(String),
-    /// Rate limited (`too_many_requests`).
-    #[error("rate limited: {0}")]
-    RateLimited(String),
+    /// Rate limited (`too_many_requests`), with the server's `Retry-After` when it sent one.
+    #[error("rate limited: {description}")]
+    RateLimited {
+        /// The server's text.
+        description: String,
+        /// Seconds to wait, from `Retry-After`.
+        retry_after: Option<u32>,
+    },
     /// The SMS provider refused the message.
     #[error("SMS provider error: {0}")]
     SmsProvider(String),
@@ -51,7 +56,10 @@ impl LockError {
                 Self::WrongCode(d)
             }
             (_, "too_many_attempts") => Self::TooManyAttempts(d),
-            (_, "too_many_requests") | (429, _) => Self::RateLimited(d),
+            (_, "too_many_requests") | (429, _) => Self::RateLimited {
+                description: d,
+                retry_after: None,
+            },
             (_, "sms_provider_error") => Self::SmsProvider(d),
             _ => Self::Server {
                 error: error.to_string(),
@@ -60,13 +68,41 @@ impl LockError {
         }
     }
 
+    /// Adds the server's `Retry-After` to a rate-limit error.
+    pub fn with_retry_after(self, secs: Option<u32>) -> Self {
+        match self {
+            Self::RateLimited { description, .. } => Self::RateLimited {
+                description,
+                retry_after: secs,
+            },
+            other => other,
+        }
+    }
+
+    /// Seconds the server asked to wait, if any.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Self::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The message for the user, in the dictionary's language.
+    pub fn message(&self, dictionary: &crate::i18n::Dictionary) -> String {
+        let wait = self
+            .retry_after()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        dictionary.format(self.dictionary_key(), &[&wait])
+    }
+
     /// Auth0's `error` code for this failure, for `authorization_error` payloads.
     pub fn code(&self) -> &str {
         match self {
             Self::InvalidPhone(_) => "bad.phone_number",
             Self::WrongCode(_) => "access_denied",
             Self::TooManyAttempts(_) => "too_many_attempts",
-            Self::RateLimited(_) => "too_many_requests",
+            Self::RateLimited { .. } => "too_many_requests",
             Self::SmsProvider(_) => "sms_provider_error",
             Self::Network(_) => "network_error",
             Self::InvalidToken(_) => "invalid_token",
@@ -82,7 +118,7 @@ impl LockError {
             Self::InvalidPhone(d)
             | Self::WrongCode(d)
             | Self::TooManyAttempts(d)
-            | Self::RateLimited(d)
+            | Self::RateLimited { description: d, .. }
             | Self::SmsProvider(d)
             | Self::Network(d)
             | Self::InvalidToken(d)
@@ -96,7 +132,13 @@ impl LockError {
             Self::InvalidPhone(_) => "error.passwordless.bad.phone_number",
             Self::WrongCode(_) => "error.login.lock.invalid_code",
             Self::TooManyAttempts(_) => "error.login.too_many_attempts",
-            Self::RateLimited(_) => "error.login.too_many_requests",
+            Self::RateLimited {
+                retry_after: None, ..
+            } => "error.login.too_many_requests",
+            Self::RateLimited {
+                retry_after: Some(_),
+                ..
+            } => "error.passwordless.too_many_requests_wait",
             Self::SmsProvider(_) => "error.passwordless.sms_provider_error",
             Self::Network(_) | Self::Timeout(_) => "error.login.lock.network",
             Self::InvalidToken(_) => "error.passwordless.lock.fallback",

@@ -117,7 +117,15 @@ impl Passwordless {
     }
 
     fn start_countdown(&self) {
-        self.resend_in.set(RESEND_SECS);
+        self.start_countdown_from(RESEND_SECS);
+    }
+
+    fn start_countdown_from(&self, secs: u32) {
+        let running = self.resend_in.get_untracked() > 0;
+        self.resend_in.set(secs);
+        if running {
+            return;
+        }
         let left = self.resend_in;
         wasm_bindgen_futures::spawn_local(async move {
             while left.get_untracked() > 0 {
@@ -143,7 +151,13 @@ impl Passwordless {
                         flow.start_countdown();
                         Event::CodeSent
                     }
-                    Err(e) => Event::SendFailed(e),
+                    Err(e) => {
+                        // Honour the server's Retry-After before another code can be asked for.
+                        if let Some(wait) = e.retry_after() {
+                            flow.start_countdown_from(wait);
+                        }
+                        Event::SendFailed(e)
+                    }
                 });
             }),
             Effect::VerifyCode(phone, code) => wasm_bindgen_futures::spawn_local(async move {

@@ -30,6 +30,8 @@ const EN: &[(&str, &str)] = &[
         "We're sorry. There are too many requests right now. Please reload the page and try again. If this persists, please try again later.",
     ),
     ("error.login.lock.code_format", "The code must have %s digits."),
+    ("error.passwordless.too_many_requests_wait", "Too many requests. You can try again in %s seconds."),
+    ("useDifferentNumberAction", "Use a different number"),
     ("signUpTerms", "By signing up, you agree to our terms of service and privacy policy."),
     ("error.login.lock.must_accept_terms", "Please accept the terms of service to continue."),
 ];
@@ -263,7 +265,14 @@ mod tests {
             LockError::InvalidPhone(String::new()),
             LockError::WrongCode(String::new()),
             LockError::TooManyAttempts(String::new()),
-            LockError::RateLimited(String::new()),
+            LockError::RateLimited {
+                description: String::new(),
+                retry_after: None,
+            },
+            LockError::RateLimited {
+                description: String::new(),
+                retry_after: Some(3),
+            },
             LockError::SmsProvider(String::new()),
             LockError::Network(String::new()),
         ] {

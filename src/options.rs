@@ -46,6 +46,10 @@ pub struct LockOptions {
     pub must_accept_terms: bool,
     /// Lock's `languageDictionary`: texts by Lock's keys over the English ones.
     pub language_dictionary: serde_json::Value,
+    /// Not in Lock: digits in the tenant's codes (4..=10; Auth0's default 6).
+    pub code_length: usize,
+    /// Not in Lock: submit the code as soon as its last digit is typed, pasted or read by WebOTP.
+    pub auto_submit_code: bool,
 }
 
 /// `theme`.
@@ -126,6 +130,8 @@ impl Default for LockOptions {
             show_terms: true,
             must_accept_terms: false,
             language_dictionary: serde_json::Value::Null,
+            code_length: crate::otp::DEFAULT_CODE_LENGTH,
+            auto_submit_code: true,
         }
     }
 }
@@ -267,6 +273,12 @@ impl LockConfig {
             return invalid(
                 "leeway",
                 &format!("must be 0..=300 seconds, got {}", options.leeway),
+            );
+        }
+        if !(4..=10).contains(&options.code_length) {
+            return invalid(
+                "codeLength",
+                &format!("must be 4..=10, got {}", options.code_length),
             );
         }
         if let Some(color) = &options.theme.primary_color {

@@ -11,7 +11,7 @@ use crate::i18n::{rich_text, Dictionary, Rich};
 use crate::lock::{Lock, LockEvent};
 use crate::machine::Step;
 use crate::options::FlashKind;
-use crate::otp::{OtpCode, DEFAULT_CODE_LENGTH};
+use crate::otp::OtpCode;
 use crate::phone::{self, PhoneNumber};
 
 const STYLE_ID: &str = "lpw-style";
@@ -189,7 +189,7 @@ fn Modal(lock: Lock) -> impl IntoView {
     let banner_dict = dict.clone();
     let banner = move || {
         if let Some(e) = banner_flow.error() {
-            return Some(view! { <div class="lpw-banner lpw-banner--error" role="alert">{banner_dict.text(e.dictionary_key())}</div> }.into_any());
+            return Some(view! { <div class="lpw-banner lpw-banner--error" role="alert">{e.message(&banner_dict)}</div> }.into_any());
         }
         let step = banner_flow.step();
         flash
@@ -390,6 +390,62 @@ fn PhoneScreen(
     }
 }
 
+/// Digits only (full-width ones too), at most `max`.
+fn digits_of(text: &str, max: usize) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '0'..='9' => Some(c),
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+            _ => None,
+        })
+        .take(max)
+        .collect()
+}
+
+/// Asks the browser for the code from the SMS (WebOTP), where it has the API; the request is
+/// aborted with `controller` (manual submit, back, close).
+fn web_otp(controller: &web_sys::AbortController, on_code: impl FnOnce(String) + 'static) {
+    use js_sys::Reflect;
+    let window = match web_sys::window() {
+        Some(w) => w,
+        None => return,
+    };
+    if !Reflect::has(&window, &"OTPCredential".into()).unwrap_or(false) {
+        return;
+    }
+    let credentials = window.navigator().credentials();
+    let request = js_sys::Object::new();
+    let otp = js_sys::Object::new();
+    let _ = Reflect::set(
+        &otp,
+        &"transport".into(),
+        &js_sys::Array::of1(&"sms".into()),
+    );
+    let _ = Reflect::set(&request, &"otp".into(), &otp);
+    let _ = Reflect::set(&request, &"signal".into(), &controller.signal());
+    let Ok(get) =
+        Reflect::get(&credentials, &"get".into()).and_then(|f| f.dyn_into::<js_sys::Function>())
+    else {
+        return;
+    };
+    let Ok(promise) = get
+        .call1(&credentials, &request)
+        .and_then(|p| p.dyn_into::<js_sys::Promise>())
+    else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(credential) = wasm_bindgen_futures::JsFuture::from(promise).await {
+            if let Some(code) = Reflect::get(&credential, &"code".into())
+                .ok()
+                .and_then(|c| c.as_string())
+            {
+                on_code(code);
+            }
+        }
+    });
+}
+
 #[component]
 fn CodeScreen(
     flow: Passwordless,
@@ -403,18 +459,62 @@ fn CodeScreen(
         .phone()
         .map(|p| p.international().to_string())
         .unwrap_or_default();
+    let length = config.options.code_length;
+    let auto_submit = config.options.auto_submit_code;
     let format_error = RwSignal::new(false);
-    let submit_flow = flow.clone();
-    let on_submit = move |e: ev::SubmitEvent| {
-        e.prevent_default();
-        match OtpCode::parse(&code_text.get_untracked(), DEFAULT_CODE_LENGTH) {
-            Ok(code) => {
-                format_error.set(false);
-                submit_flow.submit_code(code);
-            }
-            Err(_) => format_error.set(true),
+    let webotp = StoredValue::new(SendWrapper::new(web_sys::AbortController::new().ok()));
+    let abort_webotp = move || {
+        if let Some(c) = webotp.get_value().as_ref() {
+            c.abort();
         }
     };
+    on_cleanup(abort_webotp);
+    let submit_flow = flow.clone();
+    let submit = move || match OtpCode::parse(&code_text.get_untracked(), length) {
+        Ok(code) => {
+            format_error.set(false);
+            abort_webotp();
+            submit_flow.submit_code(code);
+        }
+        Err(_) => format_error.set(true),
+    };
+    let on_submit = {
+        let submit = submit.clone();
+        move |e: ev::SubmitEvent| {
+            e.prevent_default();
+            submit();
+        }
+    };
+    let typed = {
+        let submit = submit.clone();
+        move |value: String| {
+            let digits = digits_of(&value, length);
+            let complete = digits.len() == length;
+            code_text.set(digits);
+            format_error.set(false);
+            if complete && auto_submit {
+                submit();
+            }
+        }
+    };
+    let on_input = {
+        let typed = typed.clone();
+        move |e: ev::Event| typed(event_target_value(&e))
+    };
+    // Pasting "123 456" or "123-456" must not be cut short by maxlength.
+    let on_paste = {
+        let typed = typed.clone();
+        move |e: ev::ClipboardEvent| {
+            if let Some(text) = e.clipboard_data().and_then(|d| d.get_data("text").ok()) {
+                e.prevent_default();
+                typed(text);
+            }
+        }
+    };
+    if let Some(controller) = webotp.get_value().as_ref() {
+        let typed = typed.clone();
+        web_otp(controller, typed);
+    }
     let resend_flow = flow.clone();
     let countdown_flow = flow.clone();
     let (resend_action, resend_countdown) =
@@ -425,21 +525,20 @@ fn CodeScreen(
     };
     let resend_flow2 = flow.clone();
     let resend_disabled = move || resend_flow2.resend_in() > 0 || resend_flow2.pending();
-    let code_error = dict.format(
-        "error.login.lock.code_format",
-        &[&DEFAULT_CODE_LENGTH.to_string()],
-    );
+    let code_error = dict.format("error.login.lock.code_format", &[&length.to_string()]);
+    let different_flow = flow.clone();
     view! {
         <form class="lpw-body" on:submit=on_submit novalidate>
             <p class="lpw-instructions">{dict.format("passwordlessSMSCodeInstructions", &[&phone])}</p>
             <label class="lpw-label" for="lpw-code">{dict.text("codeInputLabel")}</label>
             <input id="lpw-code" class="lpw-input lpw-code" type="text" name="code"
-                inputmode="numeric" autocomplete="one-time-code"
+                inputmode="numeric" autocomplete="one-time-code" maxlength=length.to_string()
+                pattern="[0-9]*"
                 placeholder=dict.text("codeInputPlaceholder")
                 aria-invalid=move || format_error.get().to_string()
                 aria-describedby="lpw-code-error"
                 prop:value=move || code_text.get()
-                on:input=move |e| { code_text.set(event_target_value(&e)); format_error.set(false); }/>
+                on:input=on_input on:paste=on_paste/>
             <p id="lpw-code-error" class="lpw-field-error" role="alert">
                 {move || format_error.get().then(|| code_error.clone())}
             </p>
@@ -447,7 +546,24 @@ fn CodeScreen(
                 on:click=move |_| resend_flow.resend()>
                 <span aria-live="polite">{resend_label}</span>
             </button>
+            <button type="button" class="lpw-link lpw-different"
+                on:click=move |_| { abort_webotp(); different_flow.back() }>
+                {dict.text("useDifferentNumberAction")}
+            </button>
             {submit_button(config.options.theme.labeled_submit_button, verifying, dict.text("submitLabel"), dict.text("verifyingLabel"))}
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::digits_of;
+
+    #[test]
+    fn code_input_keeps_digits_only_up_to_the_length() {
+        assert_eq!(digits_of("123 - 456", 6), "123456");
+        assert_eq!(digits_of("１２３４５６７", 6), "123456");
+        assert_eq!(digits_of("12ab", 6), "12");
+        assert_eq!(digits_of("98765432", 4), "9876");
     }
 }

@@ -57,6 +57,11 @@ pub async fn cors(State(t): State<Arc<Tenant>>, req: Request, next: Next) -> Res
             header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
             HeaderValue::from_static("true"),
         );
+        // The widget reads Retry-After to count down before the next send.
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("retry-after"),
+        );
     }
     response
 }

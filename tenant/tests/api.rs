@@ -376,6 +376,10 @@ async fn cors_only_for_registered_origins() {
         .await;
     assert_eq!(r.header("access-control-allow-origin"), Some(ORIGIN));
     assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    assert_eq!(
+        r.header("access-control-expose-headers"),
+        Some("retry-after")
+    );
     let r = h
         .post(
             "/passwordless/start",

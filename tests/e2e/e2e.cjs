@@ -63,7 +63,14 @@ refresh_tokens = true
 [sms]
 enabled_clients = ["demo-client"]
 template = "Your code for {{ application.name }}: {{ password }}"
+
+# Every test comes from 127.0.0.1: one IP for the whole suite.
+[limits]
+start_per_ip_per_hour = 1000
 `);
+  for (const f of ['e2e-tenant.db', 'e2e-tenant.db-wal', 'e2e-tenant.db-shm']) {
+    fs.rmSync(path.join(SCRATCH, f), { force: true });
+  }
   const log = fs.openSync(path.join(SCRATCH, 'e2e-tenant.log'), 'w');
   const child = spawn(TENANT_BIN, ['--config', config, '--listen', `127.0.0.1:${tenantPort}`], { stdio: ['ignore', log, log] });
   const root = `http://127.0.0.1:${tenantPort}`;
@@ -118,8 +125,7 @@ test('demo: pick a country, type a number, enter the SMS code, land back with th
     check(before.includes(e), `event log has ${e} before the redirect: ${before}`);
   }
   const code = await latestCode(tenant, '+12015550123');
-  await page.fill('#lpw-code', code.slice(0, 3) + ' ' + code.slice(3));
-  await page.click('.lpw-submit');
+  await page.type('#lpw-code', code.slice(0, 3) + ' ' + code.slice(3)); // typed with a space; the last digit submits
   await page.waitForSelector('#profile-phone', { timeout: 20000 });
   await page.waitForFunction(() => document.querySelector('#profile-phone').textContent === '+12015550123');
   check(!page.url().includes('#'), `the fragment is removed: ${page.url()}`);
@@ -137,8 +143,7 @@ test('JS bundle: Lock\'s snippet logs in and stores the tokens', async ({ browse
   check(await page.evaluate(() => typeof window.Auth0LockPasswordless) === 'function', 'window.Auth0LockPasswordless');
   await requestCode(page, '#btn-login', 'GB', '07400 123456');
   const code = await latestCode(tenant, '+447400123456');
-  await page.fill('#lpw-code', code);
-  await page.click('.lpw-submit');
+  await page.fill('#lpw-code', code); // the last digit submits
   await page.waitForFunction(() => document.querySelector('#result').textContent.startsWith('Logged in as +447400123456'), null, { timeout: 20000 });
   const stored = await page.evaluate(() => [localStorage.getItem('accessToken'), localStorage.getItem('idToken')]);
   check(stored[0] && stored[1] && stored[1].split('.').length === 3, 'tokens in localStorage');
@@ -151,8 +156,7 @@ test('a wrong code shows the error and keeps the number', async ({ browser, web,
   await requestCode(page, '#login', 'NL', '06 12345678');
   const code = await latestCode(tenant, '+31612345678');
   const wrong = code === '000000' ? '111111' : '000000';
-  await page.fill('#lpw-code', wrong);
-  await page.click('.lpw-submit');
+  await page.fill('#lpw-code', wrong); // the last digit submits
   await page.waitForSelector('.lpw-banner[role=alert]');
   const banner = await page.textContent('.lpw-banner');
   check(banner.includes('Wrong code'), `banner: ${banner}`);
@@ -182,8 +186,7 @@ test('an invalid number is refused inline without a request', async ({ browser, 
 /// Enters the code from the outbox and submits it.
 async function enterCode(page, tenant, phone) {
   const code = await latestCode(tenant, phone);
-  await page.fill('#lpw-code', code);
-  await page.click('.lpw-submit');
+  await page.fill('#lpw-code', code); // the last digit submits
 }
 
 async function profileShows(page, phone) {
@@ -283,8 +286,7 @@ test('keyboard only: open, type, submit, enter the code, with focus kept in the 
   await page.keyboard.type('+1 201 555 0146');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'lpw-code');
-  await page.keyboard.type(await latestCode(tenant, '+12015550146'));
-  await page.keyboard.press('Enter');
+  await page.keyboard.type(await latestCode(tenant, '+12015550146')); // the last digit submits
   await profileShows(page, '+12015550146');
   await page.close();
 });
@@ -313,10 +315,62 @@ test('JS bundle: a second, inline instance with a flash message logs in beside t
   await page.fill('#inline-box #lpw-phone', '201 555 0147');
   await page.click('#inline-box .lpw-submit');
   await page.waitForSelector('#inline-box #lpw-code');
-  await page.fill('#inline-box #lpw-code', await latestCode(tenant, '+12015550147'));
-  await page.click('#inline-box .lpw-submit');
+  await page.fill('#inline-box #lpw-code', await latestCode(tenant, '+12015550147')); // the last digit submits
   await page.waitForFunction(() => window.events.length === 1, null, { timeout: 20000 });
   check(JSON.stringify(await page.evaluate(() => window.events)) === '[["authenticated","+12015550147"]]', 'authenticated inline');
+  await page.close();
+});
+
+test('the code field: numeric, maxlength, paste with spaces auto-submits', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  await requestCode(page, '#login', 'US', '201 555 0148');
+  check(await page.getAttribute('#lpw-code', 'maxlength') === '6', 'maxlength is the code length');
+  await page.type('#lpw-code', '12ab');
+  check(await page.inputValue('#lpw-code') === '12', 'letters are ignored');
+  const code = await latestCode(tenant, '+12015550148');
+  await page.evaluate((text) => {
+    const data = new DataTransfer();
+    data.setData('text', text);
+    const input = document.querySelector('#lpw-code');
+    input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, `${code.slice(0, 3)} - ${code.slice(3)}`);
+  await profileShows(page, '+12015550148'); // no click: the last digit submitted it
+  await page.close();
+});
+
+test('WebOTP: the code the browser reads from the SMS logs in, and the request is for sms', async ({ browser, web, tenant }) => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    window.OTPCredential = function OTPCredential() {};
+    navigator.credentials.get = (options) => new Promise((resolve, reject) => {
+      window.__otpOptions = JSON.stringify(options.otp);
+      window.__otpResolve = resolve;
+      options.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+    });
+  });
+  const page = await context.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  await requestCode(page, '#login', 'US', '201 555 0149');
+  await page.waitForFunction(() => typeof window.__otpResolve === 'function');
+  check(await page.evaluate(() => window.__otpOptions) === '{"transport":["sms"]}', 'asks for an sms OTP');
+  const code = await latestCode(tenant, '+12015550149');
+  await page.evaluate((c) => window.__otpResolve({ code: c, type: 'otp' }), code);
+  await profileShows(page, '+12015550149');
+  await context.close();
+});
+
+test('a rate limit shows the wait from Retry-After', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  await requestCode(page, '#login', 'US', '201 555 0150');
+  await page.click('.lpw-different');
+  await page.waitForSelector('#lpw-phone');
+  check(await page.inputValue('#lpw-phone') === '201 555 0150', 'the number is kept');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('.lpw-banner--error');
+  const banner = await page.textContent('.lpw-banner--error');
+  check(/try again in \d+ seconds/.test(banner), `the wait is shown: ${banner}`);
   await page.close();
 });
 
