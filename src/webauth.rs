@@ -509,6 +509,17 @@ impl WebAuth {
         })
     }
 
+    /// The `/authorize` URL for `tx`: with a login ticket from `/co/authenticate`, or without
+    /// one for a session check; answered by redirect, or by `web_message` to an iframe.
+    pub fn authorize_url(
+        &self,
+        tx: &Transaction,
+        ticket: Option<&str>,
+        web_message: bool,
+    ) -> String {
+        api::authorize_url(&self.config, tx, ticket, web_message)
+    }
+
     /// `GET /v2/logout` for this client, returning to `return_to` (must be registered).
     pub fn logout_url(&self, return_to: Option<&str>) -> String {
         let mut url = format!(
