@@ -1,5 +1,6 @@
 /* Auth0LockPasswordless: Lock's API in front of the leptos-passwordless wasm module.
- * The constructor returns at once; calls made before the module has loaded are queued. */
+ * The constructor returns at once; calls made before the module has loaded are queued and run
+ * in order. Listeners live here (on, off, once); the module reports every event to `_dispatch`. */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -13,6 +14,9 @@
     return loading;
   }
 
+  var EVENTS = ['show', 'hide', 'unrecoverable_error', 'authenticated', 'authorization_error', 'hash_parsed',
+    'socialOrPhoneNumber ready', 'socialOrPhoneNumber submit', 'vcode ready', 'vcode submit'];
+
   function Auth0LockPasswordless(clientID, domain, options) {
     if (!(this instanceof Auth0LockPasswordless)) {
       throw new TypeError('Auth0LockPasswordless must be called with new');
@@ -23,47 +27,92 @@
     if (typeof domain !== 'string') {
       throw new Error('A `domain` string must be provided as second argument.');
     }
+    if (options !== undefined && options !== null && typeof options !== 'object') {
+      throw new Error('The `options` argument must be an object.');
+    }
     var self = this;
     this._queue = [];
     this._handle = null;
-    this._failed = null;
+    this._listeners = {};
+    this._destroyed = false;
     load().then(function (m) {
+      if (self._destroyed) return;
       try {
-        self._handle = new m.LockHandle(clientID, domain, JSON.stringify(options || {}));
+        self._handle = new m.LockHandle(clientID, domain, JSON.stringify(options || {}), function (name, payload) {
+          self._dispatch(name, payload);
+        });
       } catch (e) {
-        self._fail(e);
+        self._queue = null;
+        self._dispatch('unrecoverable_error', { error: 'unrecoverable_error', errorDescription: (e && e.message) || String(e) });
         return;
       }
       var queue = self._queue;
       self._queue = null;
       queue.forEach(function (call) { self._handle[call[0]].apply(self._handle, call[1]); });
-    }, function (e) { self._fail(e); });
+    }, function (e) {
+      self._queue = null;
+      self._dispatch('unrecoverable_error', { error: 'unrecoverable_error', errorDescription: 'the widget could not load: ' + ((e && e.message) || e) });
+    });
   }
 
-  Auth0LockPasswordless.prototype._fail = function (e) {
-    var message = (e && e.message) || String(e);
-    console.error('Auth0LockPasswordless: ' + message);
-    this._failed = message;
-    (this._queue || []).forEach(function (call) {
-      if (call[0] === 'on' && call[1][0] === 'unrecoverable_error') {
-        call[1][1]({ error: 'unrecoverable_error', errorDescription: message });
-      }
+  Auth0LockPasswordless.prototype._dispatch = function (name, payload) {
+    var list = (this._listeners[name] || []).slice();
+    if (name === 'unrecoverable_error' && list.length === 0) {
+      // As Lock does: an unrecoverable error nobody listens to is thrown.
+      var message = (payload && payload.errorDescription) || 'unrecoverable error';
+      setTimeout(function () { throw new Error(message); });
+      return;
+    }
+    var self = this;
+    list.forEach(function (entry) {
+      if (entry.once) self.off(name, entry.fn);
+      entry.fn.call(self, payload);
     });
-    this._queue = null;
   };
 
   Auth0LockPasswordless.prototype._call = function (name, args) {
+    if (this._destroyed) return this;
     if (this._handle) { this._handle[name].apply(this._handle, args); }
     else if (this._queue) { this._queue.push([name, args]); }
     return this;
   };
 
-  Auth0LockPasswordless.prototype.on = function (event, fn) { return this._call('on', [event, fn]); };
+  Auth0LockPasswordless.prototype.on = function (event, fn, once) {
+    if (EVENTS.indexOf(event) < 0) {
+      this._dispatch('unrecoverable_error', { error: 'unrecoverable_error', errorDescription: 'Invalid event: ' + event });
+      return this;
+    }
+    if (typeof fn !== 'function') throw new TypeError('A listener function is required.');
+    (this._listeners[event] = this._listeners[event] || []).push({ fn: fn, once: !!once });
+    return this;
+  };
+  Auth0LockPasswordless.prototype.once = function (event, fn) { return this.on(event, fn, true); };
+  Auth0LockPasswordless.prototype.off = function (event, fn) {
+    var list = this._listeners[event] || [];
+    this._listeners[event] = fn ? list.filter(function (e) { return e.fn !== fn; }) : [];
+    return this;
+  };
+  Auth0LockPasswordless.prototype.removeListener = Auth0LockPasswordless.prototype.off;
+
   Auth0LockPasswordless.prototype.show = function (options) {
     return this._call('show', [options === undefined ? undefined : JSON.stringify(options)]);
   };
   Auth0LockPasswordless.prototype.hide = function () { return this._call('hide', []); };
+  Auth0LockPasswordless.prototype.destroy = function () {
+    this._call('destroy', []);
+    this._destroyed = true;
+    this._listeners = {};
+    return this;
+  };
   Auth0LockPasswordless.prototype.getUserInfo = function (token, cb) { return this._call('getUserInfo', [token, cb]); };
+  Auth0LockPasswordless.prototype.checkSession = function (params, cb) {
+    if (typeof params === 'function') { cb = params; }
+    return this._call('checkSession', [cb]);
+  };
+  Auth0LockPasswordless.prototype.resumeAuth = function (hash, cb) { return this._call('resumeAuth', [hash, cb]); };
+  Auth0LockPasswordless.prototype.logout = function (query) {
+    return this._call('logout', [query && query.returnTo ? String(query.returnTo) : undefined]);
+  };
 
   window.Auth0LockPasswordless = Auth0LockPasswordless;
 })();

@@ -1,9 +1,10 @@
 //! The JavaScript face of the widget: `LockHandle`, which `loader.js` wraps as
-//! `window.Auth0LockPasswordless`. No logic of its own: everything is the library's.
+//! `window.Auth0LockPasswordless`. No logic of its own: everything is the library's. Listeners
+//! live in `loader.js` (`on`, `off`, `once`); every event reaches it through one dispatcher.
 
 use leptos::prelude::*;
 use leptos_passwordless::options::ShowOptions;
-use leptos_passwordless::{api, Lock, LockConfig, LockEvent, LockPasswordless};
+use leptos_passwordless::{Lock, LockConfig, LockEvent, LockPasswordless};
 use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::*;
 
@@ -11,33 +12,60 @@ fn to_js(value: &serde_json::Value) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
 }
 
-/// One widget instance, mounted into its own element at the end of `<body>`.
+fn error_value(error: &str, description: &str) -> JsValue {
+    to_js(
+        &serde_json::json!({"error": error, "errorDescription": description, "description": description}),
+    )
+}
+
+/// One widget instance, mounted into its own element at the end of `<body>` (or into the
+/// `container` element).
 #[wasm_bindgen]
 pub struct LockHandle {
     lock: Lock,
+    mounted: Option<Box<dyn std::any::Any>>,
+    own_host: Option<web_sys::HtmlElement>,
 }
 
 #[wasm_bindgen]
 impl LockHandle {
-    /// `new LockHandle(clientID, domain, optionsJson)`; throws an `Error` naming the bad option.
+    /// `new LockHandle(clientID, domain, optionsJson, dispatch)`; throws an `Error` naming a bad
+    /// option. `dispatch(name, payload)` receives every event.
     #[wasm_bindgen(constructor)]
-    pub fn new(client_id: &str, domain: &str, options_json: &str) -> Result<LockHandle, JsError> {
+    pub fn new(
+        client_id: &str,
+        domain: &str,
+        options_json: &str,
+        dispatch: js_sys::Function,
+    ) -> Result<LockHandle, JsError> {
         let config = LockConfig::from_json(client_id, domain, options_json)
             .map_err(|e| JsError::new(&e.to_string()))?;
         let lock = Lock::new(config);
+        let dispatch = SendWrapper::new(dispatch);
+        lock.on_any(move |e: &LockEvent| {
+            let _ = dispatch.call2(
+                &JsValue::NULL,
+                &JsValue::from_str(e.name()),
+                &to_js(&e.payload()),
+            );
+        });
         let document = web_sys::window()
             .and_then(|w| w.document())
             .ok_or_else(|| JsError::new("no document"))?;
-        let host: web_sys::HtmlElement = match &lock.config().options.container {
+        let (host, own_host): (web_sys::HtmlElement, bool) = match &lock.config().options.container
+        {
             // Inline mode renders into the page's own element, as Lock's `container` does.
-            Some(id) => document
-                .get_element_by_id(id)
-                .ok_or_else(|| {
-                    JsError::new(&format!(
-                        "invalid option container: no element with id {id:?}"
-                    ))
-                })?
-                .unchecked_into(),
+            Some(id) => (
+                document
+                    .get_element_by_id(id)
+                    .ok_or_else(|| {
+                        JsError::new(&format!(
+                            "invalid option container: no element with id {id:?}"
+                        ))
+                    })?
+                    .unchecked_into(),
+                false,
+            ),
             None => {
                 let host: web_sys::HtmlElement = document
                     .create_element("div")
@@ -49,28 +77,19 @@ impl LockHandle {
                     .ok_or_else(|| JsError::new("the page has no <body>"))?
                     .append_child(&host)
                     .map_err(|_| JsError::new("cannot mount the widget"))?;
-                host
+                (host, true)
             }
         };
         let mounted = lock.clone();
-        leptos::mount::mount_to(
-            host,
+        let handle = leptos::mount::mount_to(
+            host.clone(),
             move || view! { <LockPasswordless lock=mounted.clone()/> },
-        )
-        .forget();
-        Ok(LockHandle { lock })
-    }
-
-    /// `lock.on(event, fn)`: an unknown event name is an `unrecoverable_error`, as in Lock.
-    pub fn on(&self, event: &str, listener: js_sys::Function) {
-        let listener = SendWrapper::new(listener);
-        let result = self.lock.on(event, move |e: &LockEvent| {
-            let _ = listener.call1(&JsValue::NULL, &to_js(&e.payload()));
-        });
-        if let Err(e) = result {
-            self.lock
-                .emit(&LockEvent::UnrecoverableError(e.to_string()));
-        }
+        );
+        Ok(LockHandle {
+            lock,
+            mounted: Some(Box::new(handle)),
+            own_host: own_host.then_some(host),
+        })
     }
 
     /// `lock.show(options)`: `options` (JSON) may carry `flashMessage`; a bad one is an
@@ -93,19 +112,79 @@ impl LockHandle {
         self.lock.hide();
     }
 
+    /// Closes and removes the widget for good.
+    pub fn destroy(&mut self) {
+        self.lock.hide();
+        self.mounted = None;
+        if let Some(host) = self.own_host.take() {
+            host.remove();
+        }
+    }
+
     /// `lock.getUserInfo(accessToken, callback(error, profile))`.
     #[wasm_bindgen(js_name = getUserInfo)]
     pub fn get_user_info(&self, access_token: String, callback: js_sys::Function) {
-        let config = self.lock.config().clone();
+        let lock = self.lock.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = match api::userinfo(&config, &access_token).await {
-                Ok(profile) => callback.call2(&JsValue::NULL, &JsValue::NULL, &to_js(&profile)),
+            let _ = match lock.auth().user_info(&access_token).await {
+                Ok(profile) => callback.call2(
+                    &JsValue::NULL,
+                    &JsValue::NULL,
+                    &to_js(&serde_json::to_value(profile).unwrap_or_default()),
+                ),
                 Err(e) => callback.call2(
                     &JsValue::NULL,
-                    &to_js(&serde_json::json!({"error": e.dictionary_key(), "description": e.to_string()})),
+                    &error_value(e.code(), &e.description()),
                     &JsValue::UNDEFINED,
                 ),
             };
         });
+    }
+
+    /// `lock.checkSession(params, callback(error, authResult))`: silent login from the tenant
+    /// session, `login_required` without one.
+    #[wasm_bindgen(js_name = checkSession)]
+    pub fn check_session(&self, callback: js_sys::Function) {
+        let lock = self.lock.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = match lock.auth().check_session().await {
+                Ok(result) => callback.call2(
+                    &JsValue::NULL,
+                    &JsValue::NULL,
+                    &to_js(&LockEvent::Authenticated(result).payload()),
+                ),
+                Err(e) => callback.call2(
+                    &JsValue::NULL,
+                    &error_value(&e.error, &e.error_description),
+                    &JsValue::UNDEFINED,
+                ),
+            };
+        });
+    }
+
+    /// `lock.resumeAuth(hash, callback(error, authResult))`, for `autoParseHash: false`.
+    #[wasm_bindgen(js_name = resumeAuth)]
+    pub fn resume_auth(&self, hash: String, callback: js_sys::Function) {
+        let lock = self.lock.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = match lock.auth().resume(&hash).await {
+                Some(Ok(result)) => callback.call2(
+                    &JsValue::NULL,
+                    &JsValue::NULL,
+                    &to_js(&LockEvent::Authenticated(result).payload()),
+                ),
+                Some(Err(e)) => callback.call2(
+                    &JsValue::NULL,
+                    &error_value(&e.error, &e.error_description),
+                    &JsValue::UNDEFINED,
+                ),
+                None => callback.call2(&JsValue::NULL, &JsValue::NULL, &JsValue::NULL),
+            };
+        });
+    }
+
+    /// `lock.logout({returnTo})`: forgets what the widget stored and ends the tenant session.
+    pub fn logout(&self, return_to: Option<String>) {
+        self.lock.auth().logout(return_to.as_deref());
     }
 }

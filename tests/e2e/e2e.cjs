@@ -144,7 +144,7 @@ test('JS bundle: Lock\'s snippet logs in and stores the tokens', async ({ browse
   await requestCode(page, '#btn-login', 'GB', '07400 123456');
   const code = await latestCode(tenant, '+447400123456');
   await page.fill('#lpw-code', code); // the last digit submits
-  await page.waitForFunction(() => document.querySelector('#result').textContent.startsWith('Logged in as +447400123456'), null, { timeout: 20000 });
+  await page.waitForFunction(() => (document.querySelector('#result')?.textContent || '').startsWith('Logged in as +447400123456'), null, { timeout: 20000 });
   const stored = await page.evaluate(() => [localStorage.getItem('accessToken'), localStorage.getItem('idToken')]);
   check(stored[0] && stored[1] && stored[1].split('.').length === 3, 'tokens in localStorage');
   await page.close();
@@ -246,7 +246,7 @@ test('code for a backend: authenticated carries code and verifier, which a serve
   await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=backend`);
   await requestCode(page, '#login', 'US', '201 555 0145');
   await enterCode(page, tenant, '+12015550145');
-  await page.waitForFunction(() => document.querySelector('#last-auth').textContent.includes('codeVerifier'), null, { timeout: 20000 });
+  await page.waitForFunction(() => (document.querySelector('#last-auth')?.textContent || '').includes('codeVerifier'), null, { timeout: 20000 });
   const payload = JSON.parse(await page.textContent('#last-auth'));
   check(payload.code && payload.codeVerifier && payload.accessToken === null, `payload: ${JSON.stringify(payload)}`);
   // What the app's backend does with them:
@@ -374,6 +374,60 @@ test('a rate limit shows the wait from Retry-After', async ({ browser, web, tena
   await page.close();
 });
 
+test('JS API: on/off/once, hide then show resets the screens, checkSession, resumeAuth, destroy, thrown errors', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  const thrown = [];
+  page.on('pageerror', (e) => thrown.push(e.message));
+  await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  await page.evaluate((domain) => {
+    window.seen = [];
+    window.l2 = new Auth0LockPasswordless('demo-client', domain, { auth: { redirect: false, redirectUrl: location.origin + '/' } });
+    window.onHide = () => window.seen.push('hide');
+    l2.once('show', () => window.seen.push('show-once'));
+    l2.on('show', () => window.seen.push('show'));
+    l2.on('hide', window.onHide);
+    l2.show();
+  }, tenant);
+  await page.waitForSelector('[role=dialog]');
+  await page.selectOption('#lpw-country', 'US');
+  await page.fill('#lpw-phone', '201 555 0151');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  await page.evaluate(() => { l2.hide(); });
+  await page.waitForSelector('[role=dialog]', { state: 'detached' });
+  await page.evaluate(() => { l2.off('hide', window.onHide); l2.show(); });
+  await page.waitForSelector('#lpw-phone');
+  check(await page.locator('#lpw-code').count() === 0, 'show() after hide() starts on the phone screen again');
+  await page.evaluate(() => l2.hide());
+  await page.waitForSelector('[role=dialog]', { state: 'detached' });
+  check(JSON.stringify(await page.evaluate(() => window.seen)) === '["show-once","show","hide","show"]', `events: ${await page.evaluate(() => JSON.stringify(window.seen))}`);
+
+  await page.evaluate(() => new Promise((resolve) => l2.checkSession({}, (err) => { window.cs = err && err.error; resolve(); })));
+  check(await page.evaluate(() => window.cs) === 'login_required', 'checkSession without a session');
+  await page.evaluate(() => new Promise((resolve) => l2.resumeAuth('#error=access_denied&error_description=no&state=s', (err) => { window.ra = err && err.error; resolve(); })));
+  check(await page.evaluate(() => window.ra) === 'access_denied', 'resumeAuth reports the error');
+
+  const hosts = await page.locator('.auth0-lock-passwordless').count();
+  await page.evaluate(() => l2.destroy());
+  check(await page.locator('.auth0-lock-passwordless').count() === hosts - 1, 'destroy removes the widget');
+
+  await page.evaluate(() => { l2.on('nope', () => {}); });
+  await page.evaluate((domain) => { window.l3 = new Auth0LockPasswordless('demo-client', domain, { bogus: 1 }); }, tenant);
+  await page.waitForFunction(() => true);
+  for (let i = 0; i < 50 && thrown.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  check(thrown.some((m) => m.includes('Invalid event: nope')), `an invalid event throws without a listener: ${thrown}`);
+  check(thrown.some((m) => m.includes('bogus')), `a bad option throws without a listener: ${thrown}`);
+  const caught = await page.evaluate((domain) => new Promise((resolve) => {
+    const l4 = new Auth0LockPasswordless('demo-client', domain, { theme: { primaryColor: 'red;}' } });
+    l4.on('unrecoverable_error', (e) => resolve(e.errorDescription));
+  }), tenant);
+  check(caught.includes('theme.primaryColor'), `with a listener the error is delivered: ${caught}`);
+  let threw = false;
+  try { await page.evaluate(() => new Auth0LockPasswordless(5, 'x')); } catch (e) { threw = e.message.includes('clientID'); }
+  check(threw, 'a non-string clientID throws at once');
+  await page.close();
+});
+
 test('checkSession: silent login from the tenant session, login_required after logout', async ({ browser, web, tenant }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -388,7 +442,7 @@ test('checkSession: silent login from the tenant session, login_required after l
   await page.waitForURL((u) => u.toString().startsWith(web) && !u.toString().includes('logout'));
   await page.waitForSelector('#check-session');
   await page.click('#check-session');
-  await page.waitForFunction(() => document.querySelector('#events').textContent.includes('login_required'));
+  await page.waitForFunction(() => (document.querySelector('#events')?.textContent || '').includes('login_required'));
   check(!(await page.isVisible('#profile')), 'no profile after logout');
   await context.close();
 });
@@ -412,7 +466,7 @@ test('an error_description with HTML is shown as text', async ({ browser, web, t
   await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
   const evil = encodeURIComponent('<img src=x onerror="window.__xss=1">');
   await page.goto(`${web}/#error=access_denied&error_description=${evil}&state=nope`);
-  await page.waitForFunction(() => document.querySelector('#events').textContent.includes('authorization_error'));
+  await page.waitForFunction(() => (document.querySelector('#events')?.textContent || '').includes('authorization_error'));
   check(await page.evaluate(() => window.__xss) === undefined, 'no script ran');
   check(await page.locator('#events img').count() === 0, 'no element was created');
   check((await page.textContent('#events')).includes('<img src=x onerror='), 'the text is shown as text');

@@ -86,7 +86,7 @@ fn cargo() -> Command {
     c
 }
 
-/// Builds `dist/bundle/`: `auth0-lock-passwordless.js` (wasm-bindgen glue + loader) and its wasm.
+/// Builds `dist/bundle/`: `lock-passwordless.js` (wasm-bindgen glue + loader) and its wasm.
 fn bundle(t: &tools::Tools) -> Result<(), String> {
     let root = root();
     run(cargo().args([
@@ -123,13 +123,13 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         std::fs::read_to_string(raw.join("lock_passwordless_js.js")).map_err(|e| e.to_string())?;
     let loader = std::fs::read_to_string(root.join("js/loader.js")).map_err(|e| e.to_string())?;
     std::fs::write(
-        out.join("auth0-lock-passwordless.js"),
+        out.join("lock-passwordless.js"),
         format!("{glue}\n{loader}"),
     )
     .map_err(|e| e.to_string())?;
     println!("\ndist/bundle/ (what a page downloads for the JS bundle):");
     let mut total = (0, 0);
-    for name in ["auth0-lock-passwordless.js", "lock_passwordless_js_bg.wasm"] {
+    for name in ["lock-passwordless.js", "lock_passwordless_js_bg.wasm"] {
         let (raw, gz) = sizes(&out.join(name))?;
         total = (total.0 + raw, total.1 + gz);
         println!("  {name:<34} {raw:>9} B raw {gz:>9} B gzip");
@@ -138,6 +138,49 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         "  {:<34} {:>9} B raw {:>9} B gzip",
         "total", total.0, total.1
     );
+    std::fs::copy(
+        root.join("js/lock-passwordless.d.ts"),
+        out.join("lock-passwordless.d.ts"),
+    )
+    .map_err(|e| format!("copy the .d.ts: {e}"))?;
+    npm_package(&out)
+}
+
+/// `dist/npm/`: the bundle as an npm package (`npm publish dist/npm`).
+fn npm_package(bundle: &Path) -> Result<(), String> {
+    let dir = root().join("dist/npm");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let files = [
+        "lock-passwordless.js",
+        "lock_passwordless_js_bg.wasm",
+        "lock-passwordless.d.ts",
+    ];
+    for f in files {
+        std::fs::copy(bundle.join(f), dir.join(f)).map_err(|e| format!("{f}: {e}"))?;
+    }
+    let manifest = format!(
+        r#"{{
+  "name": "lock-passwordless",
+  "version": "{version}",
+  "description": "Auth0 Lock Passwordless (SMS) as a drop-in, built with Rust, Leptos and WebAssembly",
+  "license": "MIT",
+  "main": "lock-passwordless.js",
+  "browser": "lock-passwordless.js",
+  "types": "lock-passwordless.d.ts",
+  "files": ["lock-passwordless.js", "lock_passwordless_js_bg.wasm", "lock-passwordless.d.ts", "README.md"],
+  "keywords": ["auth0", "lock", "passwordless", "sms", "login", "wasm"]
+}}
+"#,
+        version = env!("CARGO_PKG_VERSION")
+    );
+    std::fs::write(dir.join("package.json"), manifest).map_err(|e| e.to_string())?;
+    let readme = "# lock-passwordless\n\nAuth0 Lock Passwordless for SMS, as one script. Serve \
+        `lock-passwordless.js` and `lock_passwordless_js_bg.wasm` from one folder and load the script:\n\n\
+        ```html\n<script src=\"/lock-passwordless.js\"></script>\n<script>\n  var lock = new Auth0LockPasswordless('CLIENT_ID', \
+        'tenant.eu.auth0.com', {allowedConnections: ['sms']});\n  lock.on('authenticated', function (r) { /* r.idToken */ });\n  \
+        lock.show();\n</script>\n```\n\nTypes: `lock-passwordless.d.ts`. Source and docs: the leptos-passwordless repository.\n";
+    std::fs::write(dir.join("README.md"), readme).map_err(|e| e.to_string())?;
+    println!("dist/npm/: package.json, README.md, {}", files.join(", "));
     Ok(())
 }
 
@@ -393,6 +436,38 @@ fn test() -> Result<(), String> {
             )
         },
     );
+    let tsc = t.node_modules().join(".bin/tsc");
+    step("TypeScript declarations (tsc)", &mut || {
+        let good = run_counting(
+            Command::new(&tsc)
+                .args(["-p", "tests/types"])
+                .current_dir(&root),
+        );
+        // The negative sample must fail, or the declarations constrain nothing.
+        println!("$ tsc --noEmit --strict tests/types/bad.ts (must fail with 3 errors)");
+        let bad = Command::new(&tsc)
+            .args([
+                "--noEmit",
+                "--strict",
+                "--lib",
+                "es2020,dom",
+                "tests/types/bad.ts",
+            ])
+            .current_dir(&root)
+            .output();
+        let errors = bad
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .matches("error TS")
+                    .count()
+            })
+            .unwrap_or(0);
+        println!("  {errors} errors in bad.ts");
+        (
+            good.0 && errors == 3,
+            if good.0 { 1 } else { 0 } + usize::from(errors == 3),
+        )
+    });
     let mut built = true;
     step("build: JS bundle, demo (trunk), tenant", &mut || {
         let ok = bundle(&t)
