@@ -1,16 +1,13 @@
 /* Auth0LockPasswordless: Lock's API in front of the leptos-passwordless wasm module.
  * The constructor returns at once; calls made before the module has loaded are queued and run
- * in order. Listeners live here (on, off, once); the module reports every event to `_dispatch`. */
-(function () {
+ * in order. Listeners live here (on, off, once); the module reports every event to `_dispatch`.
+ * `loadModule()` resolves to the wasm-bindgen exports; the classic script and the ES module
+ * build each pass their own. */
+function __lpwMakeLock(loadModule) {
   'use strict';
-  var script = document.currentScript;
-  var base = script && script.src ? script.src.replace(/[^/?#]*([?#].*)?$/, '') : '';
   var loading = null;
   function load() {
-    if (!loading) {
-      var init = __lpwWasm;
-      loading = init({ module_or_path: base + 'lock_passwordless_js_bg.wasm' }).then(function () { return init; });
-    }
+    if (!loading) loading = loadModule();
     return loading;
   }
 
@@ -114,5 +111,5 @@
     return this._call('logout', [query && query.returnTo ? String(query.returnTo) : undefined]);
   };
 
-  window.Auth0LockPasswordless = Auth0LockPasswordless;
-})();
+  return Auth0LockPasswordless;
+}

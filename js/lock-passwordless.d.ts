@@ -112,3 +112,5 @@ declare global {
     Auth0LockPasswordless: typeof Auth0LockPasswordless;
   }
 }
+
+export default Auth0LockPasswordless;

@@ -27,7 +27,7 @@ function freePort() {
   });
 }
 
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
+const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
 function serveStatic(dir, port) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -425,6 +425,26 @@ test('JS API: on/off/once, hide then show resets the screens, checkSession, resu
   let threw = false;
   try { await page.evaluate(() => new Auth0LockPasswordless(5, 'x')); } catch (e) { threw = e.message.includes('clientID'); }
   check(threw, 'a non-string clientID throws at once');
+  await page.close();
+});
+
+test('ES module build: import { Auth0LockPasswordless } and log in without leaving the page', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  await page.evaluate(async (domain) => {
+    const m = await import('/bundle/lock-passwordless.mjs');
+    window.esm = new m.default('demo-client', domain, { auth: { redirect: false, redirectUrl: location.origin + '/' } });
+    window.esmResult = null;
+    window.esm.on('authenticated', (r) => { window.esmResult = r.idTokenPayload.phone_number; });
+    window.esm.show();
+  }, tenant);
+  await page.waitForSelector('[role=dialog] #lpw-phone');
+  await page.selectOption('#lpw-country', 'US');
+  await page.fill('#lpw-phone', '201 555 0152');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  await page.fill('#lpw-code', await latestCode(tenant, '+12015550152'));
+  await page.waitForFunction(() => window.esmResult === '+12015550152', null, { timeout: 20000 });
   await page.close();
 });
 

@@ -112,6 +112,8 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         ])
         .arg(&raw))?;
     let out = root.join("dist/bundle");
+    // Start clean, so a renamed or dropped file never lingers in what is shipped.
+    let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     run(Command::new(&t.wasm_opt)
         .arg("-Oz")
@@ -119,12 +121,44 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         .arg(raw.join("lock_passwordless_js_bg.wasm"))
         .arg("-o")
         .arg(out.join("lock_passwordless_js_bg.wasm")))?;
-    let glue =
-        std::fs::read_to_string(raw.join("lock_passwordless_js.js")).map_err(|e| e.to_string())?;
-    let loader = std::fs::read_to_string(root.join("js/loader.js")).map_err(|e| e.to_string())?;
+    let read =
+        |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()));
+    let loader = read(root.join("js/loader.js"))?;
+    let glue = read(raw.join("lock_passwordless_js.js"))?;
+    let classic = read(root.join("js/classic.js"))?;
     std::fs::write(
         out.join("lock-passwordless.js"),
-        format!("{glue}\n{loader}"),
+        format!("{glue}\n{loader}\n{classic}"),
+    )
+    .map_err(|e| e.to_string())?;
+    // The ES module build: wasm-bindgen's `web` target beside a module wrapper.
+    let esm = root.join("target/bundle-esm");
+    run(Command::new(&t.wasm_bindgen)
+        .arg(&wasm)
+        .args([
+            "--target",
+            "web",
+            "--out-name",
+            "lock_passwordless_js_esm",
+            "--no-typescript",
+            "--out-dir",
+        ])
+        .arg(&esm))?;
+    run(Command::new(&t.wasm_opt)
+        .arg("-Oz")
+        .args(tools::WASM_FEATURES)
+        .arg(esm.join("lock_passwordless_js_esm_bg.wasm"))
+        .arg("-o")
+        .arg(out.join("lock_passwordless_js_esm_bg.wasm")))?;
+    std::fs::copy(
+        esm.join("lock_passwordless_js_esm.js"),
+        out.join("lock_passwordless_js_esm.js"),
+    )
+    .map_err(|e| e.to_string())?;
+    let module = read(root.join("js/module.js"))?;
+    std::fs::write(
+        out.join("lock-passwordless.mjs"),
+        format!("{loader}\n{module}"),
     )
     .map_err(|e| e.to_string())?;
     println!("\ndist/bundle/ (what a page downloads for the JS bundle):");
@@ -153,6 +187,9 @@ fn npm_package(bundle: &Path) -> Result<(), String> {
     let files = [
         "lock-passwordless.js",
         "lock_passwordless_js_bg.wasm",
+        "lock-passwordless.mjs",
+        "lock_passwordless_js_esm.js",
+        "lock_passwordless_js_esm_bg.wasm",
         "lock-passwordless.d.ts",
     ];
     for f in files {
@@ -166,8 +203,10 @@ fn npm_package(bundle: &Path) -> Result<(), String> {
   "license": "MIT",
   "main": "lock-passwordless.js",
   "browser": "lock-passwordless.js",
+  "module": "lock-passwordless.mjs",
+  "exports": {{ ".": {{ "types": "./lock-passwordless.d.ts", "import": "./lock-passwordless.mjs", "default": "./lock-passwordless.js" }} }},
   "types": "lock-passwordless.d.ts",
-  "files": ["lock-passwordless.js", "lock_passwordless_js_bg.wasm", "lock-passwordless.d.ts", "README.md"],
+  "files": ["lock-passwordless.js", "lock_passwordless_js_bg.wasm", "lock-passwordless.mjs", "lock_passwordless_js_esm.js", "lock_passwordless_js_esm_bg.wasm", "lock-passwordless.d.ts", "README.md"],
   "keywords": ["auth0", "lock", "passwordless", "sms", "login", "wasm"]
 }}
 "#,

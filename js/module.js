@@ -1,0 +1,7 @@
+/* The ES module build: `import { Auth0LockPasswordless } from './lock-passwordless.mjs'`. */
+import init, * as wasm from './lock_passwordless_js_esm.js';
+
+export const Auth0LockPasswordless = __lpwMakeLock(function () {
+  return init({ module_or_path: new URL('lock_passwordless_js_esm_bg.wasm', import.meta.url) }).then(function () { return wasm; });
+});
+export default Auth0LockPasswordless;
