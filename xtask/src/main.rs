@@ -16,6 +16,9 @@ commands:
   bundle   build the prebuilt JS bundle into dist/bundle/ and print its sizes
   bench size
            builds the JS bundle and the demo and prints what a page downloads, raw and gzip
+  bench load [--runs N]
+           cold-start time to a usable phone input, ours against Auth0 Lock (npm auth0-lock,
+           installed and bundled as a measuring peer only), and the transfer sizes
   bench tenant [--logins N] [--concurrency N]
            complete logins against a release tenant from a separate process; prints logins/s,
            latency percentiles, peak memory and a drift check
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("tenant") => bench_tenant(&args[2..]),
             Some("size") => bench_size(),
+            Some("load") => bench_load(&args[2..]),
             _ => {
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);
@@ -253,6 +257,42 @@ fn bench_size() -> Result<(), String> {
         "total", total.0, total.1
     );
     Ok(())
+}
+
+/// `cargo xtask bench load`: ours against Auth0 Lock, in the same headless Chromium.
+fn bench_load(extra: &[String]) -> Result<(), String> {
+    let runs = match extra {
+        [] => "20".to_string(),
+        [flag, n] if flag == "--runs" && n.parse::<u32>().is_ok_and(|n| n > 0) => n.clone(),
+        _ => return Err("usage: cargo xtask bench load [--runs N]".into()),
+    };
+    let t = tools::ensure(tools::Need::Test)?;
+    let peer = tools::ensure_lock_peer()?;
+    let root = root();
+    let lock_dir = root.join("target/bench-lock");
+    run(Command::new("node")
+        .arg(root.join("xtask/bench/build-lock.cjs"))
+        .arg(&peer)
+        .arg(&lock_dir)
+        .env("NODE_PATH", &peer))?;
+    bundle(&t)?;
+    run(cargo().args(["build", "--package", "passwordless-tenant"]))?;
+    let scratch = root.join("target/xtask-scratch");
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    run(Command::new("node")
+        .arg(root.join("xtask/bench/load.cjs"))
+        .current_dir(&root)
+        .env("NODE_PATH", t.node_modules())
+        .env(
+            "LPW_TENANT_BIN",
+            root.join("target/debug/passwordless-tenant"),
+        )
+        .env("LPW_BUNDLE_DIR", root.join("dist/bundle"))
+        .env("LPW_LOCK_DIR", &lock_dir)
+        .env("LPW_SCRATCH", &scratch)
+        .env("LPW_CHROMIUM", tools::CHROMIUM)
+        .env("LPW_RUNS", runs)
+        .env("TMPDIR", &scratch))
 }
 
 /// `cargo xtask bench tenant`: a release tenant and the load generator, two processes.

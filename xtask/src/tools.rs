@@ -95,6 +95,31 @@ fn install(why: &str, cmd: &mut Command) -> Result<(), String> {
     run(cmd)
 }
 
+pub const LOCK_PEER: &str = r#"{"private": true, "dependencies": {"auth0-lock": "12.5.1", "esbuild": "0.25.12", "events": "3.3.0"}}"#;
+
+/// Installs Auth0 Lock and esbuild (only for `bench load`, never shipped); returns their
+/// node_modules.
+pub fn ensure_lock_peer() -> Result<PathBuf, String> {
+    let dir = root().join("target/xtask-tools/peer");
+    let modules = dir.join("node_modules");
+    let manifest = dir.join("package.json");
+    let installed =
+        std::fs::read_to_string(modules.join("auth0-lock/package.json")).unwrap_or_default();
+    let current = std::fs::read_to_string(&manifest).unwrap_or_default() == LOCK_PEER;
+    if !(current
+        && installed.contains("\"version\": \"12.5.1\"")
+        && modules.join("esbuild").exists())
+    {
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        std::fs::write(&manifest, LOCK_PEER).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new("npm");
+        cmd.args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir);
+        install("auth0-lock@12.5.1 and esbuild from npm (a measuring peer for bench load; never shipped)", &mut cmd)?;
+    }
+    Ok(modules)
+}
+
 /// Ensures everything `need` requires is present; installs what is missing.
 pub fn ensure(need: Need) -> Result<Tools, String> {
     let cargo_bin = cargo_bin();
