@@ -3,7 +3,7 @@
  * in order. Listeners live here (on, off, once); the module reports every event to `_dispatch`.
  * `loadModule()` resolves to the wasm-bindgen exports; the classic script and the ES module
  * build each pass their own. */
-function __lpwMakeLock(loadModule) {
+function __lpwMakeLock(loadModule, languageBaseUrl) {
   'use strict';
   var loading = null;
   function load() {
@@ -35,7 +35,10 @@ function __lpwMakeLock(loadModule) {
     load().then(function (m) {
       if (self._destroyed) return;
       try {
-        self._handle = new m.LockHandle(clientID, domain, JSON.stringify(options || {}), function (name, payload) {
+        var opts = Object.assign({}, options || {});
+        // Language files ship next to the script, in i18n/.
+        if (opts.language && opts.languageBaseUrl === undefined) opts.languageBaseUrl = languageBaseUrl;
+        self._handle = new m.LockHandle(clientID, domain, JSON.stringify(opts), function (name, payload) {
           self._dispatch(name, payload);
         });
       } catch (e) {

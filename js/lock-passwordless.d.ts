@@ -77,6 +77,10 @@ export interface LockOptions {
   showTerms?: boolean;
   mustAcceptTerms?: boolean;
   languageDictionary?: { [key: string]: unknown };
+  /** One of Lock's 44 languages; also the SMS's language. */
+  language?: string;
+  /** Where `<lang>.json` is fetched from (default: `i18n/` next to the script). */
+  languageBaseUrl?: string;
   /** Not in Lock: digits per code (4..10). */
   codeLength?: number;
   /** Not in Lock: submit when the last digit arrives. */

@@ -143,7 +143,17 @@ impl Passwordless {
                 let result = flow
                     .lock
                     .auth()
-                    .passwordless_start(&phone, &browser::language())
+                    // The SMS speaks the widget's language when one is chosen.
+                    .passwordless_start(
+                        &phone,
+                        &flow
+                            .lock
+                            .config()
+                            .options
+                            .language
+                            .clone()
+                            .unwrap_or_else(browser::language),
+                    )
                     .await;
                 flow.dispatch(match result {
                     Ok(tx) => {

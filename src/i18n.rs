@@ -33,7 +33,7 @@ const EN: &[(&str, &str)] = &[
     ("error.passwordless.too_many_requests_wait", "Too many requests. You can try again in %s seconds."),
     ("useDifferentNumberAction", "Use a different number"),
     ("signUpTerms", "By signing up, you agree to our terms of service and privacy policy."),
-    ("error.login.lock.must_accept_terms", "Please accept the terms of service to continue."),
+    ("error.signUp.social_signup_needs_terms_acception", "Please agree to the Terms of Service below to continue."),
 ];
 
 /// A piece of dictionary text: plain text, or a link the text asked for.
@@ -109,10 +109,24 @@ fn parse_link(s: &str) -> Option<(String, String, usize)> {
     (safe && !label.contains('<')).then(|| (href.to_string(), label.to_string(), close + 4))
 }
 
-/// English with a `languageDictionary` on top: what the widget shows.
+/// The languages Lock ships (English is built in; the others are `i18n/<lang>.json`, loaded
+/// only when chosen).
+pub const LANGUAGES: &[&str] = &[
+    "af", "ar", "az", "bg", "ca", "cs", "da", "de", "el", "en", "es", "et", "fa", "fi", "fr", "he",
+    "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "nb", "nl", "nn", "no", "pl", "pt",
+    "pt-br", "ro", "ru", "sk", "sl", "sr", "sv", "tr", "ua", "uk", "vi", "zh", "zh-tw",
+];
+
+/// Whether a language is written right to left.
+pub fn is_rtl(language: &str) -> bool {
+    matches!(language, "ar" | "fa" | "he")
+}
+
+/// What the widget shows: `languageDictionary` over the chosen language over English.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dictionary {
     overrides: std::collections::HashMap<String, String>,
+    language: std::collections::HashMap<String, String>,
 }
 
 impl Dictionary {
@@ -146,13 +160,27 @@ impl Dictionary {
         }
         let mut overrides = std::collections::HashMap::new();
         walk(value, "", &mut overrides)?;
-        Ok(Self { overrides })
+        Ok(Self {
+            overrides,
+            language: std::collections::HashMap::new(),
+        })
     }
 
-    /// The text for `key`: the override, else English, else the key itself.
+    /// The same overrides over a loaded language file (`i18n/<lang>.json`: flat Lock keys).
+    pub fn with_language(&self, json: &str) -> Result<Self, String> {
+        let language: std::collections::HashMap<String, String> = serde_json::from_str(json)
+            .map_err(|e| format!("the language file is malformed: {e}"))?;
+        Ok(Self {
+            overrides: self.overrides.clone(),
+            language,
+        })
+    }
+
+    /// The text for `key`: the override, else the language's, else English, else the key.
     pub fn text(&self, key: &str) -> String {
         self.overrides
             .get(key)
+            .or_else(|| self.language.get(key))
             .cloned()
             .unwrap_or_else(|| text(key).to_string())
     }
@@ -219,6 +247,34 @@ mod tests {
         assert_eq!(d.text("submitLabel"), "Submit", "English fills the gaps");
         let err = Dictionary::from_lock(&serde_json::json!({"error": {"login": 5}})).unwrap_err();
         assert!(err.contains("error.login"), "{err}");
+    }
+
+    #[test]
+    fn a_language_file_sits_between_english_and_the_overrides() {
+        let d = Dictionary::from_lock(&serde_json::json!({"submitLabel": "Go"})).unwrap();
+        let fr = d.with_language(include_str!("../i18n/fr.json")).unwrap();
+        assert_eq!(fr.text("codeInputPlaceholder"), "votre code");
+        assert_eq!(fr.text("submitLabel"), "Go", "the app's override wins");
+        assert_eq!(fr.text("countryLabel"), "Country", "English fills the gaps");
+        assert!(d.with_language("{").is_err());
+        assert!(is_rtl("he") && !is_rtl("fr"));
+        assert_eq!(LANGUAGES.len(), 44);
+    }
+
+    #[test]
+    fn every_shipped_language_has_a_file_with_the_phone_texts() {
+        for lang in LANGUAGES.iter().filter(|l| **l != "en") {
+            let path = format!("{}/i18n/{lang}.json", env!("CARGO_MANIFEST_DIR"));
+            let json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let d = Dictionary::default().with_language(&json).unwrap();
+            for key in [
+                "passwordlessSMSInstructions",
+                "passwordlessSMSCodeInstructions",
+                "error.login.lock.invalid_code",
+            ] {
+                assert_ne!(d.text(key), text(key), "{lang} translates {key}");
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::i18n::Dictionary;
 use crate::options::{FlashMessage, LockConfig, ShowOptions};
 use crate::token;
 use crate::webauth::WebAuth;
@@ -124,6 +125,7 @@ type Listener = Arc<dyn Fn(&LockEvent) + Send + Sync>;
 
 struct Inner {
     auth: WebAuth,
+    dictionary: RwSignal<Dictionary>,
     open: RwSignal<bool>,
     flash: RwSignal<Option<FlashMessage>>,
     listeners: Mutex<Vec<(Option<String>, Listener)>>,
@@ -161,12 +163,39 @@ impl Lock {
     /// A widget over a given client (for a custom key source, say).
     pub fn with_auth(auth: WebAuth) -> Self {
         let parse = auth.config().options.auth.auto_parse_hash;
+        let dictionary = RwSignal::new(auth.config().dictionary.clone());
+        let language = auth.config().options.language.clone().filter(|l| l != "en");
+        let base = auth
+            .config()
+            .options
+            .language_base_url
+            .clone()
+            .unwrap_or_else(|| "i18n".into());
         let lock = Self(Arc::new(Inner {
+            dictionary,
             auth,
             open: RwSignal::new(false),
             flash: RwSignal::new(None),
             listeners: Mutex::new(Vec::new()),
         }));
+        if let (Some(lang), true) = (language, cfg!(target_arch = "wasm32")) {
+            // Only the chosen language is fetched; English is built in and shows until it lands.
+            let l = lock.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let url = format!("{}/{lang}.json", base.trim_end_matches('/'));
+                let loaded = match gloo_net::http::Request::get(&url).send().await {
+                    Ok(r) if r.ok() => r.text().await.map_err(|e| e.to_string()),
+                    Ok(r) => Err(format!("HTTP {}", r.status())),
+                    Err(e) => Err(e.to_string()),
+                };
+                match loaded.and_then(|json| l.0.dictionary.get_untracked().with_language(&json)) {
+                    Ok(d) => l.0.dictionary.set(d),
+                    Err(e) => l.emit(&LockEvent::UnrecoverableError(format!(
+                        "invalid option language: {url}: {e}"
+                    ))),
+                }
+            });
+        }
         if parse && cfg!(target_arch = "wasm32") {
             let l = lock.clone();
             wasm_bindgen_futures::spawn_local(async move { l.resume_from_location().await });
@@ -177,6 +206,11 @@ impl Lock {
     /// The configuration.
     pub fn config(&self) -> &LockConfig {
         self.0.auth.config()
+    }
+
+    /// The texts in the chosen language (reactive: the language file arrives after start).
+    pub fn dictionary(&self) -> RwSignal<Dictionary> {
+        self.0.dictionary
     }
 
     /// The client the widget uses: `check_session`, `renew`, `user_info`, `logout`, ….

@@ -50,6 +50,11 @@ pub struct LockOptions {
     pub code_length: usize,
     /// Not in Lock: submit the code as soon as its last digit is typed, pasted or read by WebOTP.
     pub auto_submit_code: bool,
+    /// The UI language, one of Lock's 44 (`en`, `fr`, `pt-br`, …); also the SMS's
+    /// `X-Request-Language`. By default English texts and the browser's language for the SMS.
+    pub language: Option<String>,
+    /// Where `<lang>.json` files are fetched from (default `i18n`, next to the page or script).
+    pub language_base_url: Option<String>,
 }
 
 /// `theme`.
@@ -132,6 +137,8 @@ impl Default for LockOptions {
             language_dictionary: serde_json::Value::Null,
             code_length: crate::otp::DEFAULT_CODE_LENGTH,
             auto_submit_code: true,
+            language: None,
+            language_base_url: None,
         }
     }
 }
@@ -274,6 +281,14 @@ impl LockConfig {
                 "leeway",
                 &format!("must be 0..=300 seconds, got {}", options.leeway),
             );
+        }
+        if let Some(lang) = &options.language {
+            if !crate::i18n::LANGUAGES.contains(&lang.as_str()) {
+                return invalid(
+                    "language",
+                    &format!("{lang:?} is not one of Lock's languages"),
+                );
+            }
         }
         if !(4..=10).contains(&options.code_length) {
             return invalid(
@@ -444,6 +459,8 @@ mod tests {
             .contains("theme.primaryColor"));
         assert!(err(r#"{"theme":{"logo":"javascript:alert(1)"}}"#).contains("theme.logo"));
         assert!(err(r#"{"defaultLocation":"XX"}"#).contains("defaultLocation"));
+        assert!(err(r#"{"language":"klingon"}"#).contains("language"));
+        assert!(LockConfig::from_json("abc", "d", r#"{"language":"pt-br"}"#).is_ok());
         assert!(err(r#"{"languageDictionary":{"title":5}}"#).contains("languageDictionary"));
         assert!(err(r#"{"theme":{"colour":"red"}}"#).contains("colour"));
         let themed = LockConfig::from_json(

@@ -118,7 +118,7 @@ pub fn LockPasswordless(
 fn Modal(lock: Lock) -> impl IntoView {
     let flow = use_passwordless(lock.clone());
     let config = lock.config().clone();
-    let dict = config.dictionary.clone();
+    let dict = lock.dictionary().get_untracked();
     let closable = config.closable();
     let inline = config.inline();
     let autofocus = config.autofocus();
@@ -221,10 +221,10 @@ fn Modal(lock: Lock) -> impl IntoView {
     let screen = move || {
         match step.get() {
         Step::Phone | Step::Sending => {
-            view! { <PhoneScreen flow=screen_flow.clone() config=screen_config.clone() phone_text region/> }.into_any()
+            view! { <PhoneScreen flow=screen_flow.clone() config=screen_config.clone() dict=screen_dict.clone() phone_text region/> }.into_any()
         }
         Step::Code | Step::Resending | Step::Verifying => {
-            view! { <CodeScreen flow=screen_flow.clone() config=screen_config.clone() code_text/> }.into_any()
+            view! { <CodeScreen flow=screen_flow.clone() config=screen_config.clone() dict=screen_dict.clone() code_text/> }.into_any()
         }
         Step::Redirecting => {
             view! { <p class="lpw-status" role="status">{screen_dict.text("redirectingLabel")}</p> }.into_any()
@@ -243,13 +243,23 @@ fn Modal(lock: Lock) -> impl IntoView {
     } else {
         "lpw-root"
     };
+    let language = config
+        .options
+        .language
+        .clone()
+        .unwrap_or_else(|| "en".into());
+    let dir = if crate::i18n::is_rtl(&language) {
+        "rtl"
+    } else {
+        "ltr"
+    };
     let (back_label, close_label, title) = (
         dict.text("backLabel"),
         dict.text("closeLabel"),
         dict.text("title"),
     );
     view! {
-        <div class=root_class style:--lpw-primary=move || (!primary.is_empty()).then(|| primary.clone())>
+        <div class=root_class lang=language dir=dir style:--lpw-primary=move || (!primary.is_empty()).then(|| primary.clone())>
             {(!inline).then(|| view! { <div class="lpw-overlay"></div> })}
             <div class="lpw-modal" node_ref=dialog
                 role=if inline { "region" } else { "dialog" }
@@ -298,10 +308,10 @@ fn submit_button(labeled: bool, busy: Memo<bool>, idle: String, working: String)
 fn PhoneScreen(
     flow: Passwordless,
     config: crate::options::LockConfig,
+    dict: Dictionary,
     phone_text: RwSignal<String>,
     region: RwSignal<String>,
 ) -> impl IntoView {
-    let dict: Dictionary = config.dictionary.clone();
     let countries: Vec<_> = {
         let mut list: Vec<(phone::Country, String)> = phone::countries()
             .into_iter()
@@ -345,7 +355,7 @@ fn PhoneScreen(
     };
     let invalid_text = dict.text("error.passwordless.bad.phone_number");
     let terms_text = dict.text("signUpTerms");
-    let terms_error = dict.text("error.login.lock.must_accept_terms");
+    let terms_error = dict.text("error.signUp.social_signup_needs_terms_acception");
     let show_terms = config.options.show_terms || must_accept;
     view! {
         <form class="lpw-body" on:submit=on_submit novalidate>
@@ -450,9 +460,9 @@ fn web_otp(controller: &web_sys::AbortController, on_code: impl FnOnce(String) +
 fn CodeScreen(
     flow: Passwordless,
     config: crate::options::LockConfig,
+    dict: Dictionary,
     code_text: RwSignal<String>,
 ) -> impl IntoView {
-    let dict = config.dictionary.clone();
     let step_flow = flow.clone();
     let verifying = Memo::new(move |_| step_flow.step() == Step::Verifying);
     let phone = flow

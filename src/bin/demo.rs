@@ -78,11 +78,15 @@ fn App() -> impl IntoView {
     let tenant = setting("tenant", "http://127.0.0.1:4000");
     let mode = setting("mode", "redirect");
     let custom = setting("ui", "modal") == "custom";
-    let options = if custom {
+    let mut options = if custom {
         options_for("iframe")
     } else {
         options_for(&mode)
     };
+    let language = setting("lang", "");
+    if !language.is_empty() {
+        options.language = Some(language);
+    }
     let config = match LockConfig::new(CLIENT_ID, &tenant, options) {
         Ok(c) => c,
         Err(e) => return view! { <p class="demo-error">{e.to_string()}</p> }.into_any(),

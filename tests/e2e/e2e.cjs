@@ -62,7 +62,7 @@ refresh_tokens = true
 
 [sms]
 enabled_clients = ["demo-client"]
-template = "Your code for {{ application.name }}: {{ password }}"
+template = "{% if request_language contains 'fr' %}Votre code : {{ password }}{% else %}Your code for {{ application.name }}: {{ password }}{% endif %}"
 
 # Every test comes from 127.0.0.1: one IP for the whole suite.
 [limits]
@@ -446,6 +446,30 @@ test('ES module build: import { Auth0LockPasswordless } and log in without leavi
   await page.fill('#lpw-code', await latestCode(tenant, '+12015550152'));
   await page.waitForFunction(() => window.esmResult === '+12015550152', null, { timeout: 20000 });
   await page.close();
+});
+
+test('language: the widget and the SMS speak French; Hebrew is right to left', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect&lang=fr`);
+  await page.waitForTimeout(300); // the language file arrives after start
+  await page.click('#login');
+  await page.waitForSelector('[role=dialog]');
+  check((await page.textContent('.lpw-instructions')).includes('téléphone'), 'phone instructions in French');
+  check(await page.getAttribute('.lpw-root', 'lang') === 'fr', 'lang=fr');
+  await page.selectOption('#lpw-country', 'FR');
+  await page.fill('#lpw-phone', '06 12 34 56 79');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  check((await page.textContent('.lpw-instructions')).startsWith('Un SMS avec le code a été envoyé à'), 'code instructions in French');
+  const sms = (await outbox(tenant, '+33612345679'))[0].body;
+  check(sms.startsWith('Votre code : '), `the SMS is in French: ${sms}`);
+  await page.close();
+  const rtl = await browser.newPage();
+  await rtl.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect&lang=he`);
+  await rtl.click('#login');
+  await rtl.waitForSelector('[role=dialog]');
+  check(await rtl.getAttribute('.lpw-root', 'dir') === 'rtl', 'Hebrew is right to left');
+  await rtl.close();
 });
 
 test('checkSession: silent login from the tenant session, login_required after logout', async ({ browser, web, tenant }) => {

@@ -22,6 +22,7 @@ commands:
   bench tenant [--logins N] [--concurrency N]
            complete logins against a release tenant from a separate process; prints logins/s,
            latency percentiles, peak memory and a drift check
+  i18n     regenerate i18n/<lang>.json from npm auth0-lock's 44 dictionaries
   setup    only install what is missing";
 
 fn main() -> ExitCode {
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bundle") => tools::ensure(tools::Need::Build).and_then(|t| bundle(&t)),
         Some("setup") => tools::ensure(tools::Need::Test).map(|_| ()),
+        Some("i18n") => i18n(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("tenant") => bench_tenant(&args[2..]),
             Some("size") => bench_size(),
@@ -181,7 +183,34 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         out.join("lock-passwordless.d.ts"),
     )
     .map_err(|e| format!("copy the .d.ts: {e}"))?;
+    copy_dir(&root.join("i18n"), &out.join("i18n"))?;
     npm_package(&out)
+}
+
+/// Copies the files of one folder (not recursive: the language files are flat).
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if let (true, Some(name)) = (path.is_file(), path.file_name()) {
+            std::fs::copy(&path, to.join(name)).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// `cargo xtask i18n`: regenerates i18n/<lang>.json from npm auth0-lock's dictionaries.
+fn i18n() -> Result<(), String> {
+    let peer = tools::ensure_lock_peer()?;
+    let root = root();
+    run(Command::new("node")
+        .arg(root.join("xtask/i18n/export.cjs"))
+        .arg(&peer)
+        .arg(root.join("i18n"))
+        .arg(root.join("xtask/i18n/keys.json")))?;
+    // English is built into the widget.
+    let _ = std::fs::remove_file(root.join("i18n/en.json"));
+    Ok(())
 }
 
 /// `dist/npm/`: the bundle as an npm package (`npm publish dist/npm`).
@@ -199,6 +228,7 @@ fn npm_package(bundle: &Path) -> Result<(), String> {
     for f in files {
         std::fs::copy(bundle.join(f), dir.join(f)).map_err(|e| format!("{f}: {e}"))?;
     }
+    copy_dir(&bundle.join("i18n"), &dir.join("i18n"))?;
     let manifest = format!(
         r#"{{
   "name": "lock-passwordless",
@@ -210,7 +240,7 @@ fn npm_package(bundle: &Path) -> Result<(), String> {
   "module": "lock-passwordless.mjs",
   "exports": {{ ".": {{ "types": "./lock-passwordless.d.ts", "import": "./lock-passwordless.mjs", "default": "./lock-passwordless.js" }} }},
   "types": "lock-passwordless.d.ts",
-  "files": ["lock-passwordless.js", "lock_passwordless_js_bg.wasm", "lock-passwordless.mjs", "lock_passwordless_js_esm.js", "lock_passwordless_js_esm_bg.wasm", "lock-passwordless.d.ts", "README.md"],
+  "files": ["lock-passwordless.js", "lock_passwordless_js_bg.wasm", "lock-passwordless.mjs", "lock_passwordless_js_esm.js", "lock_passwordless_js_esm_bg.wasm", "lock-passwordless.d.ts", "i18n", "README.md"],
   "keywords": ["auth0", "lock", "passwordless", "sms", "login", "wasm"]
 }}
 "#,
