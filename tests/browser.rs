@@ -292,7 +292,7 @@ async fn theme_terms_prefill_flash_and_dictionary_apply() {
         .unwrap()
         .text_content()
         .unwrap()
-        .contains("accept"));
+        .contains("agree"));
     assert!(
         query("#lpw-code").is_none(),
         "no code is sent before the terms are accepted"
