@@ -123,18 +123,38 @@ pub fn language_region() -> Option<String> {
     (region.len() == 2).then(|| region.to_ascii_uppercase())
 }
 
-/// A localized country name from `Intl.DisplayNames`, when the browser has it.
-pub fn country_name(code: &str) -> Option<String> {
-    use js_sys::Reflect;
-    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
-    let ctor: js_sys::Function = Reflect::get(&intl, &"DisplayNames".into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let options = js_sys::Object::new();
-    Reflect::set(&options, &"type".into(), &"region".into()).ok()?;
-    let args = js_sys::Array::of2(&js_sys::Array::of1(&"en".into()), &options);
-    let names = Reflect::construct(&ctor, &args).ok()?;
-    let of: js_sys::Function = Reflect::get(&names, &"of".into()).ok()?.dyn_into().ok()?;
-    of.call1(&names, &code.into()).ok()?.as_string()
+/// Country names from the browser's `Intl.DisplayNames` (no bytes shipped), made once per list.
+pub struct RegionNames(Option<(wasm_bindgen::JsValue, js_sys::Function)>);
+
+impl RegionNames {
+    /// English region names, or none when the browser lacks `Intl.DisplayNames`.
+    pub fn new() -> Self {
+        use js_sys::Reflect;
+        let build = || -> Option<(wasm_bindgen::JsValue, js_sys::Function)> {
+            let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+            let ctor: js_sys::Function = Reflect::get(&intl, &"DisplayNames".into())
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            let options = js_sys::Object::new();
+            Reflect::set(&options, &"type".into(), &"region".into()).ok()?;
+            let args = js_sys::Array::of2(&js_sys::Array::of1(&"en".into()), &options);
+            let names = Reflect::construct(&ctor, &args).ok()?;
+            let of: js_sys::Function = Reflect::get(&names, &"of".into()).ok()?.dyn_into().ok()?;
+            Some((names, of))
+        };
+        Self(build())
+    }
+
+    /// The name of the region with this ISO code.
+    pub fn name(&self, code: &str) -> Option<String> {
+        let (names, of) = self.0.as_ref()?;
+        of.call1(names, &code.into()).ok()?.as_string()
+    }
+}
+
+impl Default for RegionNames {
+    fn default() -> Self {
+        Self::new()
+    }
 }

@@ -313,10 +313,12 @@ fn PhoneScreen(
     region: RwSignal<String>,
 ) -> impl IntoView {
     let countries: Vec<_> = {
+        // One Intl.DisplayNames for the whole list, not one per region.
+        let names = browser::RegionNames::new();
         let mut list: Vec<(phone::Country, String)> = phone::countries()
             .into_iter()
             .map(|c| {
-                let name = browser::country_name(&c.code).unwrap_or_else(|| c.code.clone());
+                let name = names.name(&c.code).unwrap_or_else(|| c.code.clone());
                 (c, name)
             })
             .collect();

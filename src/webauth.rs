@@ -237,7 +237,7 @@ impl WebAuth {
     ) -> Result<Completion, LockError> {
         let auth = &self.config.options.auth;
         if auth.use_token_endpoint {
-            let body = json!({
+            let mut body = json!({
                 "grant_type": PASSWORDLESS_OTP_GRANT,
                 "client_id": self.config.client_id,
                 "username": phone.e164(),
@@ -245,7 +245,6 @@ impl WebAuth {
                 "realm": "sms",
                 "scope": auth.params.scope,
             });
-            let mut body = body;
             if let Some(audience) = &auth.params.audience {
                 body["audience"] = json!(audience);
             }

@@ -122,12 +122,17 @@ fn harness(jwks: Value, leeway: u32) -> Harness {
     harness_with(jwks, |o| o.leeway = leeway)
 }
 
-fn harness_with(jwks: Value, change: impl FnOnce(&mut LockOptions)) -> Harness {
+/// The client every test logs in as: tenant `https://tenant.test`, no automatic hash parsing.
+fn test_config(change: impl FnOnce(&mut LockOptions)) -> LockConfig {
     let mut options = LockOptions::default();
     options.auth.auto_parse_hash = false;
     options.auth.redirect_url = Some("https://app.test/cb".into());
     change(&mut options);
-    let config = LockConfig::new("app", "https://tenant.test", options).unwrap();
+    LockConfig::new("app", "https://tenant.test", options).unwrap()
+}
+
+fn harness_with(jwks: Value, change: impl FnOnce(&mut LockOptions)) -> Harness {
+    let config = test_config(change);
     let lock = Lock::with_auth(WebAuth::with_jwks(config, Arc::new(StaticJwks(jwks))));
     let events: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
     let sink = events.clone();
@@ -479,11 +484,7 @@ async fn jwks_is_cached_and_refetched_once_for_an_unknown_kid() {
         keys: Mutex::new(json!({"keys": [k1.jwk.clone()]})),
         fetches: fetches.clone(),
     });
-    let mut options = LockOptions::default();
-    options.auth.auto_parse_hash = false;
-    options.auth.redirect_url = Some("https://app.test/cb".into());
-    let config = LockConfig::new("app", "https://tenant.test", options).unwrap();
-    let auth = WebAuth::with_jwks(config, source.clone());
+    let auth = WebAuth::with_jwks(test_config(|_| {}), source.clone());
     let count = || fetches.load(std::sync::atomic::Ordering::SeqCst);
     let now = browser::now();
     let c = claims("n", now, "at");

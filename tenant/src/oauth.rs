@@ -33,7 +33,6 @@ fn issue_tokens(
     scope: &str,
     nonce: Option<&str>,
     audience: Option<&str>,
-    _offline: bool,
 ) -> Tokens {
     let now = t.clock.now();
     let issuer = t.issuer();
@@ -410,7 +409,7 @@ pub async fn authorize(
         }
         return reply.send(vec![("code", code)], cookie);
     }
-    let tokens = issue_tokens(&t, client, &user, &scope, nonce, get("audience"), false);
+    let tokens = issue_tokens(&t, client, &user, &scope, nonce, get("audience"));
     let mut params: Vec<(&str, String)> = Vec::new();
     if want_access {
         params.push(("access_token", tokens.access_token));
@@ -567,7 +566,7 @@ pub async fn token(
                 .challenge
                 .as_deref()
                 .ok_or_else(|| invalid_grant("The code has no PKCE challenge."))?;
-            if half_hash_full(verifier) != expected {
+            if s256_challenge(verifier) != expected {
                 return Err(invalid_grant("Failed to verify code verifier."));
             }
             let user =
@@ -612,7 +611,6 @@ pub async fn token(
         &scope,
         nonce.as_deref(),
         audience.as_deref(),
-        offline,
     );
     let mut answer = json!({
         "access_token": tokens.access_token,
@@ -652,7 +650,7 @@ pub async fn token(
 }
 
 /// base64url(SHA-256(verifier)): the S256 code challenge.
-fn half_hash_full(verifier: &str) -> String {
+fn s256_challenge(verifier: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256(verifier))
 }
