@@ -127,8 +127,11 @@ pub fn language_region() -> Option<String> {
 pub struct RegionNames(Option<(wasm_bindgen::JsValue, js_sys::Function)>);
 
 impl RegionNames {
-    /// English region names, or none when the browser lacks `Intl.DisplayNames`.
-    pub fn new() -> Self {
+    /// Region names in `language` (one of Lock's codes), or none when the browser lacks
+    /// `Intl.DisplayNames`.
+    pub fn new(language: &str) -> Self {
+        // Lock says `ua` for Ukrainian; BCP 47 says `uk`.
+        let language = if language == "ua" { "uk" } else { language };
         use js_sys::Reflect;
         let build = || -> Option<(wasm_bindgen::JsValue, js_sys::Function)> {
             let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
@@ -138,7 +141,8 @@ impl RegionNames {
                 .ok()?;
             let options = js_sys::Object::new();
             Reflect::set(&options, &"type".into(), &"region".into()).ok()?;
-            let args = js_sys::Array::of2(&js_sys::Array::of1(&"en".into()), &options);
+            let locales = js_sys::Array::of2(&language.into(), &"en".into());
+            let args = js_sys::Array::of2(&locales, &options);
             let names = Reflect::construct(&ctor, &args).ok()?;
             let of: js_sys::Function = Reflect::get(&names, &"of".into()).ok()?.dyn_into().ok()?;
             Some((names, of))
@@ -150,11 +154,5 @@ impl RegionNames {
     pub fn name(&self, code: &str) -> Option<String> {
         let (names, of) = self.0.as_ref()?;
         of.call1(names, &code.into()).ok()?.as_string()
-    }
-}
-
-impl Default for RegionNames {
-    fn default() -> Self {
-        Self::new()
     }
 }

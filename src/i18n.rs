@@ -8,6 +8,8 @@ const EN: &[(&str, &str)] = &[
     ("phoneNumberInputPlaceholder", "your phone number"),
     ("phoneNumberInputLabel", "Phone number"),
     ("countryLabel", "Country"),
+    ("countrySearchLabel", "Search for a country"),
+    ("countryNoMatch", "No country matches"),
     ("codeInputPlaceholder", "your code"),
     ("resendCodeAction", "Did not get the code?"),
     ("resendCountdown", "Send a new code in %s s"),

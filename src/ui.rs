@@ -312,20 +312,12 @@ fn PhoneScreen(
     phone_text: RwSignal<String>,
     region: RwSignal<String>,
 ) -> impl IntoView {
-    let countries: Vec<_> = {
-        // One Intl.DisplayNames for the whole list, not one per region.
-        let names = browser::RegionNames::new();
-        let mut list: Vec<(phone::Country, String)> = phone::countries()
-            .into_iter()
-            .map(|c| {
-                let name = names.name(&c.code).unwrap_or_else(|| c.code.clone());
-                (c, name)
-            })
-            .collect();
-        list.sort_by(|a, b| a.1.cmp(&b.1));
-        list
-    };
     let invalid = RwSignal::new(false);
+    let language = config
+        .options
+        .language
+        .clone()
+        .unwrap_or_else(|| "en".into());
     let must_accept = config.options.must_accept_terms;
     let accepted = RwSignal::new(false);
     let terms_missing = RwSignal::new(false);
@@ -349,6 +341,48 @@ fn PhoneScreen(
             Err(_) => invalid.set(true),
         }
     };
+    // As you type: the region's grouping, the caret after the same digit, and a `+…` or `00…`
+    // number switching the country.
+    let on_input = move |e: ev::Event| {
+        let Some(input) = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let mut value = input.value();
+        let caret = input.selection_start().ok().flatten().unwrap_or(0) as usize;
+        let mut keep = phone::significant_before(&value, caret);
+        let old = phone_text.get_untracked();
+        let deleting = e
+            .dyn_ref::<web_sys::InputEvent>()
+            .is_some_and(|ie| ie.input_type().starts_with("delete"));
+        let count = |t: &str| phone::significant_before(t, usize::MAX);
+        if deleting && count(&value) == count(&old) && keep > 0 {
+            // Only a space or bracket was deleted: delete the digit before it instead.
+            let mut seen = 0;
+            value = value
+                .chars()
+                .filter(|&c| {
+                    if phone::is_significant(c) {
+                        seen += 1;
+                        return seen != keep;
+                    }
+                    true
+                })
+                .collect();
+            keep -= 1;
+        }
+        let typed = phone::as_you_type(&value, &region.get_untracked());
+        if let Some(r) = typed.region.filter(|r| *r != region.get_untracked()) {
+            region.set(r);
+        }
+        input.set_value(&typed.text);
+        let at = phone::caret_after(&typed.text, keep) as u32;
+        let _ = input.set_selection_range(at, at);
+        phone_text.set(typed.text);
+        invalid.set(false);
+    };
     let placeholder_dict = dict.clone();
     let placeholder = move || {
         phone::country(&region.get())
@@ -362,26 +396,16 @@ fn PhoneScreen(
     view! {
         <form class="lpw-body" on:submit=on_submit novalidate>
             <p class="lpw-instructions">{render_rich(&dict.text("passwordlessSMSInstructions"))}</p>
-            <label class="lpw-label" for="lpw-country">{dict.text("countryLabel")}</label>
-            <select id="lpw-country" class="lpw-select" name="country"
-                on:change=move |e| region.set(event_target_value(&e))>
-                {countries.into_iter().map(|(c, name)| {
-                    let code = c.code.clone();
-                    let selected = move || region.get() == code;
-                    view! {
-                        <option value=c.code.clone() selected=selected>
-                            {format!("{} {} +{}", c.flag(), name, c.dial_code)}
-                        </option>
-                    }
-                }).collect_view()}
-            </select>
+            <CountryPicker region=region language=language
+                label=dict.text("countryLabel") search_label=dict.text("countrySearchLabel")
+                empty_text=dict.text("countryNoMatch")/>
             <label class="lpw-label" for="lpw-phone">{dict.text("phoneNumberInputLabel")}</label>
             <input id="lpw-phone" class="lpw-input" type="tel" name="phone" autocomplete="tel"
                 placeholder=placeholder
                 aria-invalid=move || invalid.get().to_string()
                 aria-describedby="lpw-phone-error"
                 prop:value=move || phone_text.get()
-                on:input=move |e| { phone_text.set(event_target_value(&e)); invalid.set(false); }/>
+                on:input=on_input/>
             <p id="lpw-phone-error" class="lpw-field-error" role="alert">
                 {move || invalid.get().then(|| invalid_text.clone())}
             </p>
@@ -399,6 +423,170 @@ fn PhoneScreen(
             })}
             {submit_button(config.options.theme.labeled_submit_button, sending, dict.text("submitLabel"), dict.text("sendingLabel"))}
         </form>
+    }
+}
+
+/// The country selector: a button showing the country, opening a searchable list (name, ISO
+/// code and dial code all match) driven by the arrow keys, Enter and Esc.
+#[component]
+fn CountryPicker(
+    region: RwSignal<String>,
+    language: String,
+    label: String,
+    search_label: String,
+    empty_text: String,
+) -> impl IntoView {
+    // One Intl.DisplayNames for the whole list, in the UI language.
+    let countries: Vec<(phone::Country, String)> = {
+        let names = browser::RegionNames::new(&language);
+        let mut list: Vec<_> = phone::countries()
+            .into_iter()
+            .map(|c| {
+                let name = names.name(&c.code).unwrap_or_else(|| c.code.clone());
+                (c, name)
+            })
+            .collect();
+        list.sort_by(|a, b| a.1.cmp(&b.1));
+        list
+    };
+    let countries = StoredValue::new(countries);
+    let empty_text = StoredValue::new(empty_text);
+    let open = RwSignal::new(false);
+    let query = RwSignal::new(String::new());
+    let active = RwSignal::new(0usize);
+    let matches = Memo::new(move |_| {
+        let q = query.get();
+        countries.with_value(|list| {
+            list.iter()
+                .enumerate()
+                .filter(|(_, (c, name))| c.matches(name, &q))
+                .map(|(i, _)| i)
+                .collect::<Vec<usize>>()
+        })
+    });
+    let shown = move || {
+        let code = region.get();
+        countries.with_value(|list| {
+            list.iter()
+                .find(|(c, _)| c.code == code)
+                .map(|(c, name)| format!("{} {name} +{}", c.flag(), c.dial_code))
+                .unwrap_or(code)
+        })
+    };
+    let option_id = |code: &str| format!("lpw-country-{code}");
+    let active_code = move || {
+        let i = *matches.get().get(active.get())?;
+        countries.with_value(|list| Some(list[i].0.code.clone()))
+    };
+    let scroll_active = move || {
+        if let Some(el) = active_code().and_then(|code| {
+            web_sys::window()?
+                .document()?
+                .get_element_by_id(&option_id(&code))
+        }) {
+            el.scroll_into_view_with_bool(false);
+        }
+    };
+    let choose = move |code: String| {
+        region.set(code);
+        open.set(false);
+        focus_soon("lpw-country");
+    };
+    let toggle = move |_| {
+        let now = !open.get_untracked();
+        if now {
+            query.set(String::new());
+            let code = region.get_untracked();
+            let at = countries.with_value(|l| l.iter().position(|(c, _)| c.code == code));
+            active.set(at.unwrap_or(0));
+            focus_soon("lpw-country-search");
+            wasm_bindgen_futures::spawn_local(async move {
+                browser::sleep_ms(0).await;
+                scroll_active();
+            });
+        }
+        open.set(now);
+    };
+    let on_key = move |e: ev::KeyboardEvent| {
+        let count = matches.with_untracked(Vec::len);
+        match e.key().as_str() {
+            "ArrowDown" if count > 0 => {
+                e.prevent_default();
+                active.set((active.get_untracked() + 1).min(count - 1));
+                scroll_active();
+            }
+            "ArrowUp" => {
+                e.prevent_default();
+                active.set(active.get_untracked().saturating_sub(1));
+                scroll_active();
+            }
+            "Home" | "End" if count > 0 => {
+                e.prevent_default();
+                active.set(if e.key() == "Home" { 0 } else { count - 1 });
+                scroll_active();
+            }
+            "Enter" => {
+                e.prevent_default();
+                if let Some(code) = active_code() {
+                    choose(code);
+                }
+            }
+            "Escape" => {
+                // Closes the list, not the whole login box.
+                e.prevent_default();
+                e.stop_propagation();
+                open.set(false);
+                focus_soon("lpw-country");
+            }
+            _ => {}
+        }
+    };
+    view! {
+        <span id="lpw-country-label" class="lpw-label">{label.clone()}</span>
+        <button type="button" id="lpw-country" class="lpw-country" value=move || region.get()
+            aria-haspopup="listbox" aria-expanded=move || open.get().to_string()
+            aria-labelledby="lpw-country-label lpw-country" on:click=toggle>
+            <span class="lpw-country-value">{shown}</span>
+            <span class="lpw-country-caret" aria-hidden="true">"▾"</span>
+        </button>
+        <Show when=move || open.get()>
+            <div class="lpw-country-pane">
+                <input id="lpw-country-search" class="lpw-input" type="text" role="combobox"
+                    autocomplete="off" spellcheck="false"
+                    aria-label=search_label.clone() placeholder=search_label.clone()
+                    aria-expanded="true" aria-controls="lpw-country-list" aria-autocomplete="list"
+                    aria-activedescendant=move || active_code().map(|c| option_id(&c))
+                    prop:value=move || query.get()
+                    on:input=move |e| { query.set(event_target_value(&e)); active.set(0); }
+                    on:keydown=on_key/>
+                <ul id="lpw-country-list" class="lpw-country-list" role="listbox"
+                    aria-label=label.clone()>
+                    {move || {
+                        let list = matches.get();
+                        if list.is_empty() {
+                            return view! { <li class="lpw-country-empty" role="presentation">{empty_text.get_value()}</li> }.into_any();
+                        }
+                        countries.with_value(|all| list.iter().enumerate().map(|(n, &i)| {
+                            let (c, name) = &all[i];
+                            let code = c.code.clone();
+                            let pick = code.clone();
+                            let current = region.get_untracked() == code;
+                            view! {
+                                <li id=option_id(&code) role="option" class="lpw-country-option"
+                                    aria-selected=move || (active.get() == n).to_string()
+                                    data-current=current.then_some("true")
+                                    on:mousedown=move |e: ev::MouseEvent| e.prevent_default()
+                                    on:click=move |_| choose(pick.clone())>
+                                    <span aria-hidden="true">{c.flag()}</span>
+                                    " " {name.clone()}
+                                    <span class="lpw-country-dial">{format!("+{}", c.dial_code)}</span>
+                                </li>
+                            }
+                        }).collect_view().into_any())
+                    }}
+                </ul>
+            </div>
+        </Show>
     }
 }
 

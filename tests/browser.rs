@@ -118,10 +118,15 @@ async fn the_modal_opens_as_a_labelled_dialog_and_validates_before_sending() {
         Some("lpw-title")
     );
     assert!(!title.text_content().unwrap().is_empty());
+    let picker: web_sys::HtmlElement = query("#lpw-country").unwrap().unchecked_into();
+    picker.click();
+    tick().await;
     assert!(
-        query("#lpw-country option[value=NL]").is_some(),
+        query("#lpw-country-NL[role=option]").is_some(),
         "every region is offered"
     );
+    picker.click();
+    tick().await;
 
     let input: web_sys::HtmlInputElement = query("#lpw-phone").unwrap().unchecked_into();
     input.set_value("123");
@@ -278,10 +283,12 @@ async fn theme_terms_prefill_flash_and_dictionary_apply() {
     assert!(query(".lpw-terms img").is_none(), "other markup stays text");
     let phone: web_sys::HtmlInputElement = query("#lpw-phone").unwrap().unchecked_into();
     assert_eq!(phone.value(), "+44 7400 123456");
-    let country: web_sys::HtmlSelectElement = query("#lpw-country").unwrap().unchecked_into();
     assert_eq!(
-        country.value(),
-        "GB",
+        query("#lpw-country")
+            .unwrap()
+            .get_attribute("value")
+            .as_deref(),
+        Some("GB"),
         "the prefilled number picks its country"
     );
 
@@ -297,6 +304,141 @@ async fn theme_terms_prefill_flash_and_dictionary_apply() {
         query("#lpw-code").is_none(),
         "no code is sent before the terms are accepted"
     );
+    lock.hide();
+    tick().await;
+}
+
+fn type_into(input: &web_sys::HtmlInputElement, value: &str, caret: u32, input_type: &str) {
+    input.set_value(value);
+    input.set_selection_range(caret, caret).unwrap();
+    let init = web_sys::InputEventInit::new();
+    init.set_input_type(input_type);
+    init.set_bubbles(true);
+    let event = web_sys::InputEvent::new_with_event_init_dict("input", &init).unwrap();
+    input.dispatch_event(&event).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_country_pane_searches_and_answers_the_keyboard() {
+    let lock = mount(r#"{"defaultLocation":"NL"}"#);
+    lock.show();
+    tick().await;
+    let picker: web_sys::HtmlElement = query("#lpw-country").unwrap().unchecked_into();
+    assert_eq!(picker.get_attribute("value").as_deref(), Some("NL"));
+    assert!(picker.text_content().unwrap().contains("+31"));
+    picker.click();
+    tick().await;
+    assert_eq!(
+        picker.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        active_id(),
+        "lpw-country-search",
+        "the search field takes focus"
+    );
+    let search: web_sys::HtmlInputElement = query("#lpw-country-search").unwrap().unchecked_into();
+    let options = || {
+        let list = web_sys::window()
+            .unwrap()
+            .document()
+            .unwrap()
+            .query_selector_all("#lpw-country-list [role=option]")
+            .unwrap();
+        (0..list.length())
+            .map(|i| {
+                list.item(i)
+                    .unwrap()
+                    .unchecked_into::<web_sys::Element>()
+                    .id()
+            })
+            .collect::<Vec<_>>()
+    };
+    // By dial code, by ISO code, by the start of a word of the name.
+    for (query_text, expect) in [
+        ("+44", "lpw-country-GB"),
+        ("de", "lpw-country-DE"),
+        ("zealand", "lpw-country-NZ"),
+    ] {
+        type_into(&search, query_text, query_text.len() as u32, "insertText");
+        tick().await;
+        assert!(
+            options().contains(&expect.to_string()),
+            "{query_text}: {:?}",
+            options()
+        );
+    }
+    type_into(&search, "+35", 3, "insertText");
+    tick().await;
+    let found = options();
+    assert!(
+        found.len() > 1 && found.iter().all(|id| id != "lpw-country-NL"),
+        "{found:?}"
+    );
+    // Arrow down moves the active option; Enter picks it and closes the pane.
+    press(&search, "ArrowDown", false);
+    tick().await;
+    assert_eq!(
+        search.get_attribute("aria-activedescendant"),
+        Some(found[1].clone())
+    );
+    press(&search, "Enter", false);
+    tick().await;
+    assert!(query("#lpw-country-search").is_none(), "the pane closed");
+    let picked = found[1].trim_start_matches("lpw-country-").to_string();
+    assert_eq!(picker.get_attribute("value"), Some(picked));
+    assert_eq!(active_id(), "lpw-country");
+    // Esc closes the pane, not the login box.
+    picker.click();
+    tick().await;
+    press(&query("#lpw-country-search").unwrap(), "Escape", false);
+    tick().await;
+    assert!(query("#lpw-country-search").is_none());
+    assert!(query("[role=dialog]").is_some(), "the modal stays open");
+    lock.hide();
+    tick().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_phone_field_formats_as_you_type_and_a_plus_picks_the_country() {
+    let lock = mount(r#"{"defaultLocation":"US"}"#);
+    lock.show();
+    tick().await;
+    let phone: web_sys::HtmlInputElement = query("#lpw-phone").unwrap().unchecked_into();
+    assert_eq!(
+        phone.placeholder(),
+        "(201) 555-0123",
+        "the region's example number"
+    );
+    type_into(&phone, "2015550", 7, "insertText");
+    tick().await;
+    assert_eq!(phone.value(), "(201) 555-0");
+    assert_eq!(
+        phone.selection_start().unwrap(),
+        Some(11),
+        "caret after the last digit"
+    );
+    // A digit typed in the middle: the caret stays after it.
+    type_into(&phone, "(2019) 555-0", 5, "insertText");
+    tick().await;
+    assert_eq!(phone.value(), "(201) 955-50");
+    assert_eq!(phone.selection_start().unwrap(), Some(7));
+    // Backspace over a separator deletes the digit before it.
+    type_into(&phone, "(201 955-50", 4, "deleteContentBackward");
+    tick().await;
+    assert_eq!(phone.value(), "(209) 555-0");
+    assert_eq!(phone.selection_start().unwrap(), Some(3), "where the 1 was");
+    // Pasting an international number switches the country and keeps it.
+    type_into(&phone, "+44 (0)20 7946-0958", 19, "insertFromPaste");
+    tick().await;
+    assert_eq!(
+        query("#lpw-country")
+            .unwrap()
+            .get_attribute("value")
+            .as_deref(),
+        Some("GB")
+    );
+    assert_eq!(phone.placeholder(), "07400 123456");
     lock.hide();
     tick().await;
 }

@@ -1,0 +1,665 @@
+//! Phone numbers: the country list, parsing to E.164, display formats and as-you-type
+//! formatting, all from libphonenumber's metadata.
+//!
+//! The `phonenumber` crate is the source of truth (the tenant validates with it), but it is far
+//! too heavy for the widget's wasm. So `build.rs` runs it at build time and writes the patterns
+//! and rules as static tables; this module replays `phonenumber`'s parser, validator and formatter
+//! over those tables with a small regex engine ([`re`]). `tests/phone_differential.rs` checks the
+//! answers (valid or not, region, E.164, national and international format) against
+//! `phonenumber` on every example number of the metadata and mutations of each.
+//!
+//! Parse, don't validate: the rest of the crate only ever sees a [`PhoneNumber`].
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+pub mod re;
+
+mod data {
+    /// A number type's pattern and lengths.
+    pub struct Desc {
+        pub re: &'static str,
+        pub lens: &'static [u8],
+        pub local: &'static [u8],
+    }
+
+    /// A format rule.
+    pub struct Fmt {
+        pub re: &'static str,
+        pub fmt: &'static str,
+        pub leading: Option<&'static str>,
+        pub np_rule: Option<&'static str>,
+        pub carrier_rule: Option<&'static str>,
+    }
+
+    /// A metadata entry (a region, or a non-geographic calling code).
+    pub struct Meta {
+        pub id: &'static str,
+        pub code: u16,
+        pub idd: Option<&'static str>,
+        pub np: Option<&'static str>,
+        pub npp: Option<&'static str>,
+        pub npt: Option<&'static str>,
+        pub general: Desc,
+        pub types: &'static [Desc],
+        pub leading: Option<&'static str>,
+        pub example: Option<&'static str>,
+        pub formats: &'static [Fmt],
+        pub intl: &'static [Fmt],
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/phone_tables.rs"));
+}
+
+use data::{Desc, Fmt, Meta};
+
+thread_local! {
+    static COMPILED: RefCell<BTreeMap<(usize, usize), Rc<re::Regex>>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// The compiled form of a table pattern, compiled once per page.
+fn regex(pattern: &'static str) -> Rc<re::Regex> {
+    let key = (pattern.as_ptr() as usize, pattern.len());
+    COMPILED.with(|c| {
+        c.borrow_mut()
+            .entry(key)
+            .or_insert_with(|| {
+                // build.rs compiled every table pattern with this engine already.
+                Rc::new(re::Regex::new(pattern).unwrap_or_else(|e| panic!("{e:?}")))
+            })
+            .clone()
+    })
+}
+
+impl Desc {
+    fn is_match(&self, value: &str) -> bool {
+        (self.lens.is_empty() || self.lens.iter().any(|&l| usize::from(l) == value.len()))
+            && regex(self.re).matches_at_start(value)
+    }
+}
+
+fn region_meta(id: &str) -> Option<&'static Meta> {
+    let i = data::REGIONS.binary_search_by(|(r, _)| (*r).cmp(id)).ok()?;
+    data::METAS.get(usize::from(data::REGIONS[i].1))
+}
+
+fn code_metas(code: u16) -> Option<impl Iterator<Item = &'static Meta>> {
+    let i = data::CODES.binary_search_by_key(&code, |(c, _)| *c).ok()?;
+    Some(
+        data::CODES[i]
+            .1
+            .iter()
+            .map(|&m| &data::METAS[usize::from(m)]),
+    )
+}
+
+fn main_meta(code: u16) -> Option<&'static Meta> {
+    code_metas(code)?.next()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Length {
+    Possible,
+    LocalOnly,
+    TooShort,
+    TooLong,
+    Invalid,
+}
+
+/// `phonenumber`'s `validator::length` for the general description.
+fn length(meta: &Meta, len: usize) -> Length {
+    let possible = meta.general.lens;
+    let (Some(&min), Some(&max)) = (possible.first(), possible.last()) else {
+        return Length::Invalid;
+    };
+    let has = |list: &[u8]| list.iter().any(|&l| usize::from(l) == len);
+    if has(meta.general.local) {
+        Length::LocalOnly
+    } else if len == usize::from(min) {
+        Length::Possible
+    } else if len < usize::from(min) {
+        Length::TooShort
+    } else if len > usize::from(max) {
+        Length::TooLong
+    } else if has(possible) {
+        Length::Possible
+    } else {
+        Length::Invalid
+    }
+}
+
+/// Whether the national number is of any known type for this metadata.
+fn is_known_type(meta: &Meta, national: &str) -> bool {
+    meta.general.is_match(national) && meta.types.iter().any(|t| t.is_match(national))
+}
+
+/// The metadata a number belongs to (`validator::source_for`).
+fn source_for(code: u16, national: &str) -> Option<&'static Meta> {
+    let mut metas = code_metas(code)?.peekable();
+    let first = *metas.peek()?;
+    let list: Vec<&Meta> = metas.collect();
+    if list.len() == 1 {
+        return Some(first);
+    }
+    list.into_iter().find(|meta| match meta.leading {
+        Some(leading) => regex(leading).matches_at_start(national),
+        None => is_known_type(meta, national),
+    })
+}
+
+/// How the country code was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Plus,
+    Idd,
+    Default,
+}
+
+/// A parsed number, before validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Parsed {
+    code: u16,
+    national: String,
+    carrier: Option<String>,
+}
+
+/// The digits after an international prefix: the calling code and the rest.
+fn split_code(digits: &str) -> Option<(u16, &str)> {
+    (1..=3.min(digits.len())).find_map(|len| {
+        let code: u16 = digits[..len].parse().ok()?;
+        code_metas(code).map(|_| (code, &digits[len..]))
+    })
+}
+
+/// The length of the region's international prefix at the start of `digits`, when one is there
+/// and is not followed by a 0.
+fn idd_len(meta: &Meta, digits: &str) -> Option<usize> {
+    let (start, end) = regex(meta.idd?).find(digits)?;
+    (start == 0 && !digits[end..].starts_with('0')).then_some(end)
+}
+
+/// Strips the national prefix (or applies its transform rule), with the carrier code it held
+/// (`helper::national_number`).
+fn strip_national_prefix(meta: &Meta, national: &str) -> (String, Option<String>) {
+    let Some(npp) = meta.npp else {
+        let rest = match meta.np {
+            Some(np) => national.strip_prefix(np).unwrap_or(national),
+            None => national,
+        };
+        return (rest.to_string(), None);
+    };
+    let npp = regex(npp);
+    let Some(caps) = npp
+        .captures(national)
+        .filter(|c| c[0].is_some_and(|m| m.0 == 0))
+    else {
+        return (national.to_string(), None);
+    };
+    let group = |i: usize| caps.get(i).copied().flatten().map(|(s, e)| &national[s..e]);
+    let (first, last) = (group(1), group(caps.len() - 1));
+    let end = caps[0].map_or(0, |m| m.1);
+    match (meta.npt, last) {
+        (Some(transform), Some(_)) => {
+            let transformed = npp.replace(national, transform);
+            if meta.general.is_match(national) && !meta.general.is_match(&transformed) {
+                return (national.to_string(), None);
+            }
+            (transformed, first.map(str::to_string))
+        }
+        _ => (national[end..].to_string(), last.map(str::to_string)),
+    }
+}
+
+/// `phonenumber::parse(Some(region), text)` for text that is digits with an optional leading
+/// `+`.
+fn parse_digits(plus: bool, digits: &str, meta: &'static Meta) -> Option<Parsed> {
+    // The parser's viability check: two digits, or three after a plus.
+    if digits.len() < if plus { 3 } else { 2 } {
+        return None;
+    }
+    let mut source = if plus { Source::Plus } else { Source::Default };
+    let mut national = digits;
+    // An international prefix is dropped, after a plus too (`+0044…`).
+    if let Some(end) = idd_len(meta, national) {
+        if !plus {
+            source = Source::Idd;
+        }
+        national = &national[end..];
+    }
+    let code = match source {
+        Source::Plus | Source::Idd => {
+            if national.len() <= 2 || national.starts_with('0') {
+                return None;
+            }
+            let (code, rest) = split_code(national)?;
+            national = rest;
+            code
+        }
+        _ => {
+            let code = meta.code.to_string();
+            if national.starts_with(&code)
+                && (!meta.general.is_match(national)
+                    || !matches!(
+                        length(meta, national.len()),
+                        Length::Possible | Length::LocalOnly
+                    ))
+            {
+                national = &national[code.len()..];
+            }
+            meta.code
+        }
+    };
+    // The default region's metadata strips the national prefix, whatever the calling code.
+    let (mut potential, carrier) = strip_national_prefix(meta, national);
+    if let Some(np) = meta.np {
+        if let Some(rest) = potential.strip_prefix(np) {
+            potential = rest.to_string();
+        }
+    }
+    let (national, carrier) = if length(meta, potential.len()) != Length::TooShort {
+        (potential, carrier)
+    } else {
+        (national.to_string(), None)
+    };
+    if !(2..=17).contains(&national.len()) {
+        return None;
+    }
+    // `NationalNumber`: the leading zeros and a u64 below 2^56.
+    let value: u64 = national.trim_start_matches('0').parse().ok()?;
+    if value >= 1 << 56 {
+        return None;
+    }
+    Some(Parsed {
+        code,
+        national,
+        carrier,
+    })
+}
+
+/// `phonenumber::is_valid`.
+fn is_valid(p: &Parsed) -> bool {
+    source_for(p.code, &p.national).is_some_and(|meta| is_known_type(meta, &p.national))
+}
+
+/// The format `phonenumber` picks for a complete national number.
+fn pick_format(national: &str, formats: &'static [Fmt]) -> Option<&'static Fmt> {
+    formats.iter().find(|f| match f.leading {
+        None => true,
+        Some(leading) => {
+            regex(leading).matches_at_start(national)
+                && regex(f.re).find(national) == Some((0, national.len()))
+        }
+    })
+}
+
+/// The format string with the national prefix (or carrier code) rule applied to its first
+/// group (`formatter::replace`).
+fn with_rule(meta: &Meta, f: &Fmt, rule: Option<&str>, carrier: Option<&str>) -> String {
+    let Some(rule) = rule else {
+        return f.fmt.to_string();
+    };
+    let Some(at) = f
+        .fmt
+        .as_bytes()
+        .windows(2)
+        .position(|w| w[0] == b'$' && w[1].is_ascii_digit())
+    else {
+        return f.fmt.to_string();
+    };
+    let first = &f.fmt[at..at + 2];
+    let rule = rule
+        .replace("$NP", meta.np.unwrap_or(""))
+        .replace("$FG", &format!("${first}"))
+        .replace("$CC", carrier.unwrap_or(""));
+    let caps: re::Captures = vec![Some((at, at + 2)), Some((at, at + 2))];
+    let mut out = f.fmt[..at].to_string();
+    re::expand(f.fmt, &caps, &rule, &mut out);
+    out.push_str(&f.fmt[at + 2..]);
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    National,
+    International,
+}
+
+/// `phonenumber`'s `format().mode(…)` for a parsed number.
+fn format(p: &Parsed, mode: Mode) -> String {
+    let Some(meta) = main_meta(p.code) else {
+        return String::new();
+    };
+    let national = p.national.as_str();
+    let formats = if meta.intl.is_empty() || mode == Mode::National {
+        meta.formats
+    } else {
+        meta.intl
+    };
+    let body = match pick_format(national, formats) {
+        None => national.to_string(),
+        Some(f) => {
+            let fmt = match mode {
+                Mode::International => f.fmt.to_string(),
+                Mode::National => match (p.carrier.as_deref(), f.carrier_rule) {
+                    (Some(carrier), Some(rule)) => with_rule(meta, f, Some(rule), Some(carrier)),
+                    _ => with_rule(meta, f, f.np_rule, None),
+                },
+            };
+            regex(f.re).replace(national, &fmt)
+        }
+    };
+    match mode {
+        Mode::National => body,
+        Mode::International => format!("+{} {body}", p.code),
+    }
+}
+
+/// A region of the libphonenumber metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2 code, e.g. `NL`.
+    pub code: String,
+    /// The country calling code, e.g. `31`.
+    pub dial_code: u16,
+}
+
+impl Country {
+    /// The flag emoji made of regional indicator symbols.
+    pub fn flag(&self) -> String {
+        self.code
+            .chars()
+            .filter(char::is_ascii_uppercase)
+            .filter_map(|c| char::from_u32(0x1F1E6 + (c as u32 - 'A' as u32)))
+            .collect()
+    }
+
+    /// The example mobile number of the region in national format, for placeholders.
+    pub fn example(&self) -> Option<String> {
+        let meta = region_meta(&self.code)?;
+        // With its calling code: typed nationally, some examples read as something else (KZ's
+        // `7710009998` starts with its calling code 7).
+        let digits = format!("{}{}", meta.code, meta.example?);
+        let parsed = parse_digits(true, &digits, meta).filter(is_valid)?;
+        Some(format(&parsed, Mode::National))
+    }
+
+    /// Whether `query` finds this country: its ISO code, its dial code (with or without `+`),
+    /// or the start of any word of `name` (case and accents ignored).
+    pub fn matches(&self, name: &str, query: &str) -> bool {
+        let query = fold(query.trim());
+        if query.is_empty() {
+            return true;
+        }
+        if let Some(digits) = query.strip_prefix('+').or(Some(query.as_str())) {
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                return self.dial_code.to_string().starts_with(digits);
+            }
+        }
+        let name = fold(name);
+        query.eq_ignore_ascii_case(&self.code)
+            || name.starts_with(&query)
+            || name
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|word| word.starts_with(&query))
+    }
+}
+
+/// Lower case without the common Latin accents, for searching names.
+fn fold(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'à'..='å' | 'ā' | 'ă' | 'ą' => 'a',
+            'ç' | 'ć' | 'č' => 'c',
+            'è'..='ë' | 'ē' | 'ę' | 'ě' => 'e',
+            'ì'..='ï' | 'ī' | 'ı' => 'i',
+            'ñ' | 'ń' | 'ň' => 'n',
+            'ò'..='ö' | 'ø' | 'ō' | 'ő' => 'o',
+            'ù'..='ü' | 'ū' | 'ů' | 'ű' => 'u',
+            'ý' | 'ÿ' => 'y',
+            'ś' | 'š' | 'ş' | 'ș' => 's',
+            'ź' | 'ż' | 'ž' => 'z',
+            'ł' => 'l',
+            'ř' => 'r',
+            'ţ' | 'ț' | 'ť' => 't',
+            c => c,
+        })
+        .collect()
+}
+
+/// Every geographic region in the metadata, ordered by ISO code.
+pub fn countries() -> Vec<Country> {
+    data::REGIONS
+        .iter()
+        .map(|(id, m)| Country {
+            code: (*id).to_string(),
+            dial_code: data::METAS[usize::from(*m)].code,
+        })
+        .collect()
+}
+
+/// The region with this ISO code (any case).
+pub fn country(code: &str) -> Option<Country> {
+    let code = code.to_ascii_uppercase();
+    let meta = region_meta(&code)?;
+    Some(Country {
+        code,
+        dial_code: meta.code,
+    })
+}
+
+/// A valid phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneNumber {
+    e164: String,
+    region: Option<String>,
+    national: String,
+    international: String,
+}
+
+/// Why text is not a phone number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    /// Nothing was typed.
+    #[error("no phone number was entered")]
+    Empty,
+    /// The text is not a possible number for the region.
+    #[error("{0:?} is not a valid phone number")]
+    Invalid(String),
+    /// The default region is unknown.
+    #[error("unknown country {0:?}")]
+    UnknownCountry(String),
+}
+
+/// The decimal value of a digit of any common script (ASCII, full-width, Arabic-Indic, …).
+fn digit_value(c: char) -> Option<u8> {
+    const ZEROS: [u32; 20] = [
+        0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+        0xE50, 0xED0, 0xF20, 0x1040, 0x17E0, 0x1810, 0xFF10,
+    ];
+    let c = c as u32;
+    ZEROS
+        .iter()
+        .find(|&&z| (z..z + 10).contains(&c))
+        .map(|z| (c - z) as u8)
+}
+
+/// Characters that carry no meaning in a typed phone number.
+fn is_separator(c: char) -> bool {
+    matches!(c,
+        ' ' | '\t' | '\u{a0}' | '\u{2000}'..='\u{200a}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+        | '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30fc}' | '\u{ff0d}' | '\u{ad}'
+        | '.' | '/' | '(' | ')' | '[' | ']' | '\u{ff08}' | '\u{ff09}'
+        | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{061c}')
+}
+
+/// Typed text as a leading plus and ASCII digits, or `None` when it holds anything else
+/// (letters, an extension, a plus in the middle).
+pub fn normalize(text: &str) -> Option<(bool, String)> {
+    let mut plus = false;
+    let mut digits = String::with_capacity(text.len());
+    for c in text.chars() {
+        if let Some(d) = digit_value(c) {
+            digits.push(char::from(b'0' + d));
+        } else if matches!(c, '+' | '＋') && !plus && digits.is_empty() {
+            plus = true;
+        } else if !is_separator(c) {
+            return None;
+        }
+    }
+    Some((plus, digits))
+}
+
+impl PhoneNumber {
+    /// Parses what a user typed: national digits for `default_country`, or an international
+    /// number starting with `+` (or the region's international prefix, such as `00`), which
+    /// picks its own region.
+    pub fn parse(raw: &str, default_country: &str) -> Result<Self, PhoneError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        let meta = region_meta(&default_country.to_ascii_uppercase())
+            .ok_or_else(|| PhoneError::UnknownCountry(default_country.to_string()))?;
+        let invalid = || PhoneError::Invalid(trimmed.to_string());
+        let (plus, digits) = normalize(trimmed).ok_or_else(invalid)?;
+        let parsed = parse_digits(plus, &digits, meta).ok_or_else(invalid)?;
+        if !is_valid(&parsed) {
+            return Err(invalid());
+        }
+        Ok(Self::from_parsed(&parsed))
+    }
+
+    fn from_parsed(p: &Parsed) -> Self {
+        let region = source_for(p.code, p.national.trim_start_matches('0'))
+            .map(|m| m.id)
+            .filter(|id| *id != "001")
+            .map(str::to_string);
+        Self {
+            e164: format!("+{}{}", p.code, p.national),
+            region,
+            national: format(p, Mode::National),
+            international: format(p, Mode::International),
+        }
+    }
+
+    /// `+31612345678`.
+    pub fn e164(&self) -> &str {
+        &self.e164
+    }
+
+    /// The number's region (ISO code), when the metadata decides one.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// National format, `06 12345678`.
+    pub fn national(&self) -> &str {
+        &self.national
+    }
+
+    /// International format, `+31 6 12345678`.
+    pub fn international(&self) -> &str {
+        &self.international
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.international)
+    }
+}
+
+mod typing;
+pub use typing::{as_you_type, caret_after, is_significant, significant_before, Typed};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn national_and_international_input_give_one_e164() {
+        let cases = [
+            ("06 12345678", "NL", "+31612345678", "NL"),
+            ("+31 6 1234 5678", "US", "+31612345678", "NL"),
+            ("(201) 555-0123", "US", "+12015550123", "US"),
+            ("020 7946 0958", "GB", "+442079460958", "GB"),
+            ("+44 7400 123456", "NL", "+447400123456", "GB"),
+            ("0044 7400 123456", "NL", "+447400123456", "GB"),
+            ("011 44 7400 123456", "US", "+447400123456", "GB"),
+            ("＋４４ ７４００ １２３４５６", "US", "+447400123456", "GB"),
+            ("٠٦١٢٣٤٥٦٧٨", "NL", "+31612345678", "NL"),
+            ("(416) 555-0123", "US", "+14165550123", "CA"),
+        ];
+        for (raw, region, e164, found) in cases {
+            let p = PhoneNumber::parse(raw, region).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(p.e164(), e164, "{raw}");
+            assert_eq!(p.region(), Some(found), "{raw}");
+        }
+    }
+
+    #[test]
+    fn formats_are_the_regions_own() {
+        let p = PhoneNumber::parse("2015550123", "us").unwrap();
+        assert_eq!(p.national(), "(201) 555-0123");
+        assert_eq!(p.international(), "+1 201-555-0123");
+        let p = PhoneNumber::parse("0612345678", "NL").unwrap();
+        assert_eq!(p.national(), "06 12345678");
+        assert_eq!(p.international(), "+31 6 12345678");
+    }
+
+    #[test]
+    fn invalid_input_is_refused() {
+        assert_eq!(PhoneNumber::parse("  ", "US"), Err(PhoneError::Empty));
+        for raw in [
+            "123",
+            "555 1234",
+            "abc",
+            "+1555",
+            "06 1234",
+            "06 12345678 x12",
+            "06+12345678",
+        ] {
+            assert!(
+                matches!(PhoneNumber::parse(raw, "NL"), Err(PhoneError::Invalid(_))),
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            PhoneNumber::parse("0612345678", "XX"),
+            Err(PhoneError::UnknownCountry("XX".into()))
+        );
+    }
+
+    #[test]
+    fn country_list_covers_the_metadata() {
+        let list = countries();
+        assert!(list.len() > 240, "{} regions", list.len());
+        let nl = list.iter().find(|c| c.code == "NL").unwrap();
+        assert_eq!(nl.dial_code, 31);
+        assert_eq!(nl.flag(), "🇳🇱");
+        assert!(list.iter().all(|c| c.code != "001"));
+        assert_eq!(country("us").unwrap().dial_code, 1);
+        assert_eq!(
+            country("GB").unwrap().example().as_deref(),
+            Some("07400 123456")
+        );
+    }
+
+    #[test]
+    fn countries_are_found_by_name_code_and_dial_code() {
+        let ci = country("CI").unwrap();
+        let name = "Côte d’Ivoire";
+        for query in [
+            "ci", "CI", "côte", "cote", "ivoire", "+225", "225", "22", " Cô ",
+        ] {
+            assert!(ci.matches(name, query), "{query}");
+        }
+        for query in ["ivory coast", "+1", "226", "d’x", "te"] {
+            assert!(!ci.matches(name, query), "{query}");
+        }
+    }
+}
