@@ -7,8 +7,6 @@
 //! widget's own small engine (`src/phone/re.rs`) so an unsupported construct fails the build.
 //! `tests/phone_differential.rs` then holds the widget to `phonenumber`'s answers.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use phonenumber::metadata::{Descriptor, Format, Metadata, DATABASE};
@@ -17,57 +15,89 @@ use phonenumber::metadata::{Descriptor, Format, Metadata, DATABASE};
 #[path = "src/phone/re.rs"]
 mod re;
 
-fn compact(pattern: &str) -> String {
-    let out: String = pattern.chars().filter(|c| !c.is_whitespace()).collect();
+/// Separators of the table text; no metadata string contains them (checked below), and no
+/// pattern starts with `=` (which marks a reference to a national format).
+const RECORD: char = '\n';
+const FIELD: char = ';';
+const ITEM: char = '!';
+const PART: char = '@';
+const NONE: &str = "~";
+
+/// A string field, checked not to collide with the separators.
+fn text(value: &str) -> String {
+    assert!(
+        !value.contains([RECORD, FIELD, ITEM, PART]) && value != NONE,
+        "a metadata string holds a table separator: {value:?}"
+    );
+    value.to_string()
+}
+
+fn pattern(p: &str) -> String {
+    let out: String = p.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(!out.starts_with('='), "a pattern starts with `=`: {out}");
     if let Err(e) = re::Regex::new(&out) {
         panic!("the phone pattern engine cannot compile a metadata pattern: {e:?}");
     }
-    out
+    text(&out)
 }
 
 fn opt(value: Option<String>) -> String {
-    match value {
-        Some(v) => format!("Some({v:?})"),
-        None => "None".into(),
-    }
+    value.unwrap_or_else(|| NONE.to_string())
 }
 
+/// Lengths (all ≤ 17) as base-36 digits, one each.
 fn lengths(values: &[u16]) -> String {
-    let mut out = String::from("&[");
-    for v in values {
-        let v = u8::try_from(*v).expect("a possible length fits a byte");
-        write!(out, "{v},").unwrap();
-    }
-    out.push(']');
-    out
+    values
+        .iter()
+        .map(|&v| char::from_digit(u32::from(v), 36).expect("a possible length below 36"))
+        .collect()
 }
 
 fn desc(d: &Descriptor) -> String {
-    format!(
-        "Desc {{ re: {:?}, lens: {}, local: {} }}",
-        compact(d.national_number().as_str()),
+    [
+        pattern(d.national_number().as_str()),
         lengths(d.possible_length()),
-        lengths(d.possible_local_length())
-    )
+        lengths(d.possible_local_length()),
+    ]
+    .join(&PART.to_string())
 }
 
 fn formats(list: &[Format]) -> String {
-    let mut out = String::from("&[");
-    for f in list {
-        write!(
-            out,
-            "Fmt {{ re: {:?}, fmt: {:?}, leading: {}, np_rule: {}, carrier_rule: {} }},",
-            compact(f.pattern().as_str()),
-            f.format(),
-            // The formatter only ever looks at the last leading-digits pattern.
-            opt(f.leading_digits().last().map(|r| compact(r.as_str()))),
-            opt(f.national_prefix().map(str::to_string)),
-            opt(f.domestic_carrier().map(str::to_string)),
+    list.iter()
+        .map(|f| {
+            [
+                pattern(f.pattern().as_str()),
+                text(f.format()),
+                // The formatter only ever looks at the last leading-digits pattern.
+                opt(f.leading_digits().last().map(|r| pattern(r.as_str()))),
+                opt(f.national_prefix().map(text)),
+                opt(f.domestic_carrier().map(text)),
+            ]
+            .join(&PART.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(&ITEM.to_string())
+}
+
+/// International formats are national ones with another format string: written as `=k@fmt`,
+/// national format `k` with `fmt` (or in full, should one ever differ otherwise).
+fn international_formats(national: &[Format], international: &[Format]) -> String {
+    let key = |f: &Format| {
+        (
+            f.pattern().as_str().to_string(),
+            f.leading_digits().last().map(|r| r.as_str().to_string()),
+            f.national_prefix().map(str::to_string),
+            f.domestic_carrier().map(str::to_string),
         )
-        .unwrap();
-    }
-    out.push(']');
-    out
+    };
+    international
+        .iter()
+        .map(|f| match national.iter().position(|n| key(n) == key(f)) {
+            Some(k) => format!("={k}{PART}{}", text(f.format())),
+            None => formats(std::slice::from_ref(f)),
+        })
+        .collect::<Vec<_>>()
+        .join(&ITEM.to_string())
 }
 
 fn meta(m: &Metadata, with_formats: bool) -> String {
@@ -94,27 +124,29 @@ fn meta(m: &Metadata, with_formats: bool) -> String {
             types.push(t);
         }
     }
-    let (formats_src, intl_src) = if with_formats {
-        (formats(m.formats()), formats(m.international_formats()))
+    let (national, international) = if with_formats {
+        (
+            formats(m.formats()),
+            international_formats(m.formats(), m.international_formats()),
+        )
     } else {
-        ("&[]".to_string(), "&[]".to_string())
+        (String::new(), String::new())
     };
-    format!(
-        "Meta {{ id: {:?}, code: {}, idd: {}, np: {}, npp: {}, npt: {}, general: {}, types: &[{}], \
-         leading: {}, example: {}, formats: {}, intl: {} }}",
-        m.id(),
-        m.country_code(),
-        opt(m.international_prefix().map(|r| compact(r.as_str()))),
-        opt(m.national_prefix().map(str::to_string)),
-        opt(m.national_prefix_for_parsing().map(|r| compact(r.as_str()))),
-        opt(m.national_prefix_transform_rule().map(str::to_string)),
+    [
+        text(m.id()),
+        m.country_code().to_string(),
+        opt(m.international_prefix().map(|r| pattern(r.as_str()))),
+        opt(m.national_prefix().map(text)),
+        opt(m.national_prefix_for_parsing().map(|r| pattern(r.as_str()))),
+        opt(m.national_prefix_transform_rule().map(text)),
         desc(d.general()),
-        types.join(","),
-        opt(m.leading_digits().map(|r| compact(r.as_str()))),
-        opt(d.mobile().and_then(Descriptor::example).map(str::to_string)),
-        formats_src,
-        intl_src,
-    )
+        types.join(&ITEM.to_string()),
+        opt(m.leading_digits().map(|r| pattern(r.as_str()))),
+        opt(d.mobile().and_then(Descriptor::example).map(text)),
+        national,
+        international,
+    ]
+    .join(&FIELD.to_string())
 }
 
 fn main() {
@@ -127,58 +159,24 @@ fn main() {
         .filter(|c| DATABASE.by_code(c).is_some())
         .collect();
 
-    let mut metas = Vec::new();
-    let mut by_code = Vec::new();
-    let mut geographic = BTreeMap::new();
+    let mut lines = Vec::new();
     for code in codes {
         let list = DATABASE.by_code(&code).expect("a listed code");
         let regions = DATABASE.region(&code).expect("a listed code");
         assert_eq!(list.len(), regions.len());
-        let mut indexes = Vec::new();
         for (i, m) in list.iter().enumerate() {
             assert_eq!(m.id(), regions[i], "regions and metadata in one order");
             // Formatting always uses the first metadata of a code; the rest need no formats.
-            indexes.push(metas.len());
-            if m.id() != "001" {
-                geographic.insert(m.id().to_string(), metas.len());
-            }
-            metas.push(meta(m, i == 0));
+            lines.push(meta(m, i == 0));
         }
-        by_code.push((code, indexes));
     }
-
-    let mut out = String::new();
-    writeln!(
-        out,
-        "/// Every metadata entry, grouped by calling code in `phonenumber`'s order."
-    )
-    .unwrap();
-    writeln!(out, "pub(crate) static METAS: &[Meta] = &[").unwrap();
-    for m in &metas {
-        writeln!(out, "    {m},").unwrap();
-    }
-    writeln!(out, "];").unwrap();
-    writeln!(
-        out,
-        "/// Calling codes (sorted) and their entries in `METAS`, main region first."
-    )
-    .unwrap();
-    writeln!(out, "pub(crate) static CODES: &[(u16, &[u16])] = &[").unwrap();
-    for (code, idx) in &by_code {
-        writeln!(out, "    ({code}, &{idx:?}),").unwrap();
-    }
-    writeln!(out, "];").unwrap();
-    writeln!(
-        out,
-        "/// Geographic regions (sorted by ISO code) and their entry in `METAS`."
-    )
-    .unwrap();
-    writeln!(out, "pub(crate) static REGIONS: &[(&str, u16)] = &[").unwrap();
-    for (id, i) in &geographic {
-        writeln!(out, "    ({id:?}, {i}),").unwrap();
-    }
-    writeln!(out, "];").unwrap();
-
+    let table = lines.join(&RECORD.to_string());
+    let out = format!(
+        "/// Every metadata entry, one per line, grouped by calling code in `phonenumber`'s order\n\
+         /// (main region first). Fields by `{FIELD}`, list items by `{ITEM}`, parts by `{PART}`,\n\
+         /// `{NONE}` for none; lengths as base-36 digits. Written by build.rs.\n\
+         pub(crate) static TABLE: &str = {table:?};\n"
+    );
     let path = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("phone_tables.rs");
     std::fs::write(path, out).expect("write phone tables");
 }

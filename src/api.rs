@@ -239,6 +239,15 @@ pub async fn jwks(config: &LockConfig) -> Result<Value, LockError> {
     json_or_error(response).await
 }
 
+/// `GET /user/geoloc/country`: the country the tenant places the caller in (Lock's default
+/// country lookup), `None` when it cannot say.
+pub async fn geoloc_country(config: &LockConfig) -> Option<String> {
+    let url = format!("{}/user/geoloc/country", config.root_url());
+    let response = send(Request::get(&url), None).await.ok()?;
+    let body = json_or_error(response).await.ok()?;
+    body["country_code"].as_str().map(str::to_ascii_uppercase)
+}
+
 /// `GET /userinfo` with the access token: the user's profile.
 pub async fn userinfo(config: &LockConfig, access_token: &str) -> Result<Value, LockError> {
     let builder = Request::get(&format!("{}/userinfo", config.root_url()))

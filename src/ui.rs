@@ -167,7 +167,10 @@ fn Modal(lock: Lock) -> impl IntoView {
         .phone_number
         .clone()
         .unwrap_or_default();
-    let start_region = config
+    // The default country: `defaultLocation`, else the country of a prefilled `+…` number, else
+    // the tenant's geo lookup (below, when it answers), else the browser language's region,
+    // else US.
+    let chosen = config
         .options
         .default_location
         .clone()
@@ -177,11 +180,29 @@ fn Modal(lock: Lock) -> impl IntoView {
                 .ok()
                 .and_then(|p| p.region().map(str::to_string))
                 .filter(|_| prefill.trim_start().starts_with('+'))
-        })
+        });
+    let ask_tenant = chosen.is_none();
+    let start_region = chosen
         .or_else(|| browser::language_region().filter(|r| phone::country(r).is_some()))
         .unwrap_or_else(|| "US".into());
-    let phone_text = RwSignal::new(prefill);
-    let region = RwSignal::new(start_region);
+    let phone_text = RwSignal::new(prefill.clone());
+    let region = RwSignal::new(start_region.clone());
+    // Set once the user picks a country (or a `+…` number picks one).
+    let picked = RwSignal::new(false);
+    if ask_tenant {
+        let geo_config = config.clone();
+        leptos::task::spawn_local(async move {
+            let Some(found) = crate::api::geoloc_country(&geo_config).await else {
+                return;
+            };
+            // Only while nothing was picked or typed: never move the ground under the user.
+            let untouched = picked.try_get_untracked() == Some(false)
+                && phone_text.try_get_untracked().as_deref() == Some(prefill.as_str());
+            if untouched && phone::country(&found).is_some() {
+                region.set(found);
+            }
+        });
+    }
     let code_text = RwSignal::new(String::new());
 
     let banner_flow = flow.clone();
@@ -221,7 +242,7 @@ fn Modal(lock: Lock) -> impl IntoView {
     let screen = move || {
         match step.get() {
         Step::Phone | Step::Sending => {
-            view! { <PhoneScreen flow=screen_flow.clone() config=screen_config.clone() dict=screen_dict.clone() phone_text region/> }.into_any()
+            view! { <PhoneScreen flow=screen_flow.clone() config=screen_config.clone() dict=screen_dict.clone() phone_text region picked/> }.into_any()
         }
         Step::Code | Step::Resending | Step::Verifying => {
             view! { <CodeScreen flow=screen_flow.clone() config=screen_config.clone() dict=screen_dict.clone() code_text/> }.into_any()
@@ -311,6 +332,7 @@ fn PhoneScreen(
     dict: Dictionary,
     phone_text: RwSignal<String>,
     region: RwSignal<String>,
+    picked: RwSignal<bool>,
 ) -> impl IntoView {
     let invalid = RwSignal::new(false);
     let language = config
@@ -376,6 +398,7 @@ fn PhoneScreen(
         let typed = phone::as_you_type(&value, &region.get_untracked());
         if let Some(r) = typed.region.filter(|r| *r != region.get_untracked()) {
             region.set(r);
+            picked.set(true);
         }
         input.set_value(&typed.text);
         let at = phone::caret_after(&typed.text, keep) as u32;
@@ -396,7 +419,7 @@ fn PhoneScreen(
     view! {
         <form class="lpw-body" on:submit=on_submit novalidate>
             <p class="lpw-instructions">{render_rich(&dict.text("passwordlessSMSInstructions"))}</p>
-            <CountryPicker region=region language=language
+            <CountryPicker region=region picked=picked language=language
                 label=dict.text("countryLabel") search_label=dict.text("countrySearchLabel")
                 empty_text=dict.text("countryNoMatch")/>
             <label class="lpw-label" for="lpw-phone">{dict.text("phoneNumberInputLabel")}</label>
@@ -431,6 +454,7 @@ fn PhoneScreen(
 #[component]
 fn CountryPicker(
     region: RwSignal<String>,
+    picked: RwSignal<bool>,
     language: String,
     label: String,
     search_label: String,
@@ -489,6 +513,7 @@ fn CountryPicker(
     };
     let choose = move |code: String| {
         region.set(code);
+        picked.set(true);
         open.set(false);
         focus_soon("lpw-country");
     };

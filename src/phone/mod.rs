@@ -18,11 +18,15 @@ use std::rc::Rc;
 pub mod re;
 
 mod data {
-    /// A number type's pattern and lengths.
+    use std::sync::OnceLock;
+
+    include!(concat!(env!("OUT_DIR"), "/phone_tables.rs"));
+
+    /// A number type's pattern and lengths (base-36 digits, ascending).
     pub struct Desc {
         pub re: &'static str,
-        pub lens: &'static [u8],
-        pub local: &'static [u8],
+        pub lens: &'static str,
+        pub local: &'static str,
     }
 
     /// A format rule.
@@ -43,14 +47,138 @@ mod data {
         pub npp: Option<&'static str>,
         pub npt: Option<&'static str>,
         pub general: Desc,
-        pub types: &'static [Desc],
+        pub types: Vec<Desc>,
         pub leading: Option<&'static str>,
         pub example: Option<&'static str>,
-        pub formats: &'static [Fmt],
-        pub intl: &'static [Fmt],
+        pub formats: Vec<Fmt>,
+        pub intl: Vec<Fmt>,
     }
 
-    include!(concat!(env!("OUT_DIR"), "/phone_tables.rs"));
+    /// The decoded table: the entries, the calling codes (sorted, with their entries, main region
+    /// first) and the geographic regions (sorted by ISO code).
+    pub struct Tables {
+        pub metas: Vec<Meta>,
+        pub codes: Vec<(u16, Vec<u16>)>,
+        pub regions: Vec<(&'static str, u16)>,
+    }
+
+    fn opt(field: &'static str) -> Option<&'static str> {
+        (field != "~").then_some(field)
+    }
+
+    fn list<T>(field: &'static str, item: fn(&'static str) -> T) -> Vec<T> {
+        if field.is_empty() {
+            return Vec::new();
+        }
+        field.split('!').map(item).collect()
+    }
+
+    fn desc(item: &'static str) -> Desc {
+        let mut parts = item.split('@');
+        let mut next = || parts.next().unwrap_or("");
+        Desc {
+            re: next(),
+            lens: next(),
+            local: next(),
+        }
+    }
+
+    fn fmt(item: &'static str) -> Fmt {
+        let mut parts = item.split('@');
+        let mut next = || parts.next().unwrap_or("~");
+        Fmt {
+            re: next(),
+            fmt: next(),
+            leading: opt(next()),
+            np_rule: opt(next()),
+            carrier_rule: opt(next()),
+        }
+    }
+
+    /// An international format: `=k@fmt` is national format `k` with another format string.
+    fn intl(field: &'static str, national: &[Fmt]) -> Vec<Fmt> {
+        list(field, |item| item)
+            .into_iter()
+            .map(|item| {
+                let Some(reference) = item.strip_prefix('=') else {
+                    return fmt(item);
+                };
+                let (k, text) = reference.split_once('@').unwrap_or((reference, ""));
+                let base = k.parse().ok().and_then(|k: usize| national.get(k));
+                match base {
+                    Some(n) => Fmt {
+                        re: n.re,
+                        fmt: text,
+                        leading: n.leading,
+                        np_rule: n.np_rule,
+                        carrier_rule: n.carrier_rule,
+                    },
+                    // build.rs only writes references to formats it wrote.
+                    None => fmt(item),
+                }
+            })
+            .collect()
+    }
+
+    fn meta(line: &'static str) -> Meta {
+        let mut fields = line.split(';');
+        let mut next = || fields.next().unwrap_or("");
+        let head = [next(), next(), next(), next(), next(), next()];
+        let (general, types, leading, example) = (next(), next(), next(), next());
+        let formats = list(next(), fmt);
+        let intl = intl(next(), &formats);
+        let [id, code, idd, np, npp, npt] = head;
+        Meta {
+            id,
+            code: code.parse().unwrap_or(0),
+            idd: opt(idd),
+            np: opt(np),
+            npp: opt(npp),
+            npt: opt(npt),
+            general: desc(general),
+            types: list(types, desc),
+            leading: opt(leading),
+            example: opt(example),
+            formats,
+            intl,
+        }
+    }
+
+    /// The tables, decoded from the text on first use.
+    pub fn tables() -> &'static Tables {
+        static TABLES: OnceLock<Tables> = OnceLock::new();
+        TABLES.get_or_init(|| {
+            let metas: Vec<Meta> = TABLE.split('\n').map(meta).collect();
+            let mut codes: Vec<(u16, Vec<u16>)> = Vec::new();
+            let mut regions = Vec::new();
+            for (i, m) in metas.iter().enumerate() {
+                let i = i as u16;
+                match codes.last_mut() {
+                    Some((code, list)) if *code == m.code => list.push(i),
+                    _ => codes.push((m.code, vec![i])),
+                }
+                if m.id != "001" {
+                    regions.push((m.id, i));
+                }
+            }
+            regions.sort_unstable();
+            Tables {
+                metas,
+                codes,
+                regions,
+            }
+        })
+    }
+}
+
+/// Whether a table's base-36 length list holds `len`.
+fn has_length(list: &str, len: usize) -> bool {
+    list.bytes().any(|b| length_of(b) == len)
+}
+
+/// One base-36 length digit.
+fn length_of(digit: u8) -> usize {
+    char::from(digit).to_digit(36).unwrap_or(0) as usize
 }
 
 use data::{Desc, Fmt, Meta};
@@ -75,24 +203,21 @@ fn regex(pattern: &'static str) -> Rc<re::Regex> {
 
 impl Desc {
     fn is_match(&self, value: &str) -> bool {
-        (self.lens.is_empty() || self.lens.iter().any(|&l| usize::from(l) == value.len()))
+        (self.lens.is_empty() || has_length(self.lens, value.len()))
             && regex(self.re).matches_at_start(value)
     }
 }
 
 fn region_meta(id: &str) -> Option<&'static Meta> {
-    let i = data::REGIONS.binary_search_by(|(r, _)| (*r).cmp(id)).ok()?;
-    data::METAS.get(usize::from(data::REGIONS[i].1))
+    let t = data::tables();
+    let i = t.regions.binary_search_by(|(r, _)| (*r).cmp(id)).ok()?;
+    t.metas.get(usize::from(t.regions[i].1))
 }
 
 fn code_metas(code: u16) -> Option<impl Iterator<Item = &'static Meta>> {
-    let i = data::CODES.binary_search_by_key(&code, |(c, _)| *c).ok()?;
-    Some(
-        data::CODES[i]
-            .1
-            .iter()
-            .map(|&m| &data::METAS[usize::from(m)]),
-    )
+    let t = data::tables();
+    let i = t.codes.binary_search_by_key(&code, |(c, _)| *c).ok()?;
+    Some(t.codes[i].1.iter().map(|&m| &t.metas[usize::from(m)]))
 }
 
 fn main_meta(code: u16) -> Option<&'static Meta> {
@@ -111,19 +236,19 @@ enum Length {
 /// `phonenumber`'s `validator::length` for the general description.
 fn length(meta: &Meta, len: usize) -> Length {
     let possible = meta.general.lens;
-    let (Some(&min), Some(&max)) = (possible.first(), possible.last()) else {
+    let (Some(min), Some(max)) = (possible.bytes().next(), possible.bytes().next_back()) else {
         return Length::Invalid;
     };
-    let has = |list: &[u8]| list.iter().any(|&l| usize::from(l) == len);
-    if has(meta.general.local) {
+    let (min, max) = (length_of(min), length_of(max));
+    if has_length(meta.general.local, len) {
         Length::LocalOnly
-    } else if len == usize::from(min) {
+    } else if len == min {
         Length::Possible
-    } else if len < usize::from(min) {
+    } else if len < min {
         Length::TooShort
-    } else if len > usize::from(max) {
+    } else if len > max {
         Length::TooLong
-    } else if has(possible) {
+    } else if has_length(possible, len) {
         Length::Possible
     } else {
         Length::Invalid
@@ -176,8 +301,8 @@ fn split_code(digits: &str) -> Option<(u16, &str)> {
 /// The length of the region's international prefix at the start of `digits`, when one is there
 /// and is not followed by a 0.
 fn idd_len(meta: &Meta, digits: &str) -> Option<usize> {
-    let (start, end) = regex(meta.idd?).find(digits)?;
-    (start == 0 && !digits[end..].starts_with('0')).then_some(end)
+    let end = regex(meta.idd?).end_at_start(digits)?;
+    (!digits[end..].starts_with('0')).then_some(end)
 }
 
 /// Strips the national prefix (or applies its transform rule), with the carrier code it held
@@ -191,10 +316,7 @@ fn strip_national_prefix(meta: &Meta, national: &str) -> (String, Option<String>
         return (rest.to_string(), None);
     };
     let npp = regex(npp);
-    let Some(caps) = npp
-        .captures(national)
-        .filter(|c| c[0].is_some_and(|m| m.0 == 0))
-    else {
+    let Some(caps) = npp.captures_at_start(national) else {
         return (national.to_string(), None);
     };
     let group = |i: usize| caps.get(i).copied().flatten().map(|(s, e)| &national[s..e]);
@@ -289,7 +411,7 @@ fn pick_format(national: &str, formats: &'static [Fmt]) -> Option<&'static Fmt> 
         None => true,
         Some(leading) => {
             regex(leading).matches_at_start(national)
-                && regex(f.re).find(national) == Some((0, national.len()))
+                && regex(f.re).end_at_start(national) == Some(national.len())
         }
     })
 }
@@ -333,9 +455,9 @@ fn format(p: &Parsed, mode: Mode) -> String {
     };
     let national = p.national.as_str();
     let formats = if meta.intl.is_empty() || mode == Mode::National {
-        meta.formats
+        &meta.formats
     } else {
-        meta.intl
+        &meta.intl
     };
     let body = match pick_format(national, formats) {
         None => national.to_string(),
@@ -431,11 +553,12 @@ fn fold(text: &str) -> String {
 
 /// Every geographic region in the metadata, ordered by ISO code.
 pub fn countries() -> Vec<Country> {
-    data::REGIONS
+    let t = data::tables();
+    t.regions
         .iter()
         .map(|(id, m)| Country {
             code: (*id).to_string(),
-            dial_code: data::METAS[usize::from(*m)].code,
+            dial_code: t.metas[usize::from(*m)].code,
         })
         .collect()
 }

@@ -282,20 +282,33 @@ impl Regex {
 
     /// The leftmost-first match and its groups, or `None`.
     pub fn captures(&self, text: &str) -> Option<Captures> {
-        let input = text.as_bytes();
+        (0..=text.len()).find_map(|start| self.captures_from(text, start))
+    }
+
+    /// The match starting at the beginning of `text`, if there is one. The same answer as
+    /// [`Regex::captures`] filtered to matches at 0 (a leftmost match starts at 0 whenever one
+    /// can), without trying the later starts.
+    pub fn captures_at_start(&self, text: &str) -> Option<Captures> {
+        self.captures_from(text, 0)
+    }
+
+    fn captures_from(&self, text: &str, start: usize) -> Option<Captures> {
         let mut caps = vec![None; self.captures_len()];
-        for start in 0..=input.len() {
-            let m = Matcher::new(input, false);
-            let mut end = None;
-            if m.alts(&self.alts, start, &mut caps, &mut |p, _| {
-                end = Some(p);
-                true
-            }) {
-                caps[0] = end.map(|e| (start, e));
-                return Some(caps);
-            }
-        }
-        None
+        let m = Matcher::new(text.as_bytes(), false);
+        let mut end = None;
+        m.alts(&self.alts, start, &mut caps, &mut |p, _| {
+            end = Some(p);
+            true
+        })
+        .then(|| {
+            caps[0] = end.map(|e| (start, e));
+            caps
+        })
+    }
+
+    /// The end of the match starting at the beginning of `text`, if there is one.
+    pub fn end_at_start(&self, text: &str) -> Option<usize> {
+        self.captures_at_start(text).and_then(|c| c[0]).map(|m| m.1)
     }
 
     /// The leftmost-first match, as a byte range.
@@ -568,6 +581,17 @@ mod tests {
         assert!(lead.partial("2", false).is_some());
         assert!(lead.partial("1", false).is_none());
         assert!(lead.partial("215", false).is_some());
+    }
+
+    #[test]
+    fn anchored_and_leftmost_agree_at_the_start() {
+        let re = Regex::new(r"0|(\d)0").unwrap();
+        for text in ["0", "10", "110", "1", "", "00"] {
+            let leftmost = re.captures(text).filter(|c| c[0].is_some_and(|m| m.0 == 0));
+            assert_eq!(re.captures_at_start(text), leftmost, "{text}");
+        }
+        assert_eq!(re.end_at_start("105"), Some(2));
+        assert_eq!(re.end_at_start("5"), None);
     }
 
     #[test]

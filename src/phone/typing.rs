@@ -3,8 +3,8 @@
 
 use super::re::Captures;
 use super::{
-    digit_value, idd_len, is_valid, main_meta, parse_digits, regex, region_meta, source_for,
-    split_code, with_rule, Fmt, Meta, PhoneNumber,
+    digit_value, idd_len, is_valid, length_of, main_meta, parse_digits, regex, region_meta,
+    source_for, split_code, with_rule, Fmt, Meta, PhoneNumber,
 };
 
 /// What the phone field shows for some typed text.
@@ -55,9 +55,9 @@ pub fn as_you_type(raw: &str, region: &str) -> Typed {
                 let mut text = format!("{prefix}{code}");
                 if let Some(meta) = main_meta(code).filter(|_| !national.is_empty()) {
                     let formats = if meta.intl.is_empty() {
-                        meta.formats
+                        &meta.formats
                     } else {
-                        meta.intl
+                        &meta.intl
                     };
                     text.push(' ');
                     text.push_str(&group(national, meta, formats, None));
@@ -90,25 +90,22 @@ fn national(digits: &str, meta: &Meta) -> String {
     let prefix_len = if meta.npt.is_some() {
         0
     } else if let Some(npp) = meta.npp {
-        regex(npp)
-            .find(digits)
-            .filter(|m| m.0 == 0)
-            .map_or(0, |m| m.1)
+        regex(npp).end_at_start(digits).unwrap_or(0)
     } else {
         meta.np
             .filter(|np| digits.starts_with(np))
             .map_or(0, str::len)
     };
     if prefix_len == 0 || prefix_len >= digits.len() {
-        return group(digits, formatting, formatting.formats, None);
+        return group(digits, formatting, &formatting.formats, None);
     }
     let (prefix, rest) = digits.split_at(prefix_len);
     if Some(prefix) == meta.np {
-        group(rest, formatting, formatting.formats, Some(prefix))
+        group(rest, formatting, &formatting.formats, Some(prefix))
     } else {
         format!(
             "{prefix} {}",
-            group(rest, formatting, formatting.formats, None)
+            group(rest, formatting, &formatting.formats, None)
         )
     }
 }
@@ -119,15 +116,15 @@ fn national(digits: &str, meta: &Meta) -> String {
 fn choose(digits: &str, meta: &Meta, formats: &'static [Fmt]) -> Option<(&'static Fmt, Captures)> {
     let exact = formats.iter().find_map(|f| {
         let leads = f.leading.is_none_or(|l| regex(l).matches_at_start(digits));
-        let caps = regex(f.re).captures(digits)?;
+        let caps = regex(f.re).captures_at_start(digits)?;
         (leads && caps[0] == Some((0, digits.len()))).then_some((f, caps))
     });
     let full_length = |f: &Fmt| {
         let (lo, hi) = regex(f.re).span();
         std::iter::once(&meta.general)
-            .chain(meta.types)
-            .flat_map(|d| d.lens)
-            .any(|&l| (lo..=hi).contains(&usize::from(l)))
+            .chain(&meta.types)
+            .flat_map(|d| d.lens.bytes())
+            .any(|l| (lo..=hi).contains(&length_of(l)))
     };
     let partial = |only_full: bool| {
         formats.iter().find_map(|f| {

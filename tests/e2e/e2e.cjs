@@ -51,6 +51,8 @@ async function startTenant(tenantPort, webPort) {
 name = "e2e"
 issuer = "http://127.0.0.1:${tenantPort}"
 database = "e2e-tenant.db"
+# Not the browser's en-US: the widget's default country must come from the geo lookup.
+default_country = "GB"
 
 [[clients]]
 client_id = "demo-client"
@@ -289,10 +291,22 @@ test('keyboard only: open, type, submit, enter the code, with focus kept in the 
   check(await page.evaluate(() => document.activeElement.id) === 'login', 'focus returns to the opener');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'lpw-phone');
-  await page.keyboard.press('Shift+Tab'); // the country select
+  // No defaultLocation: the tenant's geo lookup (GB) wins over the browser's language (en-US).
+  await page.waitForFunction(() => document.querySelector('#lpw-country').value === 'GB');
+  check((await page.getAttribute('#lpw-phone', 'placeholder')) === '07400 123456', 'the example number of GB');
+  await page.keyboard.press('Shift+Tab'); // the country picker
   check(await page.evaluate(() => document.activeElement.id) === 'lpw-country', 'the country picker is reachable');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'lpw-country-search');
+  await page.keyboard.type('united st');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'lpw-country');
+  check(await page.getAttribute('#lpw-country', 'value') === 'US', 'picked with the keyboard');
   await page.keyboard.press('Tab');
-  await page.keyboard.type('+1 201 555 0146');
+  await page.keyboard.type('2015550146');
+  check(await page.inputValue('#lpw-phone') === '(201) 555-0146', 'formatted as typed');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'lpw-code');
   await page.keyboard.type(await latestCode(tenant, '+12015550146')); // the last digit submits

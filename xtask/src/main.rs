@@ -16,6 +16,9 @@ commands:
   bundle   build the prebuilt JS bundle into dist/bundle/ and print its sizes
   bench size
            builds the JS bundle and the demo and prints what a page downloads, raw and gzip
+  bench phone
+           the phone field's time per keystroke (validate + format + DOM) in headless Chromium:
+           p50, p95 and the first keystroke of a page
   bench load [--runs N]
            cold-start time to a usable phone input, ours against Auth0 Lock (npm auth0-lock,
            installed and bundled as a measuring peer only), and the transfer sizes
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
             Some("tenant") => bench_tenant(&args[2..]),
             Some("size") => bench_size(),
             Some("load") => bench_load(&args[2..]),
+            Some("phone") => bench_phone(),
             _ => {
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);
@@ -122,6 +126,7 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     run(Command::new(&t.wasm_opt)
+        .args(STRIP_STREAM_EXPORTS)
         .arg("-Oz")
         .args(tools::WASM_FEATURES)
         .arg(raw.join("lock_passwordless_js_bg.wasm"))
@@ -130,7 +135,7 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     let read =
         |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()));
     let loader = read(root.join("js/loader.js"))?;
-    let glue = read(raw.join("lock_passwordless_js.js"))?;
+    let glue = strip_stream_classes(&read(raw.join("lock_passwordless_js.js"))?)?;
     let classic = read(root.join("js/classic.js"))?;
     std::fs::write(
         out.join("lock-passwordless.js"),
@@ -151,14 +156,15 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         ])
         .arg(&esm))?;
     run(Command::new(&t.wasm_opt)
+        .args(STRIP_STREAM_EXPORTS)
         .arg("-Oz")
         .args(tools::WASM_FEATURES)
         .arg(esm.join("lock_passwordless_js_esm_bg.wasm"))
         .arg("-o")
         .arg(out.join("lock_passwordless_js_esm_bg.wasm")))?;
-    std::fs::copy(
-        esm.join("lock_passwordless_js_esm.js"),
+    std::fs::write(
         out.join("lock_passwordless_js_esm.js"),
+        strip_stream_classes(&read(esm.join("lock_passwordless_js_esm.js"))?)?,
     )
     .map_err(|e| e.to_string())?;
     let module = read(root.join("js/module.js"))?;
@@ -181,14 +187,11 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
     names.sort();
-    let mut total = (0, 0);
     for name in &names {
         let (raw, gz) = sizes(&out.join(name))?;
-        if name == "lock-passwordless.js" || name == "lock_passwordless_js_bg.wasm" {
-            total = (total.0 + raw, total.1 + gz);
-        }
         println!("  {name:<34} {raw:>9} B raw {gz:>9} B gzip");
     }
+    let total = bundle_page_total(&out)?;
     let languages = std::fs::read_dir(out.join("i18n"))
         .map(|d| d.count())
         .unwrap_or(0);
@@ -201,6 +204,125 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         "page total (script + wasm)", total.0, total.1
     );
     npm_package(&out)
+}
+
+/// The checked-in size limit for the JS bundle (a size is deterministic, unlike a time).
+const SIZE_BUDGET: &str = "xtask/size-budget.txt";
+
+/// What a page downloads for the JS bundle: the classic script and its wasm (the styles are in
+/// the wasm), as (raw, gzip) bytes.
+fn bundle_page_total(bundle: &Path) -> Result<(usize, usize), String> {
+    let (js_raw, js_gz) = sizes(&bundle.join("lock-passwordless.js"))?;
+    let (wasm_raw, wasm_gz) = sizes(&bundle.join("lock_passwordless_js_bg.wasm"))?;
+    Ok((js_raw + wasm_raw, js_gz + wasm_gz))
+}
+
+/// The bundle stays within the checked-in gzip limit, and its JS API holds no server-function
+/// stream classes. Returns the number of checks passed.
+fn size_checks(bundle: &Path) -> Result<usize, String> {
+    let budget = std::fs::read_to_string(root().join(SIZE_BUDGET))
+        .map_err(|e| format!("{SIZE_BUDGET}: {e}"))?;
+    let limit: usize = budget
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("bundle_gzip_max ="))
+        .and_then(|v| v.trim().replace('_', "").parse().ok())
+        .ok_or_else(|| format!("{SIZE_BUDGET}: no `bundle_gzip_max = N` line"))?;
+    let (raw, gz) = bundle_page_total(bundle)?;
+    println!(
+        "  JS bundle page total: {raw} B raw, {gz} B gzip (limit {limit} B gzip, {SIZE_BUDGET})"
+    );
+    if gz > limit {
+        return Err(format!(
+            "the JS bundle grew past its budget: {gz} B gzip > {limit} B ({SIZE_BUDGET}); \
+             shrink it, or raise the limit in the same commit and say why"
+        ));
+    }
+    for file in [
+        "lock-passwordless.js",
+        "lock_passwordless_js_bg.wasm",
+        "lock_passwordless_js_esm.js",
+        "lock_passwordless_js_esm_bg.wasm",
+    ] {
+        let bytes = std::fs::read(bundle.join(file)).map_err(|e| format!("{file}: {e}"))?;
+        if bytes
+            .windows(14)
+            .any(|w| w.eq_ignore_ascii_case(b"intounderlying"))
+        {
+            return Err(format!(
+                "{file} still carries Leptos' server-function stream classes (IntoUnderlying*)"
+            ));
+        }
+    }
+    println!("  no IntoUnderlying* stream classes in the bundle's JS or wasm");
+    Ok(2)
+}
+
+/// Leptos 0.8 always enables `server_fn/browser`, which links wasm-streams, whose
+/// `IntoUnderlying*` classes wasm-bindgen exports to JS whether or not anything uses them (a
+/// client-only widget never does). wasm-opt drops their exports (and, with -Oz, their code) …
+const STREAM_CLASSES: [&str; 3] = [
+    "IntoUnderlyingByteSource",
+    "IntoUnderlyingSink",
+    "IntoUnderlyingSource",
+];
+const STRIP_STREAM_EXPORTS: [&str; 2] = [
+    "--remove-exports",
+    "--pass-arg=remove-exports@*intounderlying*",
+];
+
+/// … and this drops their classes, finalizers and exports from wasm-bindgen's JS glue (classic
+/// and ES module forms). It fails, rather than ships half-stripped glue, if the glue's shape
+/// ever changes.
+fn strip_stream_classes(glue: &str) -> Result<String, String> {
+    let mut out = glue.to_string();
+    for name in STREAM_CLASSES {
+        let class = format!("class {name} {{");
+        let start = out
+            .find(&class)
+            .ok_or_else(|| format!("wasm-bindgen glue: no `{class}` to strip"))?;
+        let start = out[..start]
+            .strip_suffix("export ")
+            .map_or(start, |kept| kept.len());
+        let mut depth = 0usize;
+        let mut end = None;
+        for (i, c) in out[start..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(start + i + 1);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let end = end.ok_or_else(|| format!("wasm-bindgen glue: `{class}` never closes"))?;
+        out.replace_range(start..end, "");
+        let finalization = format!("const {name}Finalization = ");
+        if let Some(at) = out.find(&finalization) {
+            let close = out[at..]
+                .find("));")
+                .ok_or_else(|| format!("wasm-bindgen glue: `{finalization}` never ends"))?;
+            out.replace_range(at..at + close + 3, "");
+        }
+        out = out
+            .lines()
+            .filter(|l| {
+                let l = l.trim();
+                !(l.starts_with(&format!("if (Symbol.dispose) {name}.prototype"))
+                    || l == format!("exports.{name} = {name};"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    if out.to_ascii_lowercase().contains("intounderlying") {
+        return Err(
+            "wasm-bindgen glue: stream classes are still referenced after stripping".into(),
+        );
+    }
+    Ok(out + "\n")
 }
 
 /// Copies the files of one folder (not recursive: the language files are flat).
@@ -303,6 +425,22 @@ fn bench_size() -> Result<(), String> {
         "total", total.0, total.1
     );
     Ok(())
+}
+
+/// `cargo xtask bench phone`: the phone field's time per keystroke in headless Chromium.
+fn bench_phone() -> Result<(), String> {
+    let t = tools::ensure(tools::Need::Test)?;
+    bundle(&t)?;
+    let root = root();
+    let scratch = root.join("target/xtask-scratch");
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    run(Command::new("node")
+        .arg(root.join("xtask/bench/phone.cjs"))
+        .current_dir(&root)
+        .env("NODE_PATH", t.node_modules())
+        .env("LPW_BUNDLE_DIR", root.join("dist/bundle"))
+        .env("LPW_CHROMIUM", tools::CHROMIUM)
+        .env("TMPDIR", &scratch))
 }
 
 /// `cargo xtask bench load`: ours against Auth0 Lock, in the same headless Chromium.
@@ -606,6 +744,16 @@ fn test() -> Result<(), String> {
     });
     if built {
         step(
+            "size budget and shipped API (checked-in limit)",
+            &mut || match size_checks(&root.join("dist/bundle")) {
+                Ok(passed) => (true, passed),
+                Err(e) => {
+                    eprintln!("{e}");
+                    (false, 0)
+                }
+            },
+        );
+        step(
             "end to end (Playwright, headless Chromium, real tenant)",
             &mut || {
                 run_counting(
@@ -662,7 +810,38 @@ fn test() -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::count_passed;
+    use super::{count_passed, strip_stream_classes};
+
+    #[test]
+    fn stream_classes_leave_the_glue_and_nothing_else_does() {
+        let mut glue = String::from("let wasm;\n");
+        for name in super::STREAM_CLASSES {
+            let lower = name.to_ascii_lowercase();
+            glue.push_str(&format!(
+                "    class {name} {{\n        free() {{ if (x) {{ wasm.__wbg_{lower}_free(1); }} }}\n    }}\n    \
+                 if (Symbol.dispose) {name}.prototype[Symbol.dispose] = {name}.prototype.free;\n    \
+                 exports.{name} = {name};\n    const {name}Finalization = (typeof FinalizationRegistry === 'undefined')\n        \
+                 ? {{ register: () => {{}} }}\n        : new FinalizationRegistry(ptr => wasm.__wbg_{lower}_free(ptr, 1));\n"
+            ));
+        }
+        glue.push_str("    class LockHandle {\n        show() {}\n    }\n    exports.LockHandle = LockHandle;\n");
+        let stripped = strip_stream_classes(&glue).unwrap();
+        assert!(
+            !stripped.to_ascii_lowercase().contains("intounderlying"),
+            "{stripped}"
+        );
+        assert!(stripped.contains("class LockHandle {\n        show() {}\n    }"));
+        assert!(stripped.contains("exports.LockHandle = LockHandle;"));
+        let esm = "export class IntoUnderlyingSink {\n}\nexport class IntoUnderlyingSource {\n}\nexport class IntoUnderlyingByteSource {\n}\nexport class Keep {\n}\n";
+        assert_eq!(
+            strip_stream_classes(esm).unwrap().trim(),
+            "export class Keep {\n}"
+        );
+        assert!(
+            strip_stream_classes("class Other {}").is_err(),
+            "a changed glue shape fails"
+        );
+    }
 
     #[test]
     fn counts_passed_tests_in_summaries() {
