@@ -2,7 +2,7 @@
 // shipped JS bundle. A 10-digit number is typed key by key (US and GB numbers, 20 rounds each, the
 // field cleared between rounds); each key is an `input` event whose handler validates and formats
 // (as-you-type grouping, caret, region switch) and updates the DOM. The first keystroke of a fresh
-// page (tables decoded, patterns compiled) is reported apart. The page is cross-origin isolated
+// page is reported apart, and so is the first show(), which decodes the tables. The page is cross-origin isolated
 // (COOP/COEP), so performance.now() has 5 µs resolution rather than 100 µs.
 //   LPW_BUNDLE_DIR LPW_CHROMIUM
 'use strict';
@@ -18,7 +18,19 @@ const NUMBERS = [['US', '2015550123'], ['GB', '7400123456']];
 const page = (region) => `<!doctype html><html><head><meta charset="utf-8"><title>phone</title>
 <script src="/lock-passwordless.js"></script></head><body><script>
 var lock = new Auth0LockPasswordless('bench', 'http://127.0.0.1:9', { defaultLocation: '${region}' });
-lock.show();
+// Once the wasm is in (the loader's queue is gone), time the first show(): it draws the phone
+// screen, which decodes the phone tables and compiles the first patterns (the placeholder).
+(function wait() {
+  if (lock._queue !== null) return setTimeout(wait, 5);
+  var t0 = performance.now();
+  new MutationObserver(function (_, observer) {
+    if (document.querySelector('#lpw-phone') && window.__firstShow === undefined) {
+      window.__firstShow = performance.now() - t0;
+      observer.disconnect();
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+  lock.show();
+})();
 </script></body></html>`;
 
 (async () => {
@@ -46,12 +58,15 @@ lock.show();
     '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'] });
   const keys = [];
   const firsts = [];
+  const shows = [];
   let isolated = true;
   try {
     for (const [region, digits] of NUMBERS) {
       const tab = await browser.newPage();
       await tab.goto(`${web}/${region}.html`);
       await tab.waitForSelector('#lpw-phone');
+      await tab.waitForFunction(() => window.__firstShow !== undefined);
+      shows.push(await tab.evaluate(() => window.__firstShow));
       const result = await tab.evaluate(({ digits, rounds }) => {
         const input = document.querySelector('#lpw-phone');
         const times = [];
@@ -87,4 +102,5 @@ lock.show();
   console.log(`bench phone: ${keys.length} keystrokes (${NUMBERS.length} numbers x ${ROUNDS} rounds x 10 digits, first keys apart), headless Chromium${isolated ? ', 5 us timer' : ', COARSE 100 us timer'}`);
   console.log(`  per keystroke (validate + format + DOM): p50 ${at(0.5).toFixed(3)} ms, p95 ${at(0.95).toFixed(3)} ms, max ${sorted[sorted.length - 1].toFixed(3)} ms (target p95 <= 0.2 ms)`);
   console.log(`  first keystroke of a page: ${firsts.map((f) => f.toFixed(2) + ' ms').join(', ')} (target <= 5 ms)`);
+  console.log(`  first show() to the phone input in the DOM (tables decoded, placeholder formatted): ${shows.map((f) => f.toFixed(2) + ' ms').join(', ')}`);
 })().catch((e) => { console.error(e); process.exit(1); });
