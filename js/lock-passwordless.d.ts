@@ -87,8 +87,14 @@ export interface LockOptions {
   autoSubmitCode?: boolean;
 }
 
+/** What `show(options)` may change for one showing; each showing starts from the constructor's options. */
 export interface ShowOptions {
   flashMessage?: FlashMessage;
+  allowedConnections?: string[];
+  auth?: { params?: { scope?: string; audience?: string } };
+  theme?: { logo?: string; primaryColor?: string; labeledSubmitButton?: boolean };
+  language?: string;
+  languageDictionary?: Record<string, unknown>;
 }
 
 type Listener<E extends LockEventName> = E extends 'authenticated'

@@ -121,11 +121,21 @@ impl LockEvent {
 #[error("Invalid event: {0:?}")]
 pub struct InvalidEvent(pub String);
 
+fn lock_mutex<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 type Listener = Arc<dyn Fn(&LockEvent) + Send + Sync>;
 
 struct Inner {
     auth: WebAuth,
+    /// The constructor's configuration; each `show(options)` starts from it.
+    base: LockConfig,
     dictionary: RwSignal<Dictionary>,
+    /// The last language file fetched (language, JSON), and a counter so that only the latest
+    /// request's answer is applied.
+    language_file: Mutex<Option<(String, String)>>,
+    texts_generation: std::sync::atomic::AtomicU64,
     open: RwSignal<bool>,
     flash: RwSignal<Option<FlashMessage>>,
     listeners: Mutex<Vec<(Option<String>, Listener)>>,
@@ -163,39 +173,18 @@ impl Lock {
     /// A widget over a given client (for a custom key source, say).
     pub fn with_auth(auth: WebAuth) -> Self {
         let parse = auth.config().options.auth.auto_parse_hash;
-        let dictionary = RwSignal::new(auth.config().dictionary.clone());
-        let language = auth.config().options.language.clone().filter(|l| l != "en");
-        let base = auth
-            .config()
-            .options
-            .language_base_url
-            .clone()
-            .unwrap_or_else(|| "i18n".into());
+        let base = (*auth.config()).clone();
         let lock = Self(Arc::new(Inner {
-            dictionary,
+            dictionary: RwSignal::new(base.dictionary.clone()),
+            base,
             auth,
+            language_file: Mutex::new(None),
+            texts_generation: std::sync::atomic::AtomicU64::new(0),
             open: RwSignal::new(false),
             flash: RwSignal::new(None),
             listeners: Mutex::new(Vec::new()),
         }));
-        if let (Some(lang), true) = (language, cfg!(target_arch = "wasm32")) {
-            // Only the chosen language is fetched; English is built in and shows until it lands.
-            let l = lock.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let url = format!("{}/{lang}.json", base.trim_end_matches('/'));
-                let loaded = match gloo_net::http::Request::get(&url).send().await {
-                    Ok(r) if r.ok() => r.text().await.map_err(|e| e.to_string()),
-                    Ok(r) => Err(format!("HTTP {}", r.status())),
-                    Err(e) => Err(e.to_string()),
-                };
-                match loaded.and_then(|json| l.0.dictionary.get_untracked().with_language(&json)) {
-                    Ok(d) => l.0.dictionary.set(d),
-                    Err(e) => l.emit(&LockEvent::UnrecoverableError(format!(
-                        "invalid option language: {url}: {e}"
-                    ))),
-                }
-            });
-        }
+        lock.load_texts();
         if parse && cfg!(target_arch = "wasm32") {
             let l = lock.clone();
             wasm_bindgen_futures::spawn_local(async move { l.resume_from_location().await });
@@ -203,8 +192,60 @@ impl Lock {
         lock
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &LockConfig {
+    /// Sets the texts for the configuration in force: English under its `languageDictionary`,
+    /// then its language's file (fetched only when chosen, once; English shows until it lands).
+    fn load_texts(&self) {
+        use std::sync::atomic::Ordering;
+        let config = self.config();
+        let overrides = config.dictionary.clone();
+        let generation = self.0.texts_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let Some(lang) = config.options.language.clone().filter(|l| l != "en") else {
+            return self.0.dictionary.set(overrides);
+        };
+        let cached = lock_mutex(&self.0.language_file)
+            .as_ref()
+            .filter(|(l, _)| *l == lang)
+            .map(|(_, json)| json.clone());
+        if let Some(json) = cached {
+            return self
+                .0
+                .dictionary
+                .set(overrides.with_language(&json).unwrap_or(overrides));
+        }
+        self.0.dictionary.set(overrides.clone());
+        if !cfg!(target_arch = "wasm32") {
+            return;
+        }
+        let base = config
+            .options
+            .language_base_url
+            .clone()
+            .unwrap_or_else(|| "i18n".into());
+        let l = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let url = format!("{}/{lang}.json", base.trim_end_matches('/'));
+            let loaded = match gloo_net::http::Request::get(&url).send().await {
+                Ok(r) if r.ok() => r.text().await.map_err(|e| e.to_string()),
+                Ok(r) => Err(format!("HTTP {}", r.status())),
+                Err(e) => Err(e.to_string()),
+            };
+            if l.0.texts_generation.load(Ordering::SeqCst) != generation {
+                return; // a later show(options) chose other texts
+            }
+            match loaded.and_then(|json| overrides.with_language(&json).map(|d| (d, json))) {
+                Ok((d, json)) => {
+                    *lock_mutex(&l.0.language_file) = Some((lang, json));
+                    l.0.dictionary.set(d);
+                }
+                Err(e) => l.emit(&LockEvent::UnrecoverableError(format!(
+                    "invalid option language: {url}: {e}"
+                ))),
+            }
+        });
+    }
+
+    /// The configuration in force: the constructor's, with the current `show(options)`.
+    pub fn config(&self) -> Arc<LockConfig> {
         self.0.auth.config()
     }
 
@@ -228,8 +269,25 @@ impl Lock {
         self.show_with(ShowOptions::default());
     }
 
-    /// Opens the widget with options for this showing (`flashMessage`).
+    /// Opens the widget with options for this showing: `flashMessage`, and overrides of
+    /// `allowedConnections`, `auth.params`, `theme`, `language` and `languageDictionary`, checked
+    /// as the constructor's are (a bad one is an `unrecoverable_error` and nothing opens). Each
+    /// showing starts again from the constructor's options. Overrides given while the widget is
+    /// already open apply from its next opening.
     pub fn show_with(&self, options: ShowOptions) {
+        let base = &self.0.base;
+        let config =
+            match LockConfig::new(&base.client_id, &base.domain, options.apply(&base.options)) {
+                Ok(c) => c,
+                Err(e) => return self.emit(&LockEvent::UnrecoverableError(e.to_string())),
+            };
+        let current = self.config();
+        let texts_changed = config.options.language != current.options.language
+            || config.options.language_dictionary != current.options.language_dictionary;
+        self.0.auth.set_config(config);
+        if texts_changed {
+            self.load_texts();
+        }
         self.0.flash.set(options.flash_message);
         if !self.0.open.get_untracked() {
             self.0.open.set(true);

@@ -87,12 +87,75 @@ pub struct Prefill {
     pub phone_number: Option<String>,
 }
 
-/// What `show(options)` may change for one showing.
+/// What `show(options)` may change for one showing, as in Lock: each `show` starts again from
+/// the constructor's options and applies only what it carries.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ShowOptions {
     /// A message banner shown with the phone screen.
     pub flash_message: Option<FlashMessage>,
+    /// `allowedConnections` for this showing (it must still offer `sms`).
+    pub allowed_connections: Option<Vec<String>>,
+    /// `auth.params` for this showing (`scope`, `audience`).
+    pub auth: Option<ShowAuth>,
+    /// `theme` fields for this showing.
+    pub theme: Option<ShowTheme>,
+    /// `language` for this showing.
+    pub language: Option<String>,
+    /// `languageDictionary` for this showing.
+    pub language_dictionary: Option<serde_json::Value>,
+}
+
+/// `show({auth})`: only `params` may change per showing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ShowAuth {
+    /// `auth.params`.
+    pub params: Option<AuthParams>,
+}
+
+/// `show({theme})`: the fields given replace the constructor's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ShowTheme {
+    /// `theme.logo`.
+    pub logo: Option<String>,
+    /// `theme.primaryColor`.
+    pub primary_color: Option<String>,
+    /// `theme.labeledSubmitButton`.
+    pub labeled_submit_button: Option<bool>,
+}
+
+impl ShowOptions {
+    /// The options for this showing: `base` with these overrides. [`LockConfig::new`] then
+    /// checks them as it checks the constructor's.
+    pub fn apply(&self, base: &LockOptions) -> LockOptions {
+        let mut o = base.clone();
+        if let Some(c) = &self.allowed_connections {
+            o.allowed_connections = c.clone();
+        }
+        if let Some(params) = self.auth.as_ref().and_then(|a| a.params.clone()) {
+            o.auth.params = params;
+        }
+        if let Some(t) = &self.theme {
+            if let Some(logo) = &t.logo {
+                o.theme.logo = Some(logo.clone());
+            }
+            if let Some(color) = &t.primary_color {
+                o.theme.primary_color = Some(color.clone());
+            }
+            if let Some(labeled) = t.labeled_submit_button {
+                o.theme.labeled_submit_button = labeled;
+            }
+        }
+        if let Some(language) = &self.language {
+            o.language = Some(language.clone());
+        }
+        if let Some(dictionary) = &self.language_dictionary {
+            o.language_dictionary = dictionary.clone();
+        }
+        o
+    }
 }
 
 /// `flashMessage`.
@@ -478,6 +541,40 @@ mod tests {
             serde_json::from_str(r#"{"flashMessage":{"type":"success","text":"<b>ok</b>"}}"#)
                 .unwrap();
         assert_eq!(flash.flash_message.unwrap().kind, FlashKind::Success);
+        // show(options) overrides one showing and is checked like the constructor's options.
+        let show: ShowOptions = serde_json::from_str(
+            r##"{"allowedConnections":["sms","email"],"auth":{"params":{"scope":"openid","audience":"api"}},
+               "theme":{"primaryColor":"#0a7d32"},"language":"fr","languageDictionary":{"title":"Salut"}}"##,
+        )
+        .unwrap();
+        let base = themed.options.clone();
+        let shown = LockConfig::new("app", "d", show.apply(&base)).unwrap();
+        assert_eq!(shown.options.auth.params.audience.as_deref(), Some("api"));
+        assert_eq!(
+            shown.options.theme.primary_color.as_deref(),
+            Some("#0a7d32")
+        );
+        assert!(
+            !shown.options.theme.labeled_submit_button,
+            "untouched fields stay"
+        );
+        assert_eq!(shown.options.language.as_deref(), Some("fr"));
+        assert_eq!(shown.dictionary.text("title"), "Salut");
+        assert_eq!(
+            ShowOptions::default().apply(&base),
+            base,
+            "nothing given, nothing changed"
+        );
+        let email_only: ShowOptions =
+            serde_json::from_str(r#"{"allowedConnections":["email"]}"#).unwrap();
+        assert!(LockConfig::new("app", "d", email_only.apply(&base))
+            .unwrap_err()
+            .to_string()
+            .contains("allowedConnections"));
+        let bad_color: ShowOptions =
+            serde_json::from_str(r#"{"theme":{"primaryColor":"url(x)"}}"#).unwrap();
+        assert!(LockConfig::new("app", "d", bad_color.apply(&base)).is_err());
+        assert!(serde_json::from_str::<ShowOptions>(r#"{"container":"x"}"#).is_err());
         assert!(err("{not json").contains("invalid options"));
         assert!(LockConfig::new("", "d", LockOptions::default())
             .unwrap_err()

@@ -117,7 +117,7 @@ pub fn LockPasswordless(
 #[component]
 fn Modal(lock: Lock) -> impl IntoView {
     let flow = use_passwordless(lock.clone());
-    let config = lock.config().clone();
+    let config = (*lock.config()).clone();
     let dict = lock.dictionary().get_untracked();
     let closable = config.closable();
     let inline = config.inline();

@@ -108,7 +108,8 @@ const TOKENS_KEY: &str = "lpw.tokens";
 
 /// The client.
 pub struct WebAuth {
-    config: LockConfig,
+    /// The configuration in force: the constructor's, or a `show(options)` variant of it.
+    config: Mutex<Arc<LockConfig>>,
     jwks: Arc<dyn JwksSource>,
     cache: Mutex<Option<Value>>,
     current: Mutex<Option<AuthResult>>,
@@ -144,16 +145,22 @@ impl WebAuth {
             .and_then(|s| s.get_item(TOKENS_KEY).ok().flatten())
             .and_then(|json| serde_json::from_str(&json).ok());
         Self {
-            config,
+            config: Mutex::new(Arc::new(config)),
             jwks,
             cache: Mutex::new(None),
             current: Mutex::new(restored),
         }
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &LockConfig {
-        &self.config
+    /// The configuration in force.
+    pub fn config(&self) -> Arc<LockConfig> {
+        lock(&self.config).clone()
+    }
+
+    /// Replaces the configuration in force (`show(options)` overrides); the key cache and the
+    /// current tokens stay.
+    pub fn set_config(&self, config: LockConfig) {
+        *lock(&self.config) = Arc::new(config);
     }
 
     /// The last successful result (memory, or the storage the app chose).
@@ -163,7 +170,7 @@ impl WebAuth {
 
     fn remember(&self, result: &AuthResult) {
         *lock(&self.current) = Some(result.clone());
-        if let Some(s) = storage(self.config.options.auth.persist_tokens.as_deref()) {
+        if let Some(s) = storage(self.config().options.auth.persist_tokens.as_deref()) {
             if let Ok(json) = serde_json::to_string(result) {
                 let _ = s.set_item(TOKENS_KEY, &json);
             }
@@ -183,7 +190,7 @@ impl WebAuth {
 
     /// `redirectUrl`, or the current page without query and fragment.
     pub fn redirect_uri(&self) -> String {
-        self.config
+        self.config()
             .options
             .auth
             .redirect_url
@@ -207,9 +214,9 @@ impl WebAuth {
         let random = browser::random_bytes::<TRANSACTION_RANDOM>().map_err(LockError::Network)?;
         let tx = Transaction::new(
             random,
-            &self.config.client_id,
+            &self.config().client_id,
             &self.redirect_uri(),
-            self.config.wants_code(),
+            self.config().wants_code(),
             browser::now(),
         );
         browser::save_transaction(&tx).map_err(LockError::Network)?;
@@ -223,7 +230,7 @@ impl WebAuth {
         language: &str,
     ) -> Result<Transaction, LockError> {
         let tx = self.new_transaction()?;
-        api::passwordless_start(&self.config, phone, &tx, language).await?;
+        api::passwordless_start(&self.config(), phone, &tx, language).await?;
         Ok(tx)
     }
 
@@ -235,11 +242,11 @@ impl WebAuth {
         phone: &PhoneNumber,
         code: &OtpCode,
     ) -> Result<Completion, LockError> {
-        let auth = &self.config.options.auth;
+        let auth = &self.config().options.auth;
         if auth.use_token_endpoint {
             let mut body = json!({
                 "grant_type": PASSWORDLESS_OTP_GRANT,
-                "client_id": self.config.client_id,
+                "client_id": self.config().client_id,
                 "username": phone.e164(),
                 "otp": code.as_str(),
                 "realm": "sms",
@@ -248,14 +255,14 @@ impl WebAuth {
             if let Some(audience) = &auth.params.audience {
                 body["audience"] = json!(audience);
             }
-            let answer = api::oauth_token(&self.config, &body).await?;
+            let answer = api::oauth_token(&self.config(), &body).await?;
             let result = self.accept_token_response(&answer, None, &tx.state).await?;
             browser::take_transaction(&tx.state);
             return Ok(Completion::Authenticated(Box::new(result)));
         }
-        let ticket = api::co_authenticate(&self.config, phone, code).await?;
+        let ticket = api::co_authenticate(&self.config(), phone, code).await?;
         if auth.redirect {
-            let url = api::authorize_url(&self.config, tx, Some(&ticket), false);
+            let url = api::authorize_url(&self.config(), tx, Some(&ticket), false);
             if let Some(w) = web_sys::window() {
                 w.location()
                     .set_href(&url)
@@ -265,7 +272,7 @@ impl WebAuth {
         }
         let params = self
             .web_message(
-                &api::authorize_url(&self.config, tx, Some(&ticket), true),
+                &api::authorize_url(&self.config(), tx, Some(&ticket), true),
                 &tx.state,
             )
             .await?;
@@ -329,7 +336,7 @@ impl WebAuth {
                 "`state` does not match the transaction.".into(),
             ));
         }
-        if tx.is_expired(browser::now()) || tx.client_id != self.config.client_id {
+        if tx.is_expired(browser::now()) || tx.client_id != self.config().client_id {
             return Err(LockError::InvalidToken(
                 "The login transaction has expired.".into(),
             ));
@@ -339,7 +346,7 @@ impl WebAuth {
                 .verifier
                 .clone()
                 .ok_or_else(|| LockError::InvalidToken("No PKCE verifier for this code.".into()))?;
-            if !self.config.options.auth.redeem_code {
+            if !self.config().options.auth.redeem_code {
                 // The app's backend redeems it (with the verifier): nothing to validate here.
                 return Ok(AuthResult {
                     state,
@@ -351,12 +358,12 @@ impl WebAuth {
             }
             let body = json!({
                 "grant_type": "authorization_code",
-                "client_id": self.config.client_id,
+                "client_id": self.config().client_id,
                 "code": code,
                 "code_verifier": verifier,
                 "redirect_uri": tx.redirect_uri,
             });
-            let answer = api::oauth_token(&self.config, &body).await?;
+            let answer = api::oauth_token(&self.config(), &body).await?;
             return self
                 .accept_token_response(&answer, Some(&tx.nonce), &state)
                 .await;
@@ -369,7 +376,7 @@ impl WebAuth {
                     .await
                     .map_err(|e| LockError::InvalidToken(e.to_string()))?,
             ),
-            None if self.config.wants_id_token() => {
+            None if self.config().wants_id_token() => {
                 return Err(LockError::InvalidToken(
                     "The response has no id_token.".into(),
                 ))
@@ -431,16 +438,16 @@ impl WebAuth {
         let kid = jwt.header["kid"].as_str().unwrap_or_default().to_string();
         let key = self.key_for(&kid).await?;
         browser::verify_rs256(&key, &jwt).await?;
-        let issuer = self.config.issuer();
+        let issuer = self.config().issuer();
         token::validate_claims(
             &jwt.claims,
             &Expected {
                 issuer: &issuer,
-                client_id: &self.config.client_id,
+                client_id: &self.config().client_id,
                 nonce,
                 access_token,
                 now: browser::now(),
-                leeway: i64::from(self.config.options.leeway),
+                leeway: i64::from(self.config().options.leeway),
             },
         )?;
         Ok(jwt.claims)
@@ -472,7 +479,7 @@ impl WebAuth {
             let tx = self.new_transaction()?;
             let params = self
                 .web_message(
-                    &api::authorize_url(&self.config, &tx, None, true),
+                    &api::authorize_url(&self.config(), &tx, None, true),
                     &tx.state,
                 )
                 .await;
@@ -494,14 +501,14 @@ impl WebAuth {
                 error: "login_required".into(),
                 description: "There is no refresh token; log in with offline_access first.".into(),
             })?;
-        let body = json!({"grant_type": "refresh_token", "client_id": self.config.client_id, "refresh_token": current});
-        let answer = api::oauth_token(&self.config, &body).await?;
+        let body = json!({"grant_type": "refresh_token", "client_id": self.config().client_id, "refresh_token": current});
+        let answer = api::oauth_token(&self.config(), &body).await?;
         self.accept_token_response(&answer, None, "").await
     }
 
     /// `GET /userinfo`: the user's profile.
     pub async fn user_info(&self, access_token: &str) -> Result<UserInfo, LockError> {
-        let value = api::userinfo(&self.config, access_token).await?;
+        let value = api::userinfo(&self.config(), access_token).await?;
         serde_json::from_value(value).map_err(|e| LockError::Server {
             error: "invalid_response".into(),
             description: format!("/userinfo answered an unexpected profile: {e}"),
@@ -516,15 +523,15 @@ impl WebAuth {
         ticket: Option<&str>,
         web_message: bool,
     ) -> String {
-        api::authorize_url(&self.config, tx, ticket, web_message)
+        api::authorize_url(&self.config(), tx, ticket, web_message)
     }
 
     /// `GET /v2/logout` for this client, returning to `return_to` (must be registered).
     pub fn logout_url(&self, return_to: Option<&str>) -> String {
         let mut url = format!(
             "{}/v2/logout?client_id={}",
-            self.config.root_url(),
-            api::encode_component(&self.config.client_id)
+            self.config().root_url(),
+            api::encode_component(&self.config().client_id)
         );
         if let Some(r) = return_to {
             url.push_str("&returnTo=");
@@ -561,7 +568,7 @@ impl WebAuth {
         let _ = iframe.set_attribute("aria-hidden", "true");
         let _ = iframe.set_attribute("title", "authorization");
 
-        let expected_origin = api::origin_of(&self.config.root_url()).to_string();
+        let expected_origin = api::origin_of(&self.config().root_url()).to_string();
         let state = state.to_string();
         let slots: std::rc::Rc<std::cell::RefCell<Option<(js_sys::Function, js_sys::Function)>>> =
             Default::default();

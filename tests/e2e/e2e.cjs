@@ -450,6 +450,59 @@ test('JS API: on/off/once, hide then show resets the screens, checkSession, resu
   await page.close();
 });
 
+test('JS API: show(options) overrides theme, texts, language and auth.params for one showing, and refuses bad ones', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  const thrown = [];
+  page.on('pageerror', (e) => thrown.push(e.message));
+  await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  await page.evaluate((domain) => {
+    window.errors = [];
+    window.l4 = new Auth0LockPasswordless('demo-client', domain, { auth: { redirect: false, redirectUrl: location.origin + '/' } });
+    l4.on('unrecoverable_error', (e) => window.errors.push(JSON.stringify(e)));
+    l4.on('authenticated', (r) => { window.l4Result = r; });
+    l4.show({
+      theme: { primaryColor: 'rgb(10, 125, 50)', labeledSubmitButton: false },
+      languageDictionary: { title: 'Welcome back' },
+      auth: { params: { scope: 'openid phone', audience: 'https://api.example.test' } },
+    });
+  }, tenant);
+  await page.waitForSelector('[role=dialog]');
+  check(await page.textContent('#lpw-title') === 'Welcome back', 'languageDictionary applies');
+  check((await page.textContent('.lpw-submit')).trim() === '→', 'labeledSubmitButton: false');
+  const color = await page.evaluate(() => getComputedStyle(document.querySelector('.lpw-submit')).backgroundColor);
+  check(color === 'rgb(10, 125, 50)', `primaryColor applies: ${color}`);
+  await pickCountry(page, 'US');
+  await page.fill('#lpw-phone', '201 555 0153');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  await page.fill('#lpw-code', await latestCode(tenant, '+12015550153'));
+  await page.waitForFunction(() => window.l4Result, null, { timeout: 20000 });
+  const scope = await page.evaluate(() => window.l4Result.scope);
+  check(scope === 'openid phone', `auth.params.scope reached the tenant: ${scope}`);
+  const aud = await page.evaluate(() => JSON.parse(atob(window.l4Result.accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).aud);
+  check([].concat(aud).includes('https://api.example.test'), `auth.params.audience: ${aud}`);
+  // The next plain show() is the constructor's widget again.
+  await page.evaluate(() => l4.hide());
+  await page.waitForSelector('[role=dialog]', { state: 'detached' });
+  await page.evaluate(() => l4.show());
+  await page.waitForSelector('[role=dialog]');
+  check(await page.textContent('#lpw-title') === 'Log in', 'overrides last one showing');
+  await page.evaluate(() => l4.hide());
+  await page.waitForSelector('[role=dialog]', { state: 'detached' });
+  // A language for one showing; a bad override opens nothing and says which option.
+  await page.evaluate(() => l4.show({ language: 'de' }));
+  await page.waitForFunction(() => document.querySelector('.lpw-root') && document.querySelector('.lpw-root').lang === 'de');
+  await page.evaluate(() => l4.hide());
+  await page.waitForSelector('[role=dialog]', { state: 'detached' });
+  await page.evaluate(() => l4.show({ allowedConnections: ['email'] }));
+  await page.waitForFunction(() => window.errors.length > 0);
+  const error = await page.evaluate(() => window.errors[0]);
+  check(error.includes('allowedConnections'), `the option is named: ${error}`);
+  check(await page.locator('[role=dialog]').count() === 0, 'nothing opens');
+  check(thrown.length === 0, `nothing thrown with a listener: ${thrown}`);
+  await page.close();
+});
+
 test('ES module build: import { Auth0LockPasswordless } and log in without leaving the page', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
   await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
@@ -562,7 +615,9 @@ test('an error_description with HTML is shown as text', async ({ browser, web, t
   let passed = 0;
   let failed = 0;
   try {
-    for (const t of tests) {
+    // LPW_E2E_ONLY=<text> runs only the tests whose name contains it (for a quick local rerun).
+    const only = process.env.LPW_E2E_ONLY;
+    for (const t of tests.filter((t) => !only || t.name.includes(only))) {
       const started = Date.now();
       try {
         await t.fn({ browser, web: `http://127.0.0.1:${webPort}`, tenant: root });
