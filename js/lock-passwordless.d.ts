@@ -64,6 +64,10 @@ export interface LockOptions {
     redeemCode?: boolean;
     /** Not in Lock: keep tokens in storage (memory only by default). */
     persistTokens?: 'localStorage' | 'sessionStorage';
+    /** The API audience (unless `params.audience` names one). */
+    audience?: string;
+    /** Accepted as in Lock; SMS mode has no last-login screen for it to change. */
+    sso?: boolean;
   };
   container?: string;
   closable?: boolean;
@@ -81,6 +85,12 @@ export interface LockOptions {
   language?: string;
   /** Where `<lang>.json` is fetched from (default: `i18n/` next to the script). */
   languageBaseUrl?: string;
+  /** Where `/client/{clientID}.js` is read from (default: the tenant). */
+  configurationBaseUrl?: string;
+  /** Custom domains: the expected token issuer and the JWKS URL. */
+  overrides?: { __tenant?: string; __token_issuer?: string; __jwks_uri?: string };
+  /** Accepted as in Lock; SMS mode has no last-login screen for it to change. */
+  rememberLastLogin?: boolean;
   /** Not in Lock: digits per code (4..10). */
   codeLength?: number;
   /** Not in Lock: submit when the last digit arrives. */

@@ -231,11 +231,7 @@ pub async fn oauth_token(config: &LockConfig, body: &Value) -> Result<Value, Loc
 
 /// `GET /.well-known/jwks.json`.
 pub async fn jwks(config: &LockConfig) -> Result<Value, LockError> {
-    let response = send(
-        Request::get(&format!("{}/.well-known/jwks.json", config.root_url())),
-        None,
-    )
-    .await?;
+    let response = send(Request::get(&config.jwks_url()), None).await?;
     json_or_error(response).await
 }
 

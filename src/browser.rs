@@ -156,3 +156,99 @@ impl RegionNames {
         of.call1(names, &code.into()).ok()?.as_string()
     }
 }
+
+thread_local! {
+    /// `resolve` functions of client configuration loads in flight, by client ID.
+    static PENDING_CLIENTS: std::cell::RefCell<Vec<(String, js_sys::Function)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+    static SET_CLIENT_INSTALLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs `window.Auth0.setClient`, as Lock does, routing each answer to the loads waiting
+/// for that client ID.
+fn install_set_client() -> Result<(), String> {
+    use js_sys::Reflect;
+    if SET_CLIENT_INSTALLED.get() {
+        return Ok(());
+    }
+    let window = web_sys::window().ok_or("no window")?;
+    let mut auth0 = Reflect::get(&window, &"Auth0".into()).unwrap_or_default();
+    if !auth0.is_object() && !auth0.is_function() {
+        auth0 = js_sys::Object::new().into();
+        Reflect::set(&window, &"Auth0".into(), &auth0).map_err(|_| "cannot set window.Auth0")?;
+    }
+    let set_client = wasm_bindgen::closure::Closure::<dyn FnMut(wasm_bindgen::JsValue)>::new(
+        |info: wasm_bindgen::JsValue| {
+            let id = Reflect::get(&info, &"id".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            let waiting: Vec<js_sys::Function> = PENDING_CLIENTS.with(|p| {
+                let mut pending = p.borrow_mut();
+                let (mine, others) = pending.drain(..).partition(|(client, _)| *client == id);
+                *pending = others;
+                mine.into_iter().map(|(_, resolve)| resolve).collect()
+            });
+            for resolve in waiting {
+                let _ = resolve.call1(&wasm_bindgen::JsValue::NULL, &info);
+            }
+        },
+    );
+    Reflect::set(&auth0, &"setClient".into(), set_client.as_ref())
+        .map_err(|_| "cannot set Auth0.setClient")?;
+    // Lives as long as the page, like Lock's.
+    set_client.forget();
+    SET_CLIENT_INSTALLED.set(true);
+    Ok(())
+}
+
+/// Loads the client's configuration script (`/client/{id}.js`, which calls
+/// `Auth0.setClient({...})`) as Lock does: as a script, so it works with Auth0's CDN, which
+/// sends no CORS headers. Fails when the script does not load or does not describe the client.
+pub async fn load_client_info(url: &str, client_id: &str) -> Result<Value, String> {
+    install_set_client()?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let script = document
+        .create_element("script")
+        .map_err(|_| "cannot create a script element")?;
+    let id = client_id.to_string();
+    let failed = format!("could not load the client configuration from {url}");
+    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+        PENDING_CLIENTS.with(|p| p.borrow_mut().push((id.clone(), resolve)));
+        let on_error = reject.clone();
+        let message: wasm_bindgen::JsValue = failed.clone().into();
+        let error_message = message.clone();
+        let _ = script.add_event_listener_with_callback(
+            "error",
+            wasm_bindgen::closure::Closure::once_into_js(move || {
+                let _ = on_error.call1(&wasm_bindgen::JsValue::NULL, &error_message);
+            })
+            .unchecked_ref(),
+        );
+        // A script that ran without calling setClient (an error page, another client).
+        let _ = script.add_event_listener_with_callback(
+            "load",
+            wasm_bindgen::closure::Closure::once_into_js(move || {
+                let _ = reject.call1(&wasm_bindgen::JsValue::NULL, &message);
+            })
+            .unchecked_ref(),
+        );
+    });
+    let _ = script.set_attribute("src", url);
+    let _ = script.set_attribute("async", "");
+    document
+        .head()
+        .ok_or("no head")?
+        .append_child(&script)
+        .map_err(|_| "cannot add the script")?;
+    let answer = JsFuture::from(promise).await;
+    script.remove();
+    let info = answer.map_err(|e| e.as_string().unwrap_or(failed))?;
+    let json = js_sys::JSON::stringify(&info)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or("the client configuration is not JSON")?;
+    serde_json::from_str(&json).map_err(|e| e.to_string())
+}

@@ -7,6 +7,7 @@ const EN: &[(&str, &str)] = &[
     ("passwordlessSMSCodeInstructions", "An SMS with the code has been sent to %s."),
     ("phoneNumberInputPlaceholder", "your phone number"),
     ("phoneNumberInputLabel", "Phone number"),
+    ("loadingLabel", "Loading…"),
     ("countryLabel", "Country"),
     ("countrySearchLabel", "Search for a country"),
     ("countryNoMatch", "No country matches"),

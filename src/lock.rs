@@ -127,8 +127,36 @@ fn lock_mutex<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 type Listener = Arc<dyn Fn(&LockEvent) + Send + Sync>;
 
+/// What the tenant's client configuration (`/client/{clientID}.js`) says, once loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientState {
+    /// Still loading: the widget shows its loading screen.
+    Loading,
+    /// Loaded, and SMS is enabled for the client and allowed by `allowedConnections`.
+    Ready,
+    /// Not loaded, or no allowed connection is enabled: the widget shows an error and an
+    /// `unrecoverable_error` was emitted.
+    Failed(String),
+}
+
+/// Whether the client configuration offers SMS among the allowed connections.
+pub fn client_offers_sms(info: &serde_json::Value, allowed: &[String]) -> Result<(), String> {
+    let strategies = info["strategies"]
+        .as_array()
+        .ok_or("the client configuration lists no strategies")?;
+    let sms = strategies
+        .iter()
+        .any(|s| s["name"] == "sms" && allowed.iter().any(|a| a == "sms"));
+    if sms {
+        Ok(())
+    } else {
+        Err("none of the allowed connections is enabled for this client (the tenant offers no sms connection to it)".into())
+    }
+}
+
 struct Inner {
     auth: WebAuth,
+    client: RwSignal<ClientState>,
     /// The constructor's configuration; each `show(options)` starts from it.
     base: LockConfig,
     dictionary: RwSignal<Dictionary>,
@@ -174,7 +202,13 @@ impl Lock {
     pub fn with_auth(auth: WebAuth) -> Self {
         let parse = auth.config().options.auth.auto_parse_hash;
         let base = (*auth.config()).clone();
+        let load_client = cfg!(target_arch = "wasm32");
         let lock = Self(Arc::new(Inner {
+            client: RwSignal::new(if load_client {
+                ClientState::Loading
+            } else {
+                ClientState::Ready
+            }),
             dictionary: RwSignal::new(base.dictionary.clone()),
             base,
             auth,
@@ -185,6 +219,29 @@ impl Lock {
             listeners: Mutex::new(Vec::new()),
         }));
         lock.load_texts();
+        if load_client {
+            let l = lock.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let config = l.config();
+                let url = config.client_config_url();
+                let state = match crate::browser::load_client_info(&url, &config.client_id).await {
+                    Ok(info) => {
+                        match client_offers_sms(&info, &config.options.allowed_connections) {
+                            Ok(()) => ClientState::Ready,
+                            Err(e) => ClientState::Failed(e),
+                        }
+                    }
+                    Err(e) => ClientState::Failed(e),
+                };
+                if l.0.client.get_untracked() != ClientState::Loading {
+                    return; // the app vouched for the client meanwhile
+                }
+                if let ClientState::Failed(reason) = &state {
+                    l.emit(&LockEvent::UnrecoverableError(reason.clone()));
+                }
+                l.0.client.set(state);
+            });
+        }
         if parse && cfg!(target_arch = "wasm32") {
             let l = lock.clone();
             wasm_bindgen_futures::spawn_local(async move { l.resume_from_location().await });
@@ -242,6 +299,17 @@ impl Lock {
                 ))),
             }
         });
+    }
+
+    /// Whether the tenant's client configuration is loaded and offers SMS (reactive).
+    pub fn client_state(&self) -> ClientState {
+        self.0.client.get()
+    }
+
+    /// Skips loading the client configuration: the caller vouches that SMS is enabled for the
+    /// client (an app that knows its tenant, or tests without one).
+    pub fn assume_sms_enabled(&self) {
+        self.0.client.set(ClientState::Ready);
     }
 
     /// The configuration in force: the constructor's, with the current `show(options)`.
@@ -398,6 +466,21 @@ mod tests {
 
     fn lock() -> Lock {
         Lock::new(LockConfig::new("app", "t", LockOptions::default()).unwrap())
+    }
+
+    #[test]
+    fn the_client_configuration_decides_whether_sms_is_offered() {
+        let sms = serde_json::json!({"id": "app", "strategies": [{"name": "sms", "connections": [{"name": "sms"}]}]});
+        let none = serde_json::json!({"id": "app", "strategies": []});
+        let email = serde_json::json!({"id": "app", "strategies": [{"name": "email"}]});
+        let allowed = vec!["sms".to_string()];
+        assert!(client_offers_sms(&sms, &allowed).is_ok());
+        assert!(client_offers_sms(&none, &allowed)
+            .unwrap_err()
+            .contains("none of the allowed connections"));
+        assert!(client_offers_sms(&email, &allowed).is_err());
+        assert!(client_offers_sms(&sms, &["email".to_string()]).is_err());
+        assert!(client_offers_sms(&serde_json::json!({"id": "app"}), &allowed).is_err());
     }
 
     #[test]

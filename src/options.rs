@@ -55,6 +55,30 @@ pub struct LockOptions {
     pub language: Option<String>,
     /// Where `<lang>.json` files are fetched from (default `i18n`, next to the page or script).
     pub language_base_url: Option<String>,
+    /// Where the client's configuration (`/client/{clientID}.js`) is read from; the tenant's
+    /// root by default.
+    pub configuration_base_url: Option<String>,
+    /// For custom domains: `__token_issuer` (the expected ID token issuer) and `__jwks_uri`
+    /// (where the signing keys are); `__tenant` is accepted as Lock does.
+    pub overrides: Overrides,
+    /// Lock's "last time you logged in with" screen, which Lock's SMS mode never shows:
+    /// accepted so Lock configurations keep working, with nothing to change here.
+    pub remember_last_login: bool,
+}
+
+/// `overrides` (custom domains).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Overrides {
+    /// The tenant name (Lock uses it for CDN paths; nothing here needs it).
+    #[serde(rename = "__tenant")]
+    pub tenant: Option<String>,
+    /// The issuer ID tokens must carry, when it is not `https://{domain}/`.
+    #[serde(rename = "__token_issuer")]
+    pub token_issuer: Option<String>,
+    /// The JWKS URL, when it is not `https://{domain}/.well-known/jwks.json`.
+    #[serde(rename = "__jwks_uri")]
+    pub jwks_uri: Option<String>,
 }
 
 /// `theme`.
@@ -202,6 +226,9 @@ impl Default for LockOptions {
             auto_submit_code: true,
             language: None,
             language_base_url: None,
+            configuration_base_url: None,
+            overrides: Overrides::default(),
+            remember_last_login: true,
         }
     }
 }
@@ -230,6 +257,12 @@ pub struct AuthOptions {
     /// Keep the last tokens in `"localStorage"` or `"sessionStorage"`; by default they live in
     /// memory only.
     pub persist_tokens: Option<String>,
+    /// Lock's `auth.audience`: the API audience, unless `params.audience` names one.
+    pub audience: Option<String>,
+    /// Lock's `auth.sso`: whether Lock looks for an existing session to offer on its
+    /// last-login screen, which SMS mode never shows; accepted so Lock configurations keep
+    /// working (`checkSession` is the way to reuse a session here).
+    pub sso: bool,
 }
 
 impl Default for AuthOptions {
@@ -243,6 +276,8 @@ impl Default for AuthOptions {
             use_token_endpoint: false,
             redeem_code: true,
             persist_tokens: None,
+            audience: None,
+            sso: true,
         }
     }
 }
@@ -408,6 +443,21 @@ impl LockConfig {
                 );
             }
         }
+        for (option, url) in [
+            ("configurationBaseUrl", &options.configuration_base_url),
+            ("overrides.__jwks_uri", &options.overrides.jwks_uri),
+        ] {
+            if url
+                .as_deref()
+                .is_some_and(|u| !u.starts_with("https://") && !u.starts_with("http://"))
+            {
+                return invalid(option, "must be an http(s) URL");
+            }
+        }
+        let mut options = options;
+        if options.auth.params.audience.is_none() {
+            options.auth.params.audience = options.auth.audience.clone();
+        }
         Ok(Self {
             client_id: client_id.trim().to_string(),
             domain: domain.trim().to_string(),
@@ -443,7 +493,32 @@ impl LockConfig {
 
     /// The expected ID token issuer.
     pub fn issuer(&self) -> String {
-        format!("{}/", self.root_url())
+        match &self.options.overrides.token_issuer {
+            Some(issuer) => issuer.clone(),
+            None => format!("{}/", self.root_url()),
+        }
+    }
+
+    /// Where the signing keys are: `overrides.__jwks_uri`, else the tenant's JWKS.
+    pub fn jwks_url(&self) -> String {
+        match &self.options.overrides.jwks_uri {
+            Some(url) => url.clone(),
+            None => format!("{}/.well-known/jwks.json", self.root_url()),
+        }
+    }
+
+    /// Where the client's configuration script is: `configurationBaseUrl`, else the tenant.
+    pub fn client_config_url(&self) -> String {
+        let base = self
+            .options
+            .configuration_base_url
+            .clone()
+            .unwrap_or_else(|| self.root_url());
+        format!(
+            "{}/client/{}.js",
+            base.trim_end_matches('/'),
+            crate::api::encode_component(&self.client_id)
+        )
     }
 
     /// Whether the response type asks for an ID token.
@@ -541,6 +616,47 @@ mod tests {
             serde_json::from_str(r#"{"flashMessage":{"type":"success","text":"<b>ok</b>"}}"#)
                 .unwrap();
         assert_eq!(flash.flash_message.unwrap().kind, FlashKind::Success);
+        // The rest of Lock's options: auth.audience, auth.sso, configurationBaseUrl, overrides,
+        // rememberLastLogin.
+        let lock_style = LockConfig::from_json(
+            "app",
+            "tenant.example",
+            r#"{"auth":{"audience":"https://api.example","sso":false},"rememberLastLogin":false,
+               "configurationBaseUrl":"https://cdn.example/","overrides":{"__tenant":"t",
+               "__token_issuer":"https://login.example/","__jwks_uri":"https://login.example/keys"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            lock_style.options.auth.params.audience.as_deref(),
+            Some("https://api.example")
+        );
+        assert_eq!(lock_style.issuer(), "https://login.example/");
+        assert_eq!(lock_style.jwks_url(), "https://login.example/keys");
+        assert_eq!(
+            lock_style.client_config_url(),
+            "https://cdn.example/client/app.js"
+        );
+        let plain = LockConfig::new("a b", "tenant.example", LockOptions::default()).unwrap();
+        assert_eq!(plain.issuer(), "https://tenant.example/");
+        assert_eq!(
+            plain.jwks_url(),
+            "https://tenant.example/.well-known/jwks.json"
+        );
+        assert_eq!(
+            plain.client_config_url(),
+            "https://tenant.example/client/a%20b.js"
+        );
+        let both = LockConfig::from_json(
+            "app",
+            "d",
+            r#"{"auth":{"audience":"a","params":{"audience":"b"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(both.options.auth.params.audience.as_deref(), Some("b"));
+        assert!(err(r#"{"configurationBaseUrl":"javascript:alert(1)"}"#)
+            .contains("configurationBaseUrl"));
+        assert!(err(r#"{"overrides":{"__jwks_uri":"/keys"}}"#).contains("__jwks_uri"));
+        assert!(err(r#"{"overrides":{"__other":1}}"#).contains("invalid options"));
         // show(options) overrides one showing and is checked like the constructor's options.
         let show: ShowOptions = serde_json::from_str(
             r##"{"allowedConnections":["sms","email"],"auth":{"params":{"scope":"openid","audience":"api"}},

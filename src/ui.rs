@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use crate::browser;
 use crate::hook::{use_passwordless, Passwordless};
 use crate::i18n::{rich_text, Dictionary, Rich};
-use crate::lock::{Lock, LockEvent};
+use crate::lock::{ClientState, Lock, LockEvent};
 use crate::machine::Step;
 use crate::options::FlashKind;
 use crate::otp::OtpCode;
@@ -230,16 +230,26 @@ fn Modal(lock: Lock) -> impl IntoView {
     let step_flow = flow.clone();
     // A memo, so a screen is rebuilt only when the step changes (not on every state update).
     let step = Memo::new(move |_| step_flow.step());
+    let ready_lock = lock.clone();
+    let ready = Memo::new(move |_| ready_lock.client_state() == ClientState::Ready);
     if autofocus {
-        Effect::new(move |_| match step.get() {
-            Step::Phone => focus_soon("lpw-phone"),
-            Step::Code => focus_soon("lpw-code"),
+        Effect::new(move |_| match (ready.get(), step.get()) {
+            (false, _) => {}
+            (true, Step::Phone) => focus_soon("lpw-phone"),
+            (true, Step::Code) => focus_soon("lpw-code"),
             _ => {}
         });
     }
     let screen_dict = dict.clone();
     let screen_config = config.clone();
+    let client_lock = lock.clone();
     let screen = move || {
+        if !ready.get() {
+            return match client_lock.client_state() {
+                ClientState::Failed(_) => view! { <p class="lpw-status lpw-banner--error" role="alert">{screen_dict.text("error.passwordless.lock.fallback")}</p> }.into_any(),
+                _ => view! { <p class="lpw-status" role="status" aria-busy="true">{screen_dict.text("loadingLabel")}</p> }.into_any(),
+            };
+        }
         match step.get() {
         Step::Phone | Step::Sending => {
             view! { <PhoneScreen flow=screen_flow.clone() config=screen_config.clone() dict=screen_dict.clone() phone_text region picked/> }.into_any()

@@ -105,6 +105,7 @@ async fn tick() {
 async fn the_modal_opens_as_a_labelled_dialog_and_validates_before_sending() {
     let config = LockConfig::new("app", "http://127.0.0.1:9", LockOptions::default()).unwrap();
     let lock = Lock::new(config);
+    lock.assume_sms_enabled();
     let mounted = lock.clone();
     leptos::mount::mount_to_body(move || view! { <LockPasswordless lock=mounted.clone()/> });
     assert!(query("[role=dialog]").is_none(), "hidden until show()");
@@ -155,6 +156,7 @@ async fn the_modal_opens_as_a_labelled_dialog_and_validates_before_sending() {
 fn mount(options_json: &str) -> Lock {
     let config = LockConfig::from_json("app", "http://127.0.0.1:9", options_json).unwrap();
     let lock = Lock::new(config);
+    lock.assume_sms_enabled();
     let mounted = lock.clone();
     leptos::mount::mount_to_body(move || view! { <LockPasswordless lock=mounted.clone()/> });
     lock
@@ -439,6 +441,42 @@ async fn the_phone_field_formats_as_you_type_and_a_plus_picks_the_country() {
         Some("GB")
     );
     assert_eq!(phone.placeholder(), "07400 123456");
+    lock.hide();
+    tick().await;
+}
+
+#[wasm_bindgen_test]
+async fn without_a_client_configuration_the_widget_says_so_and_offers_no_form() {
+    // Nothing listens at this tenant: the configuration script cannot load.
+    let config = LockConfig::new("app", "http://127.0.0.1:9", LockOptions::default()).unwrap();
+    let lock = Lock::new(config);
+    let errors = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let seen = send_wrapper::SendWrapper::new(errors.clone());
+    lock.on("unrecoverable_error", move |e| {
+        seen.borrow_mut().push(format!("{e:?}"));
+    })
+    .unwrap();
+    let mounted = lock.clone();
+    leptos::mount::mount_to_body(move || view! { <LockPasswordless lock=mounted.clone()/> });
+    lock.show();
+    tick().await;
+    for _ in 0..100 {
+        if !errors.borrow().is_empty() {
+            break;
+        }
+        tick().await;
+    }
+    assert!(
+        errors
+            .borrow()
+            .iter()
+            .any(|e| e.contains("client configuration")),
+        "{:?}",
+        errors.borrow()
+    );
+    tick().await;
+    assert!(query("#lpw-phone").is_none(), "no form to fill in vain");
+    assert!(query(".lpw-status[role=alert]").is_some());
     lock.hide();
     tick().await;
 }

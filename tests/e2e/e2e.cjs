@@ -62,6 +62,13 @@ web_origins = ["${web}"]
 allowed_logout_urls = ["${web}/"]
 refresh_tokens = true
 
+# Registered, but without the sms connection: the widget must refuse to offer it.
+[[clients]]
+client_id = "no-sms-client"
+name = "No SMS"
+callbacks = ["${web}/lock.html"]
+web_origins = ["${web}"]
+
 [sms]
 enabled_clients = ["demo-client"]
 template = "{% if request_language contains 'fr' %}Votre code : {{ password }}{% else %}Your code for {{ application.name }}: {{ password }}{% endif %}"
@@ -500,6 +507,27 @@ test('JS API: show(options) overrides theme, texts, language and auth.params for
   check(error.includes('allowedConnections'), `the option is named: ${error}`);
   check(await page.locator('[role=dialog]').count() === 0, 'nothing opens');
   check(thrown.length === 0, `nothing thrown with a listener: ${thrown}`);
+  await page.close();
+});
+
+test('client configuration: an unrecoverable_error and no form when the client has no sms connection', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  const thrown = [];
+  page.on('pageerror', (e) => thrown.push(e.message));
+  await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  const error = await page.evaluate((domain) => new Promise((resolve) => {
+    window.l5 = new Auth0LockPasswordless('no-sms-client', domain, {});
+    l5.on('unrecoverable_error', (e) => resolve(JSON.stringify(e)));
+    l5.show();
+  }), tenant);
+  check(error.includes('none of the allowed connections'), `the reason is given: ${error}`);
+  await page.waitForSelector('[role=dialog] .lpw-status[role=alert]');
+  check(await page.locator('#lpw-phone').count() === 0, 'no phone screen to fill in vain');
+  // The same page's SMS client loads its configuration (Auth0.setClient) and gets its phone screen.
+  await page.evaluate(() => l5.destroy());
+  await page.evaluate((domain) => { window.l6 = new Auth0LockPasswordless('demo-client', domain, {}); l6.show(); }, tenant);
+  await page.waitForSelector('[role=dialog] #lpw-phone');
+  check(thrown.length === 0, `nothing thrown: ${thrown}`);
   await page.close();
 });
 
