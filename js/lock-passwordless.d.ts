@@ -75,7 +75,13 @@ export interface LockOptions {
   autofocus?: boolean;
   leeway?: number;
   hashCleanup?: boolean;
-  theme?: { logo?: string; primaryColor?: string; labeledSubmitButton?: boolean };
+  theme?: {
+    logo?: string;
+    primaryColor?: string;
+    labeledSubmitButton?: boolean;
+    /** Not in Lock: follow the system ('auto', default) or force 'light' or 'dark'. */
+    colorScheme?: 'auto' | 'light' | 'dark';
+  };
   prefill?: { phoneNumber?: string };
   defaultLocation?: string;
   showTerms?: boolean;
@@ -102,7 +108,7 @@ export interface ShowOptions {
   flashMessage?: FlashMessage;
   allowedConnections?: string[];
   auth?: { params?: { scope?: string; audience?: string } };
-  theme?: { logo?: string; primaryColor?: string; labeledSubmitButton?: boolean };
+  theme?: { logo?: string; primaryColor?: string; labeledSubmitButton?: boolean; colorScheme?: 'auto' | 'light' | 'dark' };
   language?: string;
   languageDictionary?: Record<string, unknown>;
 }

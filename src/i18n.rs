@@ -258,7 +258,17 @@ mod tests {
         let fr = d.with_language(include_str!("../i18n/fr.json")).unwrap();
         assert_eq!(fr.text("codeInputPlaceholder"), "votre code");
         assert_eq!(fr.text("submitLabel"), "Go", "the app's override wins");
-        assert_eq!(fr.text("countryLabel"), "Country", "English fills the gaps");
+        assert_eq!(
+            fr.text("countryLabel"),
+            "Pays",
+            "our translation of a label Lock lacks"
+        );
+        let partial = d.with_language(r#"{"title": "Connexion"}"#).unwrap();
+        assert_eq!(
+            partial.text("countryLabel"),
+            "Country",
+            "English fills the gaps"
+        );
         assert!(d.with_language("{").is_err());
         assert!(is_rtl("he") && !is_rtl("fr"));
         assert_eq!(LANGUAGES.len(), 44);
@@ -337,5 +347,30 @@ mod tests {
         ] {
             assert_ne!(text(e.dictionary_key()), e.dictionary_key(), "{e}");
         }
+    }
+
+    #[test]
+    fn every_language_file_has_every_text() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("i18n");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let json = std::fs::read_to_string(&path).unwrap();
+            let texts: std::collections::HashMap<String, String> =
+                serde_json::from_str(&json).unwrap();
+            for (key, english) in EN {
+                let text = texts
+                    .get(*key)
+                    .unwrap_or_else(|| panic!("{} lacks {key}", path.display()));
+                assert_eq!(
+                    text.matches("%s").count(),
+                    english.matches("%s").count(),
+                    "{} {key}: {text}",
+                    path.display()
+                );
+            }
+            files += 1;
+        }
+        assert_eq!(files, 43, "Lock's languages but English (built in)");
     }
 }

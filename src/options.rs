@@ -91,6 +91,9 @@ pub struct Theme {
     pub primary_color: Option<String>,
     /// Label the submit button with text (`true`) or an arrow.
     pub labeled_submit_button: bool,
+    /// Not in Lock: `"auto"` (the system's light or dark preference, the default), `"light"`
+    /// or `"dark"`.
+    pub color_scheme: String,
 }
 
 impl Default for Theme {
@@ -99,6 +102,7 @@ impl Default for Theme {
             logo: None,
             primary_color: None,
             labeled_submit_button: true,
+            color_scheme: "auto".into(),
         }
     }
 }
@@ -148,6 +152,8 @@ pub struct ShowTheme {
     pub primary_color: Option<String>,
     /// `theme.labeledSubmitButton`.
     pub labeled_submit_button: Option<bool>,
+    /// `theme.colorScheme`.
+    pub color_scheme: Option<String>,
 }
 
 impl ShowOptions {
@@ -170,6 +176,9 @@ impl ShowOptions {
             }
             if let Some(labeled) = t.labeled_submit_button {
                 o.theme.labeled_submit_button = labeled;
+            }
+            if let Some(scheme) = &t.color_scheme {
+                o.theme.color_scheme = scheme.clone();
             }
         }
         if let Some(language) = &self.language {
@@ -454,6 +463,15 @@ impl LockConfig {
                 return invalid(option, "must be an http(s) URL");
             }
         }
+        if !["auto", "light", "dark"].contains(&options.theme.color_scheme.as_str()) {
+            return invalid(
+                "theme.colorScheme",
+                &format!(
+                    "{:?} is not \"auto\", \"light\" or \"dark\"",
+                    options.theme.color_scheme
+                ),
+            );
+        }
         let mut options = options;
         if options.auth.params.audience.is_none() {
             options.auth.params.audience = options.auth.audience.clone();
@@ -657,6 +675,10 @@ mod tests {
             .contains("configurationBaseUrl"));
         assert!(err(r#"{"overrides":{"__jwks_uri":"/keys"}}"#).contains("__jwks_uri"));
         assert!(err(r#"{"overrides":{"__other":1}}"#).contains("invalid options"));
+        assert!(err(r#"{"theme":{"colorScheme":"sepia"}}"#).contains("theme.colorScheme"));
+        let dark =
+            LockConfig::from_json("app", "d", r#"{"theme":{"colorScheme":"dark"}}"#).unwrap();
+        assert_eq!(dark.options.theme.color_scheme, "dark");
         // show(options) overrides one showing and is checked like the constructor's options.
         let show: ShowOptions = serde_json::from_str(
             r##"{"allowedConnections":["sms","email"],"auth":{"params":{"scope":"openid","audience":"api"}},

@@ -269,11 +269,15 @@ fn Modal(lock: Lock) -> impl IntoView {
     let show_back = move || step.get() == Step::Code;
     let theme = config.options.theme.clone();
     let primary = theme.primary_color.clone().unwrap_or_default();
-    let root_class = if inline {
-        "lpw-root lpw-inline"
-    } else {
-        "lpw-root"
-    };
+    let root_class = format!(
+        "lpw-root{}{}",
+        if inline { " lpw-inline" } else { "" },
+        match theme.color_scheme.as_str() {
+            "light" => " lpw-light",
+            "dark" => " lpw-dark",
+            _ => "",
+        }
+    );
     let language = config
         .options
         .language
@@ -485,6 +489,7 @@ fn CountryPicker(
     };
     let countries = StoredValue::new(countries);
     let empty_text = StoredValue::new(empty_text);
+    let list_label = StoredValue::new(label.clone());
     let open = RwSignal::new(false);
     let query = RwSignal::new(String::new());
     let active = RwSignal::new(0usize);
@@ -589,19 +594,23 @@ fn CountryPicker(
                 <input id="lpw-country-search" class="lpw-input" type="text" role="combobox"
                     autocomplete="off" spellcheck="false"
                     aria-label=search_label.clone() placeholder=search_label.clone()
-                    aria-expanded="true" aria-controls="lpw-country-list" aria-autocomplete="list"
+                    aria-expanded=move || (!matches.with(Vec::is_empty)).to_string()
+                    aria-controls=move || (!matches.with(Vec::is_empty)).then_some("lpw-country-list")
+                    aria-autocomplete="list"
                     aria-activedescendant=move || active_code().map(|c| option_id(&c))
                     prop:value=move || query.get()
                     on:input=move |e| { query.set(event_target_value(&e)); active.set(0); }
                     on:keydown=on_key/>
-                <ul id="lpw-country-list" class="lpw-country-list" role="listbox"
-                    aria-label=label.clone()>
-                    {move || {
-                        let list = matches.get();
-                        if list.is_empty() {
-                            return view! { <li class="lpw-country-empty" role="presentation">{empty_text.get_value()}</li> }.into_any();
-                        }
-                        countries.with_value(|all| list.iter().enumerate().map(|(n, &i)| {
+                {move || {
+                    let list = matches.get();
+                    if list.is_empty() {
+                        // A listbox may not be empty: say so instead.
+                        return view! { <p class="lpw-country-empty" role="status">{empty_text.get_value()}</p> }.into_any();
+                    }
+                    let label = list_label.get_value();
+                    view! {
+                    <ul id="lpw-country-list" class="lpw-country-list" role="listbox" aria-label=label>
+                        {countries.with_value(|all| list.iter().enumerate().map(|(n, &i)| {
                             let (c, name) = &all[i];
                             let code = c.code.clone();
                             let pick = code.clone();
@@ -617,9 +626,10 @@ fn CountryPicker(
                                     <span class="lpw-country-dial">{format!("+{}", c.dial_code)}</span>
                                 </li>
                             }
-                        }).collect_view().into_any())
-                    }}
-                </ul>
+                        }).collect_view())}
+                    </ul>
+                    }.into_any()
+                }}
             </div>
         </Show>
     }

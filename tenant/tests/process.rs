@@ -253,7 +253,12 @@ async fn bad_requests_never_stop_the_process() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let s = launch(dir.path(), port, "bad.log").await;
-    let c = client();
+    // A connection per request: the server may close one after refusing an oversized body,
+    // and a pooled client would then fail the next request on it.
+    let c = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     let bodies: Vec<(&str, &str, String)> = vec![
         ("/passwordless/start", "application/json", "{".into()),
         (
@@ -276,13 +281,21 @@ async fn bad_requests_never_stop_the_process() {
         ("/oauth/token", "application/json", "null".into()),
     ];
     for (path, ct, body) in bodies {
-        let r = c
+        let oversized = body.len() > 16 * 1024;
+        let sent = c
             .post(format!("{}{path}", s.root))
             .header("content-type", ct)
             .body(body)
             .send()
-            .await
-            .unwrap();
+            .await;
+        let r = match sent {
+            Ok(r) => r,
+            // The server may answer an oversized body and close before the client has finished
+            // sending it; the client then sees the connection end. What matters is below: the
+            // process keeps serving.
+            Err(e) if oversized && e.is_request() => continue,
+            Err(e) => panic!("{path} {ct}: {e}"),
+        };
         assert_eq!(r.status(), 400, "{path} {ct}");
         let v: Value = r.json().await.unwrap();
         assert!(

@@ -126,6 +126,22 @@ async function requestCode(page, opener, region, national) {
 
 function check(cond, message) { if (!cond) throw new Error(message); }
 
+// axe-core (npm, installed by the xtask) on the widget. Rules about the host page as a whole are
+// off: the widget cannot make the page have a main landmark or an h1.
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const PAGE_RULES = ['region', 'landmark-one-main', 'page-has-heading-one', 'bypass', 'document-title', 'html-has-lang', 'landmark-unique'];
+async function axeCheck(page, screen) {
+  if (!await page.evaluate(() => !!window.axe)) await page.addScriptTag({ content: AXE });
+  const found = await page.evaluate(async (off) => {
+    const rules = Object.fromEntries(off.map((r) => [r, { enabled: false }]));
+    const r = await axe.run(document.querySelector('.lpw-root'), { rules, resultTypes: ['violations'] });
+    return { rules: r.passes.length + r.violations.length + r.incomplete.length + r.inapplicable.length,
+      violations: r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`) };
+  }, PAGE_RULES);
+  check(found.rules > 20, `axe ran its rules on ${screen}`);
+  check(found.violations.length === 0, `axe on the ${screen}: ${found.violations.join('; ')}`);
+}
+
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
@@ -529,6 +545,103 @@ test('client configuration: an unrecoverable_error and no form when the client h
   await page.waitForSelector('[role=dialog] #lpw-phone');
   check(thrown.length === 0, `nothing thrown: ${thrown}`);
   await page.close();
+});
+
+test('accessibility: axe-core finds nothing on any screen, light and dark, and colorScheme forces either', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=token`);
+  await page.click('#login');
+  await page.waitForSelector('[role=dialog] #lpw-phone');
+  await axeCheck(page, 'phone screen');
+  await page.click('#lpw-country');
+  await page.waitForSelector('#lpw-country-search');
+  await axeCheck(page, 'country pane');
+  await page.fill('#lpw-country-search', 'zzzz');
+  await axeCheck(page, 'country pane with no match');
+  await page.keyboard.press('Escape');
+  await pickCountry(page, 'US');
+  await page.fill('#lpw-phone', '555 12');
+  await page.click('.lpw-submit');
+  await page.waitForFunction(() => document.querySelector('#lpw-phone-error').textContent.length > 0);
+  await axeCheck(page, 'invalid number message');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await axeCheck(page, 'phone screen in dark mode');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.fill('#lpw-phone', '201 555 0154');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  await axeCheck(page, 'code screen');
+  const code = await latestCode(tenant, '+12015550154');
+  await page.fill('#lpw-code', code === '000000' ? '111111' : '000000');
+  await page.waitForSelector('.lpw-banner--error');
+  await axeCheck(page, 'wrong code banner');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await axeCheck(page, 'code screen in dark mode');
+  await page.fill('#lpw-code', code);
+  await page.waitForSelector('.lpw-success');
+  await axeCheck(page, 'success screen in dark mode');
+  await page.close();
+
+  // The error screen, and colorScheme against the system's preference.
+  const lockPage = await browser.newPage();
+  await lockPage.emulateMedia({ colorScheme: 'dark' });
+  await lockPage.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  await lockPage.evaluate((domain) => {
+    window.bad = new Auth0LockPasswordless('no-sms-client', domain, {});
+    bad.on('unrecoverable_error', () => {});
+    bad.show();
+  }, tenant);
+  await lockPage.waitForSelector('[role=dialog] .lpw-status[role=alert]');
+  await axeCheck(lockPage, 'error screen in dark mode');
+  const background = () => lockPage.evaluate(() => getComputedStyle(document.querySelector('.lpw-modal')).backgroundColor);
+  check(await background() === 'rgb(31, 32, 40)', `dark by the system: ${await background()}`);
+  await lockPage.evaluate(() => bad.destroy());
+  await lockPage.evaluate((domain) => {
+    window.light = new Auth0LockPasswordless('demo-client', domain, { theme: { colorScheme: 'light' } });
+    light.show();
+  }, tenant);
+  await lockPage.waitForSelector('[role=dialog] #lpw-phone');
+  check(await background() === 'rgb(255, 255, 255)', `colorScheme: 'light' wins over a dark system: ${await background()}`);
+  await axeCheck(lockPage, 'phone screen forced light');
+  await lockPage.evaluate(() => light.destroy());
+  await lockPage.emulateMedia({ colorScheme: 'light' });
+  await lockPage.evaluate((domain) => {
+    window.dark = new Auth0LockPasswordless('demo-client', domain, { theme: { colorScheme: 'dark' } });
+    dark.show();
+  }, tenant);
+  await lockPage.waitForSelector('[role=dialog] #lpw-phone');
+  check(await background() === 'rgb(31, 32, 40)', `colorScheme: 'dark' wins over a light system: ${await background()}`);
+  await axeCheck(lockPage, 'phone screen forced dark');
+  await lockPage.close();
+});
+
+test('mobile: at 320 px the modal fits, nothing scrolls sideways, and inputs are 16 px (no iOS zoom)', async ({ browser, web, tenant }) => {
+  const context = await browser.newContext({ viewport: { width: 320, height: 568 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  await page.click('#login');
+  await page.waitForSelector('[role=dialog] #lpw-phone');
+  const fits = async (screen) => {
+    const m = await page.evaluate(() => {
+      const r = document.querySelector('.lpw-modal').getBoundingClientRect();
+      return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, scroll: document.documentElement.scrollWidth,
+        fonts: [...document.querySelectorAll('.lpw-root input')].map((i) => parseFloat(getComputedStyle(i).fontSize)) };
+    });
+    check(m.left >= 0 && m.right <= 320 && m.top >= 0 && m.bottom <= 568, `the ${screen} fits: ${JSON.stringify(m)}`);
+    check(m.scroll <= 320, `no sideways scroll on the ${screen}: ${m.scroll}`);
+    check(m.fonts.length > 0 && m.fonts.every((f) => f >= 16), `inputs at 16 px or more on the ${screen}: ${m.fonts}`);
+  };
+  await fits('phone screen');
+  await page.click('#lpw-country');
+  await page.waitForSelector('#lpw-country-search');
+  await fits('country pane');
+  await page.keyboard.press('Escape');
+  await pickCountry(page, 'US');
+  await page.fill('#lpw-phone', '201 555 0155');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  await fits('code screen');
+  await context.close();
 });
 
 test('ES module build: import { Auth0LockPasswordless } and log in without leaving the page', async ({ browser, web, tenant }) => {

@@ -345,7 +345,8 @@ fn i18n() -> Result<(), String> {
         .arg(root.join("xtask/i18n/export.cjs"))
         .arg(&peer)
         .arg(root.join("i18n"))
-        .arg(root.join("xtask/i18n/keys.json")))?;
+        .arg(root.join("xtask/i18n/keys.json"))
+        .arg(root.join("xtask/i18n/extra.json")))?;
     // English is built into the widget.
     let _ = std::fs::remove_file(root.join("i18n/en.json"));
     Ok(())

@@ -10,6 +10,7 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
 pub const PLAYWRIGHT_VERSION: &str = "1.65.1";
 pub const TYPESCRIPT_VERSION: &str = "5.9.3";
+pub const AXE_VERSION: &str = "4.10.3";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Features rustc's wasm32 target emits; wasm-opt must accept them.
@@ -177,12 +178,15 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
     let ts = std::fs::read_to_string(node_dir.join("node_modules/typescript/package.json"))
         .unwrap_or_default();
     let ts_ok = ts.contains(&format!("\"version\": \"{TYPESCRIPT_VERSION}\""));
-    if !wasm_opt_ok || !pw_ok || !ts_ok {
+    let axe = std::fs::read_to_string(node_dir.join("node_modules/axe-core/package.json"))
+        .unwrap_or_default();
+    let axe_ok = axe.contains(&format!("\"version\": \"{AXE_VERSION}\""));
+    if !wasm_opt_ok || !pw_ok || !ts_ok || !axe_ok {
         // One package.json for both, so installing one never prunes the other. Debian's binaryen
         // (108) corrupts wasm-bindgen output; npm's is current.
         std::fs::create_dir_all(&node_dir).map_err(|e| e.to_string())?;
         let manifest = format!(
-            r#"{{"private": true, "dependencies": {{"binaryen": "{BINARYEN_VERSION}.0.0", "playwright-core": "{PLAYWRIGHT_VERSION}", "typescript": "{TYPESCRIPT_VERSION}"}}}}"#
+            r#"{{"private": true, "dependencies": {{"binaryen": "{BINARYEN_VERSION}.0.0", "playwright-core": "{PLAYWRIGHT_VERSION}", "typescript": "{TYPESCRIPT_VERSION}", "axe-core": "{AXE_VERSION}"}}}}"#
         );
         std::fs::write(node_dir.join("package.json"), manifest).map_err(|e| e.to_string())?;
         let mut cmd = Command::new("npm");
@@ -191,7 +195,8 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
         install(
             &format!(
                 "binaryen@{BINARYEN_VERSION} (wasm-opt), playwright-core@{PLAYWRIGHT_VERSION} (end-to-end driver) \
-                 and typescript@{TYPESCRIPT_VERSION} (checks the bundle's .d.ts) from npm"
+                 typescript@{TYPESCRIPT_VERSION} (checks the bundle's .d.ts) and axe-core@{AXE_VERSION} \
+                 (accessibility checks in the end-to-end tests) from npm"
             ),
             &mut cmd,
         )?;
