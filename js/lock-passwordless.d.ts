@@ -97,6 +97,8 @@ export interface LockOptions {
   overrides?: { __tenant?: string; __token_issuer?: string; __jwks_uri?: string };
   /** Accepted as in Lock; SMS mode has no last-login screen for it to change. */
   rememberLastLogin?: boolean;
+  /** Not in Lock: for a strict CSP: no injected <style> (link lock-passwordless.css) and the client configuration read with fetch. */
+  strictCsp?: boolean;
   /** Not in Lock: digits per code (4..10). */
   codeLength?: number;
   /** Not in Lock: submit when the last digit arrives. */

@@ -202,6 +202,27 @@ fn install_set_client() -> Result<(), String> {
     Ok(())
 }
 
+/// Reads the client's configuration (`/client/{id}.js`, the text `Auth0.setClient({...});`) with
+/// `fetch`, for pages whose CSP lets scripts come from their own origin only; the tenant must
+/// allow the page's origin (CORS).
+pub async fn fetch_client_info(url: &str) -> Result<Value, String> {
+    let failed = || format!("could not load the client configuration from {url}");
+    let response = gloo_net::http::Request::get(url)
+        .send()
+        .await
+        .map_err(|_| failed())?;
+    if !response.ok() {
+        return Err(failed());
+    }
+    let body = response.text().await.map_err(|_| failed())?;
+    let json = body
+        .trim()
+        .strip_prefix("Auth0.setClient(")
+        .and_then(|b| b.trim_end_matches(';').strip_suffix(')'))
+        .ok_or_else(failed)?;
+    serde_json::from_str(json).map_err(|e| e.to_string())
+}
+
 /// Loads the client's configuration script (`/client/{id}.js`, which calls
 /// `Auth0.setClient({...})`) as Lock does: as a script, so it works with Auth0's CDN, which
 /// sends no CORS headers. Fails when the script does not load or does not describe the client.

@@ -224,7 +224,12 @@ impl Lock {
             wasm_bindgen_futures::spawn_local(async move {
                 let config = l.config();
                 let url = config.client_config_url();
-                let state = match crate::browser::load_client_info(&url, &config.client_id).await {
+                let loaded = if config.options.strict_csp {
+                    crate::browser::fetch_client_info(&url).await
+                } else {
+                    crate::browser::load_client_info(&url, &config.client_id).await
+                };
+                let state = match loaded {
                     Ok(info) => {
                         match client_offers_sms(&info, &config.options.allowed_connections) {
                             Ok(()) => ClientState::Ready,

@@ -64,6 +64,11 @@ pub struct LockOptions {
     /// Lock's "last time you logged in with" screen, which Lock's SMS mode never shows:
     /// accepted so Lock configurations keep working, with nothing to change here.
     pub remember_last_login: bool,
+    /// Not in Lock: for pages with a strict Content-Security-Policy (`script-src 'self'
+    /// 'wasm-unsafe-eval'; style-src 'self'`). No `<style>` element is added (link
+    /// `lock-passwordless.css` from the bundle instead), and the client configuration is read
+    /// with `fetch` (`connect-src` must allow the tenant) rather than loaded as a script.
+    pub strict_csp: bool,
 }
 
 /// `overrides` (custom domains).
@@ -238,6 +243,7 @@ impl Default for LockOptions {
             configuration_base_url: None,
             overrides: Overrides::default(),
             remember_last_login: true,
+            strict_csp: false,
         }
     }
 }

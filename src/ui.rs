@@ -102,7 +102,10 @@ pub fn LockPasswordless(
     /// The widget instance to render.
     lock: Lock,
 ) -> impl IntoView {
-    inject_style();
+    // Under a strict CSP the page links lock-passwordless.css itself.
+    if !lock.config().options.strict_csp {
+        inject_style();
+    }
     let open = {
         let lock = lock.clone();
         move || lock.is_open()

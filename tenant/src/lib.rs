@@ -170,6 +170,9 @@ pub fn app(tenant: Tenant) -> Router {
         .route("/userinfo", get(oauth::userinfo))
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route("/user/geoloc/country", get(oauth::geoloc))
+        // Lock loads it as a script; a widget under a strict CSP (no tenant in script-src)
+        // fetches it instead, so registered web origins may read it.
+        .route("/client/{file}", get(oauth::client_script))
         .route(
             "/.well-known/openid-configuration",
             get(discovery::openid_configuration),
@@ -183,7 +186,6 @@ pub fn app(tenant: Tenant) -> Router {
         .merge(api)
         .route("/authorize", get(oauth::authorize))
         .route("/v2/logout", get(oauth::logout))
-        .route("/client/{file}", get(oauth::client_script))
         .route("/", get(dev::index));
     if dev_outbox {
         router = router

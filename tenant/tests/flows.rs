@@ -395,6 +395,17 @@ async fn client_script_and_geo_lookup() {
         h.get("/client/nope.js", &[]).await.status,
         StatusCode::NOT_FOUND
     );
+    // Readable by fetch from a registered web origin (a widget under a strict CSP), and only
+    // from one.
+    let cors = h.get("/client/app.js", &[("origin", common::ORIGIN)]).await;
+    assert_eq!(
+        cors.header("access-control-allow-origin"),
+        Some(common::ORIGIN)
+    );
+    let stranger = h
+        .get("/client/app.js", &[("origin", "https://evil.test")])
+        .await;
+    assert_eq!(stranger.header("access-control-allow-origin"), None);
     assert_eq!(
         h.get("/user/geoloc/country", &[]).await.json(),
         json!({"country_code": "US"})

@@ -28,6 +28,8 @@ function freePort() {
 }
 
 const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
+// The strict policy the CSP page is served with (the tenant's origin is set once known).
+let cspPolicy = null;
 function serveStatic(dir, port) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -36,7 +38,9 @@ function serveStatic(dir, port) {
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     fs.readFile(file, (err, data) => {
       if (err) { res.writeHead(404); return res.end('not found'); }
-      res.writeHead(200, { 'content-type': MIME[path.extname(file)] || 'application/octet-stream' });
+      const headers = { 'content-type': MIME[path.extname(file)] || 'application/octet-stream' };
+      if (url.pathname === '/csp.html' && cspPolicy) headers['content-security-policy'] = cspPolicy;
+      res.writeHead(200, headers);
       res.end(data);
     });
   });
@@ -57,7 +61,7 @@ default_country = "GB"
 [[clients]]
 client_id = "demo-client"
 name = "Passwordless Demo"
-callbacks = ["${web}/", "${web}/lock.html"]
+callbacks = ["${web}/", "${web}/lock.html", "${web}/csp.html"]
 web_origins = ["${web}"]
 allowed_logout_urls = ["${web}/"]
 refresh_tokens = true
@@ -642,6 +646,34 @@ test('mobile: at 320 px the modal fits, nothing scrolls sideways, and inputs are
   await page.waitForSelector('#lpw-code');
   await fits('code screen');
   await context.close();
+});
+
+test('strict CSP: a page with script-src and style-src \'self\' logs in with zero violations', async ({ browser, web, tenant }) => {
+  cspPolicy = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' ${tenant}`;
+  const page = await browser.newPage();
+  const refused = [];
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text()); });
+  const response = await page.goto(`${web}/csp.html?tenant=${encodeURIComponent(tenant)}`);
+  check((response.headers()['content-security-policy'] || '').includes("style-src 'self'"), 'the page is served with the policy');
+  await page.click('#btn-login');
+  await page.waitForSelector('[role=dialog] #lpw-phone');
+  const look = await page.evaluate(() => getComputedStyle(document.querySelector('.lpw-submit')).backgroundColor);
+  check(look === 'rgb(99, 93, 255)', `the linked stylesheet styles the widget: ${look}`);
+  check(await page.locator('style#lpw-style').count() === 0, 'no <style> element added');
+  await pickCountry(page, 'US');
+  await page.fill('#lpw-phone', '201 555 0156');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  await page.fill('#lpw-code', await latestCode(tenant, '+12015550156'));
+  // The redirect through /authorize comes back to this page, which checks the tokens.
+  await page.waitForFunction(() => document.getElementById('result').textContent.includes('+12015550156'), null, { timeout: 20000 });
+  const violations = await page.evaluate(() => window.cspViolations);
+  check(violations.length === 0 && refused.length === 0, `CSP violations: ${JSON.stringify(violations)} ${refused.join(' | ')}`);
+  // The same page without strictCsp would be refused: the policy really bites.
+  await page.evaluate((domain) => { window.loose = new Auth0LockPasswordless('demo-client', domain, {}); loose.show(); }, tenant);
+  await page.waitForFunction(() => window.cspViolations.length > 0);
+  cspPolicy = null;
+  await page.close();
 });
 
 test('ES module build: import { Auth0LockPasswordless } and log in without leaving the page', async ({ browser, web, tenant }) => {

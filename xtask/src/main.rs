@@ -178,6 +178,12 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         out.join("lock-passwordless.d.ts"),
     )
     .map_err(|e| format!("copy the .d.ts: {e}"))?;
+    // For pages with a strict CSP (`strictCsp: true`), which link the styles instead.
+    std::fs::copy(
+        root.join("style/lock.css"),
+        out.join("lock-passwordless.css"),
+    )
+    .map_err(|e| format!("copy the stylesheet: {e}"))?;
     copy_dir(&root.join("i18n"), &out.join("i18n"))?;
     println!("\ndist/bundle/ (every file written; a page loads the classic script and its wasm):");
     let mut names: Vec<String> = std::fs::read_dir(&out)
@@ -363,6 +369,7 @@ fn npm_package(bundle: &Path) -> Result<(), String> {
         "lock_passwordless_js_esm.js",
         "lock_passwordless_js_esm_bg.wasm",
         "lock-passwordless.d.ts",
+        "lock-passwordless.css",
     ];
     for f in files {
         std::fs::copy(bundle.join(f), dir.join(f)).map_err(|e| format!("{f}: {e}"))?;
@@ -379,7 +386,7 @@ fn npm_package(bundle: &Path) -> Result<(), String> {
   "module": "lock-passwordless.mjs",
   "exports": {{ ".": {{ "types": "./lock-passwordless.d.ts", "import": "./lock-passwordless.mjs", "default": "./lock-passwordless.js" }} }},
   "types": "lock-passwordless.d.ts",
-  "files": ["lock-passwordless.js", "lock_passwordless_js_bg.wasm", "lock-passwordless.mjs", "lock_passwordless_js_esm.js", "lock_passwordless_js_esm_bg.wasm", "lock-passwordless.d.ts", "i18n", "README.md"],
+  "files": ["lock-passwordless.js", "lock_passwordless_js_bg.wasm", "lock-passwordless.mjs", "lock_passwordless_js_esm.js", "lock_passwordless_js_esm_bg.wasm", "lock-passwordless.d.ts", "lock-passwordless.css", "i18n", "README.md"],
   "keywords": ["auth0", "lock", "passwordless", "sms", "login", "wasm"]
 }}
 "#,
