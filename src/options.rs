@@ -248,6 +248,140 @@ impl Default for LockOptions {
     }
 }
 
+/// A builder over Lock's options, for Rust: each method sets one option and returns the options,
+/// and [`LockConfig::new`] checks the whole as Lock's constructor does.
+///
+/// ```
+/// use leptos_passwordless::{LockConfig, LockOptions};
+///
+/// let options = LockOptions::default()
+///     .redirect_url("https://app.example/callback")
+///     .language("fr")
+///     .primary_color("#0a7d32")
+///     .default_location("FR")
+///     .must_accept_terms(true);
+/// let config = LockConfig::new("my-client-id", "tenant.eu.auth0.com", options).unwrap();
+/// assert_eq!(config.options.language.as_deref(), Some("fr"));
+/// assert!(LockConfig::new("id", "t", LockOptions::default().color_scheme("sepia")).is_err());
+/// ```
+impl LockOptions {
+    /// `allowedConnections`.
+    pub fn allowed_connections<S: Into<String>>(mut self, c: impl IntoIterator<Item = S>) -> Self {
+        self.allowed_connections = c.into_iter().map(Into::into).collect();
+        self
+    }
+    /// `auth.redirect`.
+    pub fn redirect(mut self, redirect: bool) -> Self {
+        self.auth.redirect = redirect;
+        self
+    }
+    /// `auth.redirectUrl`.
+    pub fn redirect_url(mut self, url: impl Into<String>) -> Self {
+        self.auth.redirect_url = Some(url.into());
+        self
+    }
+    /// `auth.responseType`.
+    pub fn response_type(mut self, response_type: impl Into<String>) -> Self {
+        self.auth.response_type = response_type.into();
+        self
+    }
+    /// `auth.params.scope`.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.auth.params.scope = scope.into();
+        self
+    }
+    /// `auth.params.audience`.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.auth.params.audience = Some(audience.into());
+        self
+    }
+    /// `auth.useTokenEndpoint` (not in Lock).
+    pub fn use_token_endpoint(mut self, on: bool) -> Self {
+        self.auth.use_token_endpoint = on;
+        self
+    }
+    /// `container`: inline in the element with this ID.
+    pub fn container(mut self, id: impl Into<String>) -> Self {
+        self.container = Some(id.into());
+        self
+    }
+    /// `closable`.
+    pub fn closable(mut self, closable: bool) -> Self {
+        self.closable = closable;
+        self
+    }
+    /// `autoclose`.
+    pub fn autoclose(mut self, autoclose: bool) -> Self {
+        self.autoclose = autoclose;
+        self
+    }
+    /// `autofocus`.
+    pub fn autofocus(mut self, autofocus: bool) -> Self {
+        self.autofocus = Some(autofocus);
+        self
+    }
+    /// `language`.
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
+    }
+    /// `languageDictionary` (Lock's nested object of texts).
+    pub fn language_dictionary(mut self, dictionary: serde_json::Value) -> Self {
+        self.language_dictionary = dictionary;
+        self
+    }
+    /// `defaultLocation`.
+    pub fn default_location(mut self, country: impl Into<String>) -> Self {
+        self.default_location = Some(country.into());
+        self
+    }
+    /// `prefill.phoneNumber`.
+    pub fn prefill_phone_number(mut self, number: impl Into<String>) -> Self {
+        self.prefill.phone_number = Some(number.into());
+        self
+    }
+    /// `theme.logo`.
+    pub fn logo(mut self, url: impl Into<String>) -> Self {
+        self.theme.logo = Some(url.into());
+        self
+    }
+    /// `theme.primaryColor`.
+    pub fn primary_color(mut self, color: impl Into<String>) -> Self {
+        self.theme.primary_color = Some(color.into());
+        self
+    }
+    /// `theme.labeledSubmitButton`.
+    pub fn labeled_submit_button(mut self, labeled: bool) -> Self {
+        self.theme.labeled_submit_button = labeled;
+        self
+    }
+    /// `theme.colorScheme` (not in Lock): `auto`, `light` or `dark`.
+    pub fn color_scheme(mut self, scheme: impl Into<String>) -> Self {
+        self.theme.color_scheme = scheme.into();
+        self
+    }
+    /// `showTerms`.
+    pub fn show_terms(mut self, show: bool) -> Self {
+        self.show_terms = show;
+        self
+    }
+    /// `mustAcceptTerms`.
+    pub fn must_accept_terms(mut self, must: bool) -> Self {
+        self.must_accept_terms = must;
+        self
+    }
+    /// `codeLength` (not in Lock).
+    pub fn code_length(mut self, digits: usize) -> Self {
+        self.code_length = digits;
+        self
+    }
+    /// `strictCsp` (not in Lock).
+    pub fn strict_csp(mut self, strict: bool) -> Self {
+        self.strict_csp = strict;
+        self
+    }
+}
+
 /// `auth`: how the login completes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]

@@ -121,7 +121,8 @@ pub fn LockPasswordless(
 fn Modal(lock: Lock) -> impl IntoView {
     let flow = use_passwordless(lock.clone());
     let config = (*lock.config()).clone();
-    let dict = lock.dictionary().get_untracked();
+    // The texts: a signal, as the chosen language's file lands after the widget shows.
+    let dictionary = lock.dictionary();
     let closable = config.closable();
     let inline = config.inline();
     let autofocus = config.autofocus();
@@ -210,10 +211,9 @@ fn Modal(lock: Lock) -> impl IntoView {
 
     let banner_flow = flow.clone();
     let flash = lock.flash();
-    let banner_dict = dict.clone();
     let banner = move || {
         if let Some(e) = banner_flow.error() {
-            return Some(view! { <div class="lpw-banner lpw-banner--error" role="alert">{e.message(&banner_dict)}</div> }.into_any());
+            return Some(view! { <div class="lpw-banner lpw-banner--error" role="alert">{e.message(&dictionary.get())}</div> }.into_any());
         }
         let step = banner_flow.step();
         flash
@@ -243,10 +243,11 @@ fn Modal(lock: Lock) -> impl IntoView {
             _ => {}
         });
     }
-    let screen_dict = dict.clone();
     let screen_config = config.clone();
     let client_lock = lock.clone();
+    // Rebuilt when the step or the texts change; what was typed lives above, in signals.
     let screen = move || {
+        let screen_dict = dictionary.get();
         if !ready.get() {
             return match client_lock.client_state() {
                 ClientState::Failed(_) => view! { <p class="lpw-status lpw-banner--error" role="alert">{screen_dict.text("error.passwordless.lock.fallback")}</p> }.into_any(),
@@ -291,11 +292,7 @@ fn Modal(lock: Lock) -> impl IntoView {
     } else {
         "ltr"
     };
-    let (back_label, close_label, title) = (
-        dict.text("backLabel"),
-        dict.text("closeLabel"),
-        dict.text("title"),
-    );
+    let text = move |key: &'static str| move || dictionary.with(|d| d.text(key));
     view! {
         <div class=root_class lang=language dir=dir style:--lpw-primary=move || (!primary.is_empty()).then(|| primary.clone())>
             {(!inline).then(|| view! { <div class="lpw-overlay"></div> })}
@@ -305,18 +302,18 @@ fn Modal(lock: Lock) -> impl IntoView {
                 aria-labelledby="lpw-title" on:keydown=on_keydown>
                 <header class="lpw-header">
                     <Show when=show_back>
-                        <button type="button" class="lpw-back" aria-label=back_label.clone()
+                        <button type="button" class="lpw-back" aria-label=text("backLabel")
                             on:click={
                                 let f = back_flow.clone();
                                 move |_| f.back()
                             }>"←"</button>
                     </Show>
                     {theme.logo.clone().map(|src| view! { <img class="lpw-logo" src=src alt=""/> })}
-                    <h2 id="lpw-title" class="lpw-title">{title}</h2>
+                    <h2 id="lpw-title" class="lpw-title">{text("title")}</h2>
                     {closable.then(|| {
                         let close = close.clone();
                         view! {
-                            <button type="button" class="lpw-close" aria-label=close_label.clone()
+                            <button type="button" class="lpw-close" aria-label=text("closeLabel")
                                 on:click=move |_| close()>"×"</button>
                         }
                     })}

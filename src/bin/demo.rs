@@ -2,8 +2,9 @@
 //!
 //! Query parameters, remembered for the tab so they survive the login redirect:
 //! `?tenant=URL` (default `http://127.0.0.1:4000`; the end-to-end tests run their own),
-//! `?mode=redirect|iframe|token|code` (how the login finishes), `?ui=custom` (a page drawn with
-//! the headless `use_passwordless` hook instead of the modal).
+//! `?mode=redirect|iframe|token|code` (how the login finishes), `?ui=modal|inline|custom` (the
+//! modal, the widget inline in the page, or a page drawn with the headless `use_passwordless`
+//! hook), `?lang=` (one of Lock's languages), `?scheme=auto|light|dark` and `?color=` (the theme).
 
 use gloo_storage::{SessionStorage, Storage};
 use leptos::prelude::*;
@@ -34,6 +35,14 @@ fn setting(name: &str, default: &str) -> String {
         return v;
     }
     SessionStorage::get(&key).unwrap_or_else(|_| default.to_string())
+}
+
+/// Reloads the demo with one setting changed (the others are remembered for the tab).
+fn go(name: &str, value: &str) {
+    if let Some(w) = web_sys::window() {
+        let value = js_sys::encode_uri_component(value);
+        let _ = w.location().set_search(&format!("{name}={value}"));
+    }
 }
 
 fn page_url() -> String {
@@ -85,7 +94,16 @@ fn App() -> impl IntoView {
     };
     let language = setting("lang", "");
     if !language.is_empty() {
-        options.language = Some(language);
+        options.language = Some(language.clone());
+    }
+    options.theme.color_scheme = setting("scheme", "auto");
+    let color = setting("color", "");
+    if !color.is_empty() {
+        options.theme.primary_color = Some(color);
+    }
+    let inline = setting("ui", "modal") == "inline";
+    if inline {
+        options.container = Some("demo-inline".into());
     }
     let config = match LockConfig::new(CLIENT_ID, &tenant, options) {
         Ok(c) => c,
@@ -138,6 +156,14 @@ fn App() -> impl IntoView {
     };
     let login = if custom {
         view! { <CustomLogin lock=lock.clone()/> }.into_any()
+    } else if inline {
+        lock.show();
+        view! {
+            <section id="demo-inline" class="demo-inline" aria-label="Log in">
+                <LockPasswordless lock=lock.clone()/>
+            </section>
+        }
+        .into_any()
     } else {
         view! {
             <p><button id="login" class="demo-button" on:click=move |_| show.show()>"Log in"</button>
@@ -157,8 +183,25 @@ fn App() -> impl IntoView {
                 <a href="?ui=modal&mode=token">"Token endpoint"</a>
                 <a href="?ui=modal&mode=code">"Code + PKCE"</a>
                 <a href="?ui=modal&mode=backend">"Code for a backend"</a>
+                <a href="?ui=inline">"Inline"</a>
                 <a href="?ui=custom">"Your own UI (hook)"</a>
                 <a href="lock.html">"JS bundle (Lock's snippet)"</a>
+                <a href="csp.html">"Strict CSP"</a>
+            </nav>
+            <nav class="demo-nav demo-settings" aria-label="Look and language">
+                <label>"Language "
+                    <select id="demo-lang" on:change=move |e| go("lang", &event_target_value(&e))>
+                        <option value="" selected=language.is_empty()>"en (built in)"</option>
+                        {leptos_passwordless::i18n::LANGUAGES.iter().filter(|l| **l != "en").map(|l| {
+                            view! { <option value=*l selected=*l == language>{*l}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <a id="demo-light" href="?scheme=light">"Light"</a>
+                <a id="demo-dark" href="?scheme=dark">"Dark"</a>
+                <a id="demo-auto" href="?scheme=auto">"System"</a>
+                <a id="demo-green" href="?color=%230a7d32">"Green"</a>
+                <a id="demo-default-color" href="?color=">"Default color"</a>
             </nav>
             {login}
             <p>

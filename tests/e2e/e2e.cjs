@@ -130,6 +130,19 @@ async function requestCode(page, opener, region, national) {
 
 function check(cond, message) { if (!cond) throw new Error(message); }
 
+// `cargo xtask screenshots` sets LPW_SCREENSHOTS: the run then keeps pictures of its screens for
+// the README (the widget with a margin of the page around it).
+const SHOTS = process.env.LPW_SCREENSHOTS;
+async function snap(page, name, selector = '.lpw-modal') {
+  if (!SHOTS) return;
+  const box = await page.locator(selector).first().boundingBox();
+  const size = page.viewportSize();
+  const x = Math.max(0, box.x - 24);
+  const y = Math.max(0, box.y - 24);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), animations: 'disabled', caret: 'hide',
+    clip: { x, y, width: Math.min(size.width - x, box.width + 48), height: Math.min(size.height - y, box.height + 48) } });
+}
+
 // axe-core (npm, installed by the xtask) on the widget. Rules about the host page as a whole are
 // off: the widget cannot make the page have a main landmark or an h1.
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -358,6 +371,7 @@ test('JS bundle: a second, inline instance with a flash message logs in beside t
     inline.show({ flashMessage: { type: 'success', text: 'Welcome back' } });
   }, tenant);
   await page.waitForSelector('#inline-box .lpw-inline');
+  await snap(page, 'inline', '#inline-box .lpw-modal');
   check(await page.textContent('#inline-box .lpw-banner--success') === 'Welcome back', 'flash message');
   check(await page.locator('#inline-box .lpw-close').count() === 0, 'inline is not closable');
   check(await page.locator('[role=dialog]').count() === 0, 'the modal instance is still closed');
@@ -557,9 +571,12 @@ test('accessibility: axe-core finds nothing on any screen, light and dark, and c
   await page.click('#login');
   await page.waitForSelector('[role=dialog] #lpw-phone');
   await axeCheck(page, 'phone screen');
+  await snap(page, 'phone');
   await page.click('#lpw-country');
   await page.waitForSelector('#lpw-country-search');
   await axeCheck(page, 'country pane');
+  await page.fill('#lpw-country-search', 'uni');
+  await snap(page, 'country-pane');
   await page.fill('#lpw-country-search', 'zzzz');
   await axeCheck(page, 'country pane with no match');
   await page.keyboard.press('Escape');
@@ -575,12 +592,14 @@ test('accessibility: axe-core finds nothing on any screen, light and dark, and c
   await page.click('.lpw-submit');
   await page.waitForSelector('#lpw-code');
   await axeCheck(page, 'code screen');
+  await snap(page, 'code');
   const code = await latestCode(tenant, '+12015550154');
   await page.fill('#lpw-code', code === '000000' ? '111111' : '000000');
   await page.waitForSelector('.lpw-banner--error');
   await axeCheck(page, 'wrong code banner');
   await page.emulateMedia({ colorScheme: 'dark' });
   await axeCheck(page, 'code screen in dark mode');
+  await snap(page, 'wrong-code-dark');
   await page.fill('#lpw-code', code);
   await page.waitForSelector('.lpw-success');
   await axeCheck(page, 'success screen in dark mode');
@@ -673,6 +692,98 @@ test('strict CSP: a page with script-src and style-src \'self\' logs in with zer
   await page.evaluate((domain) => { window.loose = new Auth0LockPasswordless('demo-client', domain, {}); loose.show(); }, tenant);
   await page.waitForFunction(() => window.cspViolations.length > 0);
   cspPolicy = null;
+  await page.close();
+});
+
+test('styles: a hostile host stylesheet changes nothing in the widget, and the widget changes nothing outside it', async ({ browser, web, tenant }) => {
+  const HOSTILE = `
+    *, *::before, *::after { all: unset; }
+    html, body { display: block; font: italic 22px/3 Georgia, serif; color: red; background: #223;
+      letter-spacing: 3px; word-spacing: 9px; text-transform: uppercase; text-align: right; }
+    div, p, h2, form, header, label, span, ul, li, main, section { display: block; margin: 13px; padding: 7px;
+      border: 2px solid orange; font-size: 19px; color: purple; }
+    input, button, select { display: inline-block; font: bold 30px serif; border: 4px dashed lime; padding: 20px;
+      background: yellow; color: blue; border-radius: 0; width: 50px; }
+    img { filter: invert(1); }`;
+  const hostStyles = (page) => page.evaluate(() => ['body', 'h1', 'p', '#btn-login', '#result'].map((sel) => {
+    const cs = getComputedStyle(document.querySelector(sel));
+    return [sel, cs.font, cs.color, cs.backgroundColor, cs.margin, cs.padding, cs.border, cs.letterSpacing, cs.display].join(' | ');
+  }));
+  const shot = async (hostile) => {
+    const context = await browser.newContext({ viewport: { width: 800, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+    if (hostile) await page.addStyleTag({ content: HOSTILE });
+    const before = await hostStyles(page);
+    await page.evaluate(() => lock.show());
+    await page.waitForSelector('[role=dialog] #lpw-phone');
+    await page.waitForFunction(() => document.querySelector('#lpw-country').value === 'GB'); // the geo lookup settled
+    const after = await hostStyles(page);
+    // The modal without its rounded corners, where the host page shows through the overlay.
+    const box = await page.locator('.lpw-modal').boundingBox();
+    const png = await page.screenshot({ animations: 'disabled', caret: 'hide',
+      clip: { x: box.x + 10, y: box.y + 10, width: box.width - 20, height: box.height - 20 } });
+    await context.close();
+    return { png, before, after };
+  };
+  const clean = await shot(false);
+  const hostile = await shot(true);
+  check(JSON.stringify(clean.before) === JSON.stringify(clean.after), `the widget restyled its host:\n${clean.before.join('\n')}\n->\n${clean.after.join('\n')}`);
+  check(JSON.stringify(hostile.before) === JSON.stringify(hostile.after), 'the widget restyled a hostile host');
+  check(hostile.before.join() !== clean.before.join(), 'the hostile stylesheet does apply to the page');
+  // Pixel by pixel, in a canvas: a few anti-aliased pixels may differ between two renderings of
+  // the same thing; a restyled widget differs in thousands.
+  const canvas = await browser.newPage();
+  const diff = await canvas.evaluate(async ([a, b]) => {
+    const load = (src) => new Promise((resolve) => { const i = new Image(); i.onload = () => resolve(i); i.src = src; });
+    const [ia, ib] = await Promise.all([load(a), load(b)]);
+    if (ia.width !== ib.width || ia.height !== ib.height) return { differing: Infinity, total: 0 };
+    const pixels = (img) => {
+      const c = document.createElement('canvas');
+      c.width = img.width; c.height = img.height;
+      const x = c.getContext('2d');
+      x.drawImage(img, 0, 0);
+      return x.getImageData(0, 0, img.width, img.height).data;
+    };
+    const pa = pixels(ia), pb = pixels(ib);
+    let differing = 0;
+    for (let i = 0; i < pa.length; i += 4) {
+      if (Math.abs(pa[i] - pb[i]) + Math.abs(pa[i + 1] - pb[i + 1]) + Math.abs(pa[i + 2] - pb[i + 2]) > 24) differing++;
+    }
+    return { differing, total: pa.length / 4 };
+  }, [clean.png, hostile.png].map((p) => `data:image/png;base64,${p.toString('base64')}`));
+  await canvas.close();
+  if (diff.differing > 0) {
+    fs.writeFileSync(path.join(SCRATCH, 'isolation-clean.png'), clean.png);
+    fs.writeFileSync(path.join(SCRATCH, 'isolation-hostile.png'), hostile.png);
+  }
+  check(diff.differing <= diff.total / 1000, `the widget looks different under hostile host styles: ${diff.differing} of ${diff.total} pixels (see isolation-*.png in the scratch folder)`);
+});
+
+test('demo: the language switcher, the themes and inline mode', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&ui=inline&mode=redirect`);
+  // Inline: in the page at once, no dialog, no close button.
+  await page.waitForSelector('#demo-inline .lpw-inline #lpw-phone');
+  check(await page.locator('[role=dialog]').count() === 0, 'inline is not a dialog');
+  await snap(page, 'inline-demo', '#demo-inline .lpw-modal');
+  // Dark, then a primary color: each reloads with the setting and keeps the others.
+  await page.click('#demo-dark');
+  await page.waitForSelector('#demo-inline .lpw-root.lpw-dark #lpw-phone');
+  await page.click('#demo-green');
+  await page.waitForSelector('#demo-inline .lpw-root.lpw-dark #lpw-phone');
+  const green = await page.evaluate(() => getComputedStyle(document.querySelector('.lpw-submit')).backgroundColor);
+  check(green === 'rgb(10, 125, 50)', `the green theme: ${green}`);
+  // A language from the switcher: the widget (and its lang attribute) follow.
+  await page.selectOption('#demo-lang', 'de');
+  await page.waitForFunction(() => document.querySelector('.lpw-root') && document.querySelector('.lpw-root').lang === 'de');
+  await page.waitForFunction(() => document.querySelector('#lpw-title') && document.querySelector('#lpw-title').textContent === 'Anmelden', null, { timeout: 10000 })
+    .catch(async () => { throw new Error(`German title: ${await page.textContent('#lpw-title')}`); });
+  check(await page.inputValue('#demo-lang') === 'de', 'the switcher shows the language');
+  await page.click('#demo-light');
+  await page.waitForSelector('#demo-inline .lpw-root.lpw-light');
+  await page.selectOption('#demo-lang', '');
+  await page.waitForFunction(() => document.querySelector('.lpw-root') && document.querySelector('.lpw-root').lang === 'en');
   await page.close();
 });
 

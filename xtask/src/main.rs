@@ -14,6 +14,8 @@ commands:
   demo     install what is missing, build, start the tenant (127.0.0.1:4000) and the demo (127.0.0.1:8080)
   test     install what is missing and run every test: native, browser (wasm), end to end
   bundle   build the prebuilt JS bundle into dist/bundle/ and print its sizes
+  screenshots
+           run the end-to-end tests and keep the screenshots they take in docs/screenshots/
   bench size
            builds the JS bundle and the demo and prints what a page downloads, raw and gzip
   bench phone
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Some("bundle") => tools::ensure(tools::Need::Build).and_then(|t| bundle(&t)),
         Some("setup") => tools::ensure(tools::Need::Test).map(|_| ()),
         Some("i18n") => i18n(),
+        Some("screenshots") => screenshots(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("tenant") => bench_tenant(&args[2..]),
             Some("size") => bench_size(),
@@ -435,6 +438,39 @@ fn bench_size() -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo xtask screenshots`: the end-to-end run, keeping its screenshots for the README.
+fn screenshots() -> Result<(), String> {
+    let t = tools::ensure(tools::Need::Test)?;
+    let root = root();
+    bundle(&t)?;
+    run(&mut trunk(&t, &["build", "--offline"]))?;
+    run(cargo().args(["build", "--package", "passwordless-tenant"]))?;
+    let scratch = root.join("target/xtask-scratch");
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let shots = root.join("docs/screenshots");
+    std::fs::create_dir_all(&shots).map_err(|e| e.to_string())?;
+    run(e2e_command(&t, &root, &scratch).env("LPW_SCREENSHOTS", &shots))?;
+    println!("screenshots in {}", shots.display());
+    Ok(())
+}
+
+/// The end-to-end suite against the built demo, bundle and tenant.
+fn e2e_command(t: &tools::Tools, root: &Path, scratch: &Path) -> Command {
+    let mut cmd = Command::new("node");
+    cmd.arg(root.join("tests/e2e/e2e.cjs"))
+        .current_dir(root)
+        .env("NODE_PATH", t.node_modules())
+        .env(
+            "LPW_TENANT_BIN",
+            root.join("target/debug/passwordless-tenant"),
+        )
+        .env("LPW_DEMO_DIST", root.join("dist/demo"))
+        .env("LPW_SCRATCH", scratch)
+        .env("LPW_CHROMIUM", tools::CHROMIUM)
+        .env("TMPDIR", scratch);
+    cmd
+}
+
 /// `cargo xtask bench phone`: the phone field's time per keystroke in headless Chromium.
 fn bench_phone() -> Result<(), String> {
     let t = tools::ensure(tools::Need::Test)?;
@@ -763,22 +799,7 @@ fn test() -> Result<(), String> {
         );
         step(
             "end to end (Playwright, headless Chromium, real tenant)",
-            &mut || {
-                run_counting(
-                    Command::new("node")
-                        .arg(root.join("tests/e2e/e2e.cjs"))
-                        .current_dir(&root)
-                        .env("NODE_PATH", t.node_modules())
-                        .env(
-                            "LPW_TENANT_BIN",
-                            root.join("target/debug/passwordless-tenant"),
-                        )
-                        .env("LPW_DEMO_DIST", root.join("dist/demo"))
-                        .env("LPW_SCRATCH", &scratch)
-                        .env("LPW_CHROMIUM", tools::CHROMIUM)
-                        .env("TMPDIR", &scratch),
-                )
-            },
+            &mut || run_counting(&mut e2e_command(&t, &root, &scratch)),
         );
     }
 
