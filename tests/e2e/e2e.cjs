@@ -33,6 +33,8 @@ let cspPolicy = null;
 function serveStatic(dir, port) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
+    // A configuration host that never answers: the widget stays on its loading screen.
+    if (url.pathname.startsWith('/never/')) return;
     let file = path.join(dir, decodeURIComponent(url.pathname));
     if (!file.startsWith(dir)) { res.writeHead(403); return res.end(); }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
@@ -518,6 +520,8 @@ test('JS API: show(options) overrides theme, texts, language and auth.params for
   await page.waitForSelector('#lpw-code');
   await page.fill('#lpw-code', await latestCode(tenant, '+12015550153'));
   await page.waitForFunction(() => window.l4Result, null, { timeout: 20000 });
+  await page.waitForSelector('[role=dialog] .lpw-success');
+  check(await page.locator('[role=dialog]').count() === 1, 'without autoclose the success screen stays');
   const scope = await page.evaluate(() => window.l4Result.scope);
   check(scope === 'openid phone', `auth.params.scope reached the tenant: ${scope}`);
   const aud = await page.evaluate(() => JSON.parse(atob(window.l4Result.accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).aud);
@@ -603,6 +607,8 @@ test('accessibility: axe-core finds nothing on any screen, light and dark, and c
   await page.fill('#lpw-code', code);
   await page.waitForSelector('.lpw-success');
   await axeCheck(page, 'success screen in dark mode');
+  // The demo sets autoclose: the success screen closes by itself.
+  await page.waitForSelector('[role=dialog]', { state: 'detached', timeout: 5000 });
   await page.close();
 
   // The error screen, and colorScheme against the system's preference.
@@ -619,6 +625,14 @@ test('accessibility: axe-core finds nothing on any screen, light and dark, and c
   const background = () => lockPage.evaluate(() => getComputedStyle(document.querySelector('.lpw-modal')).backgroundColor);
   check(await background() === 'rgb(31, 32, 40)', `dark by the system: ${await background()}`);
   await lockPage.evaluate(() => bad.destroy());
+  await lockPage.evaluate(([domain, web]) => {
+    window.slow = new Auth0LockPasswordless('demo-client', domain, { configurationBaseUrl: `${web}/never` });
+    slow.show();
+  }, [tenant, web]);
+  await lockPage.waitForSelector('[role=dialog] .lpw-status[aria-busy=true]');
+  check(await lockPage.locator('#lpw-phone').count() === 0, 'no form before the configuration');
+  await axeCheck(lockPage, 'loading screen in dark mode');
+  await lockPage.evaluate(() => slow.destroy());
   await lockPage.evaluate((domain) => {
     window.light = new Auth0LockPasswordless('demo-client', domain, { theme: { colorScheme: 'light' } });
     light.show();
