@@ -121,10 +121,6 @@ impl LockEvent {
 #[error("Invalid event: {0:?}")]
 pub struct InvalidEvent(pub String);
 
-fn lock_mutex<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 type Listener = Arc<dyn Fn(&LockEvent) + Send + Sync>;
 
 /// What the tenant's client configuration (`/client/{clientID}.js`) says, once loaded.
@@ -264,7 +260,7 @@ impl Lock {
         let Some(lang) = config.options.language.clone().filter(|l| l != "en") else {
             return self.0.dictionary.set(overrides);
         };
-        let cached = lock_mutex(&self.0.language_file)
+        let cached = crate::webauth::lock(&self.0.language_file)
             .as_ref()
             .filter(|(l, _)| *l == lang)
             .map(|(_, json)| json.clone());
@@ -296,7 +292,7 @@ impl Lock {
             }
             match loaded.and_then(|json| overrides.with_language(&json).map(|d| (d, json))) {
                 Ok((d, json)) => {
-                    *lock_mutex(&l.0.language_file) = Some((lang, json));
+                    *crate::webauth::lock(&l.0.language_file) = Some((lang, json));
                     l.0.dictionary.set(d);
                 }
                 Err(e) => l.emit(&LockEvent::UnrecoverableError(format!(
@@ -401,7 +397,7 @@ impl Lock {
     }
 
     fn listeners(&self) -> std::sync::MutexGuard<'_, Vec<(Option<String>, Listener)>> {
-        self.0.listeners.lock().unwrap_or_else(|e| e.into_inner())
+        crate::webauth::lock(&self.0.listeners)
     }
 
     /// Calls the listeners of `event`.

@@ -214,7 +214,7 @@ fn region_meta(id: &str) -> Option<&'static Meta> {
     t.metas.get(usize::from(t.regions[i].1))
 }
 
-fn code_metas(code: u16) -> Option<impl Iterator<Item = &'static Meta>> {
+fn code_metas(code: u16) -> Option<impl ExactSizeIterator<Item = &'static Meta>> {
     let t = data::tables();
     let i = t.codes.binary_search_by_key(&code, |(c, _)| *c).ok()?;
     Some(t.codes[i].1.iter().map(|&m| &t.metas[usize::from(m)]))
@@ -262,24 +262,14 @@ fn is_known_type(meta: &Meta, national: &str) -> bool {
 
 /// The metadata a number belongs to (`validator::source_for`).
 fn source_for(code: u16, national: &str) -> Option<&'static Meta> {
-    let mut metas = code_metas(code)?.peekable();
-    let first = *metas.peek()?;
-    let list: Vec<&Meta> = metas.collect();
-    if list.len() == 1 {
-        return Some(first);
+    let mut metas = code_metas(code)?;
+    if metas.len() == 1 {
+        return metas.next();
     }
-    list.into_iter().find(|meta| match meta.leading {
+    metas.find(|meta| match meta.leading {
         Some(leading) => regex(leading).matches_at_start(national),
         None => is_known_type(meta, national),
     })
-}
-
-/// How the country code was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
-    Plus,
-    Idd,
-    Default,
 }
 
 /// A parsed number, before validation.
@@ -341,17 +331,15 @@ fn parse_digits(plus: bool, digits: &str, meta: &'static Meta) -> Option<Parsed>
     if digits.len() < if plus { 3 } else { 2 } {
         return None;
     }
-    let mut source = if plus { Source::Plus } else { Source::Default };
     let mut national = digits;
-    // An international prefix is dropped, after a plus too (`+0044…`).
-    if let Some(end) = idd_len(meta, national) {
-        if !plus {
-            source = Source::Idd;
-        }
+    // An international prefix is dropped, after a plus too (`+0044…`); either way the calling
+    // code comes next.
+    let idd = idd_len(meta, national);
+    if let Some(end) = idd {
         national = &national[end..];
     }
-    let code = match source {
-        Source::Plus | Source::Idd => {
+    let code = match plus || idd.is_some() {
+        true => {
             if national.len() <= 2 || national.starts_with('0') {
                 return None;
             }
@@ -359,7 +347,7 @@ fn parse_digits(plus: bool, digits: &str, meta: &'static Meta) -> Option<Parsed>
             national = rest;
             code
         }
-        _ => {
+        false => {
             let code = meta.code.to_string();
             if national.starts_with(&code)
                 && (!meta.general.is_match(national)

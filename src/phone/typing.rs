@@ -162,21 +162,14 @@ fn group(digits: &str, meta: &Meta, formats: &'static [Fmt], prefix: Option<&str
     // The region's rule for the prefix, unless it writes digits that were not typed (`8 0$FG`).
     let template = match (prefix, f.np_rule) {
         (Some(p), Some(rule)) if rule.contains("$NP") => {
-            let ruled = with_rule(meta, f, Some(rule), None);
-            let literal: String = ruled
-                .split('$')
-                .enumerate()
-                .flat_map(|(i, part)| {
-                    let part = if i == 0 {
-                        part
-                    } else {
-                        part.trim_start_matches(|c: char| c.is_ascii_digit())
-                    };
-                    part.chars().filter(char::is_ascii_digit)
-                })
+            let written: String = rule
+                .replace("$NP", meta.np.unwrap_or(""))
+                .replace("$FG", "")
+                .chars()
+                .filter(char::is_ascii_digit)
                 .collect();
-            if literal == p {
-                ruled
+            if written == p {
+                with_rule(meta, f, Some(rule), None)
             } else {
                 plain_template
             }
