@@ -1,4 +1,9 @@
-//! The browser side of the effects: randomness, the clock, per-tab storage, WebCrypto.
+//! The browser seam: every call into the browser (randomness, the clock, per-tab storage,
+//! WebCrypto, the URL, the client configuration script) goes through here.
+//!
+//! [`AVAILABLE`] says whether there is a browser at all: not on the server (`ssr`) and not in
+//! native tests. The widget checks it before starting any browser work, so a server render
+//! never reaches `web_sys`.
 
 use gloo_storage::{SessionStorage, Storage};
 use serde_json::Value;
@@ -6,6 +11,38 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::token::{Jwt, TokenError, Transaction};
+
+/// Whether this build runs in a browser: wasm32 and not a server build.
+pub const AVAILABLE: bool = cfg!(all(target_arch = "wasm32", not(feature = "ssr")));
+
+/// The page's URL as (path, `?query`, `#fragment`); `None` without a browser.
+pub fn location() -> Option<(String, String, String)> {
+    if !AVAILABLE {
+        return None;
+    }
+    let l = web_sys::window()?.location();
+    Some((
+        l.pathname().ok()?,
+        l.search().unwrap_or_default(),
+        l.hash().unwrap_or_default(),
+    ))
+}
+
+/// Replaces the current history entry's URL (same document, no navigation).
+pub fn replace_url(url: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+}
+
+/// A GET request's body as text (language files).
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    match gloo_net::http::Request::get(url).send().await {
+        Ok(r) if r.ok() => r.text().await.map_err(|e| e.to_string()),
+        Ok(r) => Err(format!("HTTP {}", r.status())),
+        Err(e) => Err(e.to_string()),
+    }
+}
 
 /// Unix seconds from the browser's clock.
 pub fn now() -> i64 {
@@ -36,6 +73,14 @@ pub fn take_transaction(state: &str) -> Option<Transaction> {
     let tx = SessionStorage::get::<Transaction>(&key).ok();
     SessionStorage::delete(&key);
     tx
+}
+
+/// Reads a transaction without taking it: whether a login this tab started has this `state`.
+pub fn peek_transaction(state: &str) -> Option<Transaction> {
+    if !AVAILABLE || state.is_empty() {
+        return None;
+    }
+    SessionStorage::get::<Transaction>(format!("{TX_PREFIX}{state}")).ok()
 }
 
 /// Waits `ms` milliseconds.
@@ -272,4 +317,210 @@ pub async fn load_client_info(url: &str, client_id: &str) -> Result<Value, Strin
         .and_then(|s| s.as_string())
         .ok_or("the client configuration is not JSON")?;
     serde_json::from_str(&json).map_err(|e| e.to_string())
+}
+
+/// Adds a stylesheet to the document once (by element `id`).
+pub fn inject_style(id: &str, css: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if doc.get_element_by_id(id).is_some() {
+        return;
+    }
+    if let (Ok(style), Some(head)) = (doc.create_element("style"), doc.head()) {
+        style.set_id(id);
+        style.set_text_content(Some(css));
+        let _ = head.append_child(&style);
+    }
+}
+
+fn html_element(id: &str) -> Option<web_sys::HtmlElement> {
+    web_sys::window()?
+        .document()?
+        .get_element_by_id(id)?
+        .dyn_into::<web_sys::HtmlElement>()
+        .ok()
+}
+
+/// Focuses the element with `id` once the current render has reached the DOM.
+pub fn focus_soon(id: &'static str) {
+    wasm_bindgen_futures::spawn_local(async move {
+        sleep_ms(0).await;
+        if let Some(el) = html_element(id) {
+            let _ = el.focus();
+        }
+    });
+}
+
+/// Scrolls the element with `id` into view (the nearest edge), on the next tick when `later`.
+pub fn scroll_into_view(id: String, later: bool) {
+    let scroll = move || {
+        if let Some(el) = html_element(&id) {
+            el.scroll_into_view_with_bool(false);
+        }
+    };
+    if later {
+        wasm_bindgen_futures::spawn_local(async move {
+            sleep_ms(0).await;
+            scroll();
+        });
+    } else {
+        scroll();
+    }
+}
+
+/// Where focus was when a dialog opened, to give it back when the dialog closes.
+pub struct FocusReturn(send_wrapper::SendWrapper<Option<web_sys::HtmlElement>>);
+
+impl FocusReturn {
+    /// Notes the focused element.
+    pub fn capture() -> Self {
+        let active = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        Self(send_wrapper::SendWrapper::new(active))
+    }
+
+    /// Focuses it again.
+    pub fn restore(&self) {
+        if let Some(el) = self.0.as_ref() {
+            let _ = el.focus();
+        }
+    }
+}
+
+const FOCUSABLE: &str =
+    "button:not([disabled]), input:not([disabled]), select:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])";
+
+/// Keeps Tab and Shift+Tab inside `container`.
+pub fn trap_tab(e: &web_sys::KeyboardEvent, container: &web_sys::Element) {
+    let Ok(list) = container.query_selector_all(FOCUSABLE) else {
+        return;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return;
+    };
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    let at = |el: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>())
+    };
+    let inside = active.as_ref().is_some_and(|a| container.contains(Some(a)));
+    if e.shift_key() && (at(first) || !inside) {
+        e.prevent_default();
+        let _ = last.focus();
+    } else if !e.shift_key() && (at(last) || !inside) {
+        e.prevent_default();
+        let _ = first.focus();
+    }
+}
+
+/// An `input` event on a text field: its value, the caret, and whether it was a deletion.
+pub struct TextInput {
+    input: web_sys::HtmlInputElement,
+    /// The field's value.
+    pub value: String,
+    /// The caret's offset (UTF-16 code units, as the DOM counts).
+    pub caret: usize,
+    /// Whether the edit deleted text (Backspace, Delete, cut).
+    pub deleting: bool,
+}
+
+impl TextInput {
+    /// Reads the event's target field.
+    pub fn from_event(e: &web_sys::Event) -> Option<Self> {
+        let input = e.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()?;
+        let deleting = e
+            .dyn_ref::<web_sys::InputEvent>()
+            .is_some_and(|ie| ie.input_type().starts_with("delete"));
+        Some(Self {
+            value: input.value(),
+            caret: input.selection_start().ok().flatten().unwrap_or(0) as usize,
+            deleting,
+            input,
+        })
+    }
+
+    /// Writes `text` into the field with the caret at `caret`.
+    pub fn set(&self, text: &str, caret: usize) {
+        self.input.set_value(text);
+        let at = caret as u32;
+        let _ = self.input.set_selection_range(at, at);
+    }
+}
+
+/// A request the widget can cancel (WebOTP): an `AbortController`, when the browser has one.
+pub struct Abort(send_wrapper::SendWrapper<Option<web_sys::AbortController>>);
+
+impl Abort {
+    /// A new controller.
+    pub fn new() -> Self {
+        Self(send_wrapper::SendWrapper::new(
+            web_sys::AbortController::new().ok(),
+        ))
+    }
+
+    /// Cancels what it was given to.
+    pub fn abort(&self) {
+        if let Some(c) = self.0.as_ref() {
+            c.abort();
+        }
+    }
+}
+
+impl Default for Abort {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Asks the browser for the code from the SMS (WebOTP), where it has the API; the request is
+/// cancelled with `abort` (manual submit, back, close).
+pub fn web_otp(abort: &Abort, on_code: impl FnOnce(String) + 'static) {
+    use js_sys::Reflect;
+    let (Some(window), Some(controller)) = (web_sys::window(), abort.0.as_ref()) else {
+        return;
+    };
+    if !Reflect::has(&window, &"OTPCredential".into()).unwrap_or(false) {
+        return;
+    }
+    let credentials = window.navigator().credentials();
+    let request = js_sys::Object::new();
+    let otp = js_sys::Object::new();
+    let _ = Reflect::set(
+        &otp,
+        &"transport".into(),
+        &js_sys::Array::of1(&"sms".into()),
+    );
+    let _ = Reflect::set(&request, &"otp".into(), &otp);
+    let _ = Reflect::set(&request, &"signal".into(), &controller.signal());
+    let Ok(get) =
+        Reflect::get(&credentials, &"get".into()).and_then(|f| f.dyn_into::<js_sys::Function>())
+    else {
+        return;
+    };
+    let Ok(promise) = get
+        .call1(&credentials, &request)
+        .and_then(|p| p.dyn_into::<js_sys::Promise>())
+    else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(credential) = JsFuture::from(promise).await {
+            if let Some(code) = Reflect::get(&credential, &"code".into())
+                .ok()
+                .and_then(|c| c.as_string())
+            {
+                on_code(code);
+            }
+        }
+    });
 }

@@ -3,24 +3,24 @@
 //! ```no_run
 //! use leptos::prelude::*;
 //! use leptos_passwordless::hook::use_passwordless;
-//! use leptos_passwordless::machine::Step;
-//! use leptos_passwordless::{phone::PhoneNumber, otp::OtpCode, Lock};
+//! use leptos_passwordless::{phone::PhoneNumber, Lock};
 //!
 //! #[component]
 //! fn MyLogin(lock: Lock) -> impl IntoView {
 //!     let flow = use_passwordless(lock);
 //!     let number = RwSignal::new(String::new());
-//!     let code = RwSignal::new(String::new());
-//!     let f = flow.clone();
 //!     view! {
 //!         <input prop:value=number on:input=move |e| number.set(event_target_value(&e))/>
-//!         <button on:click=move |_| {
-//!             if let Ok(p) = PhoneNumber::parse(&number.get(), "NL") { f.submit_phone(p) }
+//!         <button disabled=flow.pending on:click=move |_| {
+//!             if let Ok(p) = PhoneNumber::parse(&number.get(), "NL") { flow.submit_phone.run(p) }
 //!         }>"Send code"</button>
-//!         <p>{move || format!("{:?}", flow.step())}</p>
+//!         <p>{move || format!("{:?}", flow.step.get())}</p>
 //!     }
 //! }
 //! ```
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use leptos::prelude::*;
 
@@ -29,6 +29,7 @@ use crate::error::LockError;
 use crate::lock::{Lock, LockEvent};
 use crate::machine::{transition, Effect, Event, State, Step};
 use crate::otp::OtpCode;
+use crate::outcome::AuthError;
 use crate::phone::PhoneNumber;
 use crate::token::Transaction;
 use crate::webauth::Completion;
@@ -36,101 +37,115 @@ use crate::webauth::Completion;
 /// Seconds before "Did not get the code?" may send another.
 pub const RESEND_SECS: u32 = 30;
 
-/// The flow of one login: reactive state and the actions that move it.
+/// What [`use_passwordless`] returns: the login's state as signals and its actions as
+/// callbacks. Every field is `Copy`, so it moves into as many closures as a view needs.
+#[derive(Clone, Copy)]
+pub struct UsePasswordlessReturn {
+    /// Where the login is: phone, sending, code, verifying, redirecting, done.
+    pub step: Signal<Step>,
+    /// The last error, cleared by the next action.
+    pub error: Signal<Option<LockError>>,
+    /// The number the code went to.
+    pub phone: Signal<Option<PhoneNumber>>,
+    /// Whether a request is in flight (a second submit is ignored meanwhile).
+    pub pending: Signal<bool>,
+    /// Seconds until `resend` is allowed (30 after a send, or the tenant's `Retry-After`).
+    pub resend_in: Signal<u32>,
+    /// Sends a code to this number.
+    pub submit_phone: Callback<PhoneNumber>,
+    /// Checks this code and finishes the login the way the options say.
+    pub submit_code: Callback<OtpCode>,
+    /// Back to the phone step; the number is kept.
+    pub back: Callback<()>,
+    /// Sends another code to the same number, once the countdown is over.
+    pub resend: Callback<()>,
+}
+
+/// The flow's state and what it started, shared by the callbacks and the tasks.
 #[derive(Clone)]
-pub struct Passwordless {
+struct Flow {
     lock: Lock,
     state: RwSignal<State>,
     tx: RwSignal<Option<Transaction>>,
     resend_in: RwSignal<u32>,
+    /// False once the owner is cleaned up: late answers, ticks and autoclose are then ignored.
+    alive: Arc<AtomicBool>,
 }
 
 /// Drives a login with `lock`'s configuration and events, without any UI.
-pub fn use_passwordless(lock: Lock) -> Passwordless {
-    Passwordless {
+///
+/// Call it inside a component: what it starts (the resend countdown, requests in flight, the
+/// autoclose timer) stops or is ignored when that component is cleaned up.
+pub fn use_passwordless(lock: Lock) -> UsePasswordlessReturn {
+    let flow = Flow {
         lock,
         state: RwSignal::new(State::default()),
         tx: RwSignal::new(None),
         resend_in: RwSignal::new(0),
+        alive: Arc::new(AtomicBool::new(true)),
+    };
+    let alive = flow.alive.clone();
+    on_cleanup(move || alive.store(false, Ordering::SeqCst));
+    let state = flow.state;
+    let resend_in = flow.resend_in;
+    let (f1, f2, f3, f4) = (flow.clone(), flow.clone(), flow.clone(), flow);
+    UsePasswordlessReturn {
+        step: Signal::derive(move || state.with(|s| s.step.clone())),
+        error: Signal::derive(move || state.with(|s| s.error.clone())),
+        phone: Signal::derive(move || state.with(|s| s.phone.clone())),
+        pending: Signal::derive(move || {
+            state.with(|s| {
+                matches!(
+                    s.step,
+                    Step::Sending | Step::Resending | Step::Verifying | Step::Redirecting
+                )
+            })
+        }),
+        resend_in: resend_in.into(),
+        submit_phone: Callback::new(move |phone| f1.dispatch(Event::SubmitPhone(phone))),
+        submit_code: Callback::new(move |code| f2.dispatch(Event::SubmitCode(code))),
+        back: Callback::new(move |()| f3.dispatch(Event::Back)),
+        resend: Callback::new(move |()| {
+            if f4.resend_in.get_untracked() == 0 {
+                f4.dispatch(Event::Resend);
+            }
+        }),
     }
 }
 
-impl Passwordless {
-    /// The step (reactive).
-    pub fn step(&self) -> Step {
-        self.state.with(|s| s.step.clone())
-    }
-
-    /// The last error, cleared by the next action (reactive).
-    pub fn error(&self) -> Option<LockError> {
-        self.state.with(|s| s.error.clone())
-    }
-
-    /// The number the code went to (reactive).
-    pub fn phone(&self) -> Option<PhoneNumber> {
-        self.state.with(|s| s.phone.clone())
-    }
-
-    /// Whether a request is in flight (reactive).
-    pub fn pending(&self) -> bool {
-        self.state.with(|s| {
-            matches!(
-                s.step,
-                Step::Sending | Step::Resending | Step::Verifying | Step::Redirecting
-            )
-        })
-    }
-
-    /// Seconds until [`Passwordless::resend`] is allowed (reactive).
-    pub fn resend_in(&self) -> u32 {
-        self.resend_in.get()
-    }
-
-    /// Sends a code to `phone`.
-    pub fn submit_phone(&self, phone: PhoneNumber) {
-        self.dispatch(Event::SubmitPhone(phone));
-    }
-
-    /// Checks `code` and finishes the login.
-    pub fn submit_code(&self, code: OtpCode) {
-        self.dispatch(Event::SubmitCode(code));
-    }
-
-    /// Back to the phone step; the number is kept.
-    pub fn back(&self) {
-        self.dispatch(Event::Back);
-    }
-
-    /// Sends another code to the same number once the countdown is over.
-    pub fn resend(&self) {
-        if self.resend_in.get_untracked() == 0 {
-            self.dispatch(Event::Resend);
-        }
+impl Flow {
+    fn alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
     }
 
     fn dispatch(&self, event: Event) {
-        let (next, effects) = transition(&self.state.get_untracked(), event);
+        if !self.alive() {
+            return;
+        }
+        let Some(current) = self.state.try_get_untracked() else {
+            return;
+        };
+        let (next, effects) = transition(&current, event);
         self.state.set(next);
         for effect in effects {
             self.run(effect);
         }
     }
 
-    fn start_countdown(&self) {
-        self.start_countdown_from(RESEND_SECS);
-    }
-
-    fn start_countdown_from(&self, secs: u32) {
+    fn start_countdown(&self, secs: u32) {
         let running = self.resend_in.get_untracked() > 0;
         self.resend_in.set(secs);
         if running {
             return;
         }
-        let left = self.resend_in;
-        wasm_bindgen_futures::spawn_local(async move {
-            while left.get_untracked() > 0 {
+        let flow = self.clone();
+        leptos::task::spawn_local(async move {
+            while flow.alive() && flow.resend_in.try_get_untracked().unwrap_or(0) > 0 {
                 browser::sleep_ms(1000).await;
-                left.update(|s| *s = s.saturating_sub(1));
+                if !flow.alive() {
+                    return;
+                }
+                flow.resend_in.try_update(|s| *s = s.saturating_sub(1));
             }
         });
     }
@@ -139,49 +154,49 @@ impl Passwordless {
         let flow = self.clone();
         match effect {
             Effect::Emit(name) => self.lock.emit(&LockEvent::Screen(name)),
-            Effect::SendCode(phone) => wasm_bindgen_futures::spawn_local(async move {
-                let result = flow
+            Effect::SendCode(phone) => leptos::task::spawn_local(async move {
+                // The SMS speaks the widget's language when one is chosen.
+                let language = flow
                     .lock
-                    .auth()
-                    // The SMS speaks the widget's language when one is chosen.
-                    .passwordless_start(
-                        &phone,
-                        &flow
-                            .lock
-                            .config()
-                            .options
-                            .language
-                            .clone()
-                            .unwrap_or_else(browser::language),
-                    )
-                    .await;
+                    .config()
+                    .options
+                    .language
+                    .clone()
+                    .unwrap_or_else(browser::language);
+                let result = flow.lock.auth().passwordless_start(&phone, &language).await;
+                if !flow.alive() {
+                    return;
+                }
                 flow.dispatch(match result {
                     Ok(tx) => {
                         flow.tx.set(Some(tx));
-                        flow.start_countdown();
+                        flow.start_countdown(RESEND_SECS);
                         Event::CodeSent
                     }
                     Err(e) => {
                         // Honour the server's Retry-After before another code can be asked for.
                         if let Some(wait) = e.retry_after() {
-                            flow.start_countdown_from(wait);
+                            flow.start_countdown(wait);
                         }
                         Event::SendFailed(e)
                     }
                 });
             }),
-            Effect::VerifyCode(phone, code) => wasm_bindgen_futures::spawn_local(async move {
+            Effect::VerifyCode(phone, code) => leptos::task::spawn_local(async move {
                 let Some(tx) = flow.tx.get_untracked() else {
                     return flow.dispatch(Event::VerifyFailed(LockError::InvalidToken(
                         "no pending login".into(),
                     )));
                 };
-                match flow
+                let outcome = flow
                     .lock
                     .auth()
                     .passwordless_login(&tx, &phone, &code)
-                    .await
-                {
+                    .await;
+                if !flow.alive() {
+                    return;
+                }
+                match outcome {
                     Ok(Completion::Redirecting) => {
                         flow.dispatch(Event::Completed { redirecting: true })
                     }
@@ -191,16 +206,17 @@ impl Passwordless {
                         if flow.lock.config().options.autoclose {
                             // Long enough to read "Thanks for logging in."
                             browser::sleep_ms(1200).await;
-                            flow.lock.hide();
+                            if flow.alive() {
+                                flow.lock.hide();
+                            }
                         }
                     }
                     // Untrustworthy answers end the login, as Lock's authorization_error does.
                     Err(e @ (LockError::InvalidToken(_) | LockError::Timeout(_))) => {
-                        flow.lock
-                            .emit(&LockEvent::AuthorizationError(crate::lock::AuthError {
-                                error: e.code().to_string(),
-                                error_description: e.description(),
-                            }));
+                        flow.lock.emit(&LockEvent::AuthorizationError(AuthError {
+                            error: e.code().to_string(),
+                            error_description: e.description(),
+                        }));
                         flow.dispatch(Event::VerifyFailed(e));
                     }
                     Err(e) => flow.dispatch(Event::VerifyFailed(e)),

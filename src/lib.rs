@@ -1,10 +1,19 @@
 //! A passwordless SMS login widget for Leptos that speaks Auth0's Authentication API: Auth0
 //! Lock Passwordless, in Rust.
 //!
-//! The pure core ([`phone`], [`otp`], [`machine`], [`options`], [`token`], [`i18n`], [`error`])
-//! has no DOM and is tested natively; [`api`] and [`browser`] perform the effects; [`Lock`] and
-//! [`LockPasswordless`] are the public widget.
+//! Three layers, dependencies pointing one way:
+//! - the **core**, with no browser: [`phone`], [`otp`], [`machine`], [`options`], [`token`],
+//!   [`outcome`], [`url`], [`i18n`], [`error`]; tested natively;
+//! - the **client**, Auth0's protocol ([`api`], [`webauth`]) over one browser seam
+//!   ([`browser`]), which nothing else calls and which does nothing without a browser;
+//! - the **widget**: the controller [`Lock`], the headless hook [`hook::use_passwordless`], the
+//!   component [`LockPasswordless`] and, with the `router` feature, the leptos_router glue.
+//!
+//! Like Leptos, the crate enables no rendering mode: an app turns on exactly one of the `csr`,
+//! `hydrate` or `ssr` features (plus `router` for leptos_router). Under `ssr` the widget renders
+//! nothing on the server and touches no browser API; in the browser it starts after hydration.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod api;
 pub mod browser;
@@ -15,14 +24,20 @@ pub mod lock;
 pub mod machine;
 pub mod options;
 pub mod otp;
+pub mod outcome;
 pub mod phone;
+#[cfg(feature = "router")]
+#[cfg_attr(docsrs, doc(cfg(feature = "router")))]
+pub mod router;
 pub mod token;
 mod ui;
+pub mod url;
 pub mod webauth;
 
 pub use error::LockError;
-pub use lock::{AuthError, AuthResult, Lock, LockEvent};
+pub use lock::{ListenerId, Lock, LockEvent};
 pub use options::{LockConfig, LockOptions};
+pub use outcome::{AuthError, AuthResult};
 pub use ui::LockPasswordless;
 
 // The README's Rust examples are compiled as doctests.
@@ -32,3 +47,8 @@ pub struct ReadmeDoctests;
 
 /// The passwordless OTP grant (`credential_type` of `/co/authenticate`).
 pub const PASSWORDLESS_OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
+
+/// A mutex's guard, poisoned or not (nothing here leaves data half-written on a panic).
+pub(crate) fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,59 +1,18 @@
-//! The `Lock` controller: options, visibility, event listeners and the redirect's return.
+//! The `Lock` controller: options, visibility, event listeners, the authentication state and
+//! the redirect's return. Its state belongs to no component: a `Lock` made in one component
+//! can be used from another and outlive the route that made it.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use leptos::prelude::*;
-use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::browser;
 use crate::i18n::Dictionary;
 use crate::options::{FlashMessage, LockConfig, ShowOptions};
-use crate::token;
+pub use crate::outcome::{AuthError, AuthResult};
 use crate::webauth::WebAuth;
-
-/// What `authenticated` carries, with Lock's payload names.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuthResult {
-    /// The access token.
-    pub access_token: Option<String>,
-    /// The ID token (validated).
-    pub id_token: Option<String>,
-    /// The ID token's claims.
-    pub id_token_payload: Option<Value>,
-    /// A refresh token (never from the redirect flow).
-    pub refresh_token: Option<String>,
-    /// The echoed state.
-    pub state: String,
-    /// Access token lifetime in seconds.
-    pub expires_in: Option<u64>,
-    /// `Bearer`.
-    pub token_type: Option<String>,
-    /// Granted scopes.
-    pub scope: Option<String>,
-    /// Application state (unused by the redirect flow).
-    pub app_state: Option<Value>,
-    /// With `responseType: 'code'` and `redeemCode: false`: the code for the app's backend.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The PKCE verifier the backend redeems `code` with.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code_verifier: Option<String>,
-    /// The `redirect_uri` the code was issued for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redirect_uri: Option<String>,
-}
-
-/// What `authorization_error` carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuthError {
-    /// The error code (`access_denied`, `invalid_token`, …).
-    pub error: String,
-    /// Its text.
-    pub error_description: String,
-}
-
 /// An event, named as Lock names it.
 // Events are few and short-lived; boxing the result would only complicate every match.
 #[allow(clippy::large_enum_variant)]
@@ -150,22 +109,38 @@ pub fn client_offers_sms(info: &serde_json::Value, allowed: &[String]) -> Result
     }
 }
 
+/// A listener registered with [`Lock::on`] or [`Lock::on_any`], for [`Lock::off`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListenerId(u64);
+
 struct Inner {
     auth: WebAuth,
-    client: RwSignal<ClientState>,
+    client: ArcRwSignal<ClientState>,
     /// The constructor's configuration; each `show(options)` starts from it.
     base: LockConfig,
-    dictionary: RwSignal<Dictionary>,
+    dictionary: ArcRwSignal<Dictionary>,
     /// The last language file fetched (language, JSON), and a counter so that only the latest
     /// request's answer is applied.
     language_file: Mutex<Option<(String, String)>>,
-    texts_generation: std::sync::atomic::AtomicU64,
-    open: RwSignal<bool>,
-    flash: RwSignal<Option<FlashMessage>>,
-    listeners: Mutex<Vec<(Option<String>, Listener)>>,
+    texts_generation: AtomicU64,
+    open: ArcRwSignal<bool>,
+    flash: ArcRwSignal<Option<FlashMessage>>,
+    listeners: Mutex<Vec<(ListenerId, Option<String>, Listener)>>,
+    next_listener: AtomicU64,
+    /// `None` until the widget knows (after hydration, once the URL was read).
+    authenticated: ArcRwSignal<Option<bool>>,
+    result: ArcRwSignal<Option<AuthResult>>,
+    /// Set by the leptos_router glue, which then reads the response from the router's location.
+    router_owns_location: AtomicBool,
+    /// While a response from the URL is being completed, "not known" stays.
+    resuming: AtomicBool,
 }
 
 /// A login widget instance: cheap to clone, shared by the component and the host.
+///
+/// Creating one touches no browser API: in the browser its work (the client configuration,
+/// the language file, the redirect's return) starts on the next tick, after hydration; on the
+/// server it never starts, and [`Lock::authenticated`] stays `None` ("not known").
 ///
 /// ```no_run
 /// use leptos::prelude::*;
@@ -189,78 +164,98 @@ pub struct Lock(Arc<Inner>);
 
 impl Lock {
     /// A widget for this configuration. With `auth.autoParseHash` (the default) it reads a
-    /// returning redirect's fragment at once and emits `authenticated` or `authorization_error`.
+    /// returning redirect's answer once it starts and emits `authenticated` or
+    /// `authorization_error`; an answer is taken only when its `state` belongs to a login this
+    /// tab started.
     pub fn new(config: LockConfig) -> Self {
         Self::with_auth(WebAuth::new(config))
     }
 
     /// A widget over a given client (for a custom key source, say).
     pub fn with_auth(auth: WebAuth) -> Self {
-        let parse = auth.config().options.auth.auto_parse_hash;
         let base = (*auth.config()).clone();
-        let load_client = cfg!(target_arch = "wasm32");
         let lock = Self(Arc::new(Inner {
-            client: RwSignal::new(if load_client {
+            client: ArcRwSignal::new(if browser::AVAILABLE {
                 ClientState::Loading
             } else {
                 ClientState::Ready
             }),
-            dictionary: RwSignal::new(base.dictionary.clone()),
+            dictionary: ArcRwSignal::new(base.dictionary.clone()),
             base,
             auth,
             language_file: Mutex::new(None),
-            texts_generation: std::sync::atomic::AtomicU64::new(0),
-            open: RwSignal::new(false),
-            flash: RwSignal::new(None),
+            texts_generation: AtomicU64::new(0),
+            open: ArcRwSignal::new(false),
+            flash: ArcRwSignal::new(None),
             listeners: Mutex::new(Vec::new()),
+            next_listener: AtomicU64::new(0),
+            authenticated: ArcRwSignal::new(None),
+            result: ArcRwSignal::new(None),
+            router_owns_location: AtomicBool::new(false),
+            resuming: AtomicBool::new(false),
         }));
         lock.load_texts();
-        if load_client {
+        if browser::AVAILABLE {
             let l = lock.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let config = l.config();
-                let url = config.client_config_url();
-                let loaded = if config.options.strict_csp {
-                    crate::browser::fetch_client_info(&url).await
-                } else {
-                    crate::browser::load_client_info(&url, &config.client_id).await
-                };
-                let state = match loaded {
-                    Ok(info) => {
-                        match client_offers_sms(&info, &config.options.allowed_connections) {
-                            Ok(()) => ClientState::Ready,
-                            Err(e) => ClientState::Failed(e),
-                        }
-                    }
-                    Err(e) => ClientState::Failed(e),
-                };
-                if l.0.client.get_untracked() != ClientState::Loading {
-                    return; // the app vouched for the client meanwhile
-                }
-                if let ClientState::Failed(reason) = &state {
-                    l.emit(&LockEvent::UnrecoverableError(reason.clone()));
-                }
-                l.0.client.set(state);
-            });
-        }
-        if parse && cfg!(target_arch = "wasm32") {
-            let l = lock.clone();
-            wasm_bindgen_futures::spawn_local(async move { l.resume_from_location().await });
+            // A task, not a call: it runs after the current render (and hydration) is done.
+            wasm_bindgen_futures::spawn_local(async move { l.start().await });
         }
         lock
+    }
+
+    /// The browser work of a new widget: the client configuration and the redirect's return.
+    async fn start(&self) {
+        let l = self.clone();
+        wasm_bindgen_futures::spawn_local(async move { l.load_client().await });
+        let config = self.config();
+        if config.options.auth.auto_parse_hash
+            && !self.0.router_owns_location.load(Ordering::SeqCst)
+        {
+            if let Some((path, search, hash)) = browser::location() {
+                return self
+                    .resume_url(&path, &search, &hash, |cleaned, _| {
+                        browser::replace_url(cleaned)
+                    })
+                    .await;
+            }
+        }
+        self.settle();
+    }
+
+    async fn load_client(&self) {
+        let config = self.config();
+        let url = config.client_config_url();
+        let loaded = if config.options.strict_csp {
+            browser::fetch_client_info(&url).await
+        } else {
+            browser::load_client_info(&url, &config.client_id).await
+        };
+        let state = match loaded {
+            Ok(info) => match client_offers_sms(&info, &config.options.allowed_connections) {
+                Ok(()) => ClientState::Ready,
+                Err(e) => ClientState::Failed(e),
+            },
+            Err(e) => ClientState::Failed(e),
+        };
+        if self.0.client.get_untracked() != ClientState::Loading {
+            return; // the app vouched for the client meanwhile
+        }
+        if let ClientState::Failed(reason) = &state {
+            self.emit(&LockEvent::UnrecoverableError(reason.clone()));
+        }
+        self.0.client.set(state);
     }
 
     /// Sets the texts for the configuration in force: English under its `languageDictionary`,
     /// then its language's file (fetched only when chosen, once; English shows until it lands).
     fn load_texts(&self) {
-        use std::sync::atomic::Ordering;
         let config = self.config();
         let overrides = config.dictionary.clone();
         let generation = self.0.texts_generation.fetch_add(1, Ordering::SeqCst) + 1;
         let Some(lang) = config.options.language.clone().filter(|l| l != "en") else {
             return self.0.dictionary.set(overrides);
         };
-        let cached = crate::webauth::lock(&self.0.language_file)
+        let cached = crate::locked(&self.0.language_file)
             .as_ref()
             .filter(|(l, _)| *l == lang)
             .map(|(_, json)| json.clone());
@@ -271,7 +266,7 @@ impl Lock {
                 .set(overrides.with_language(&json).unwrap_or(overrides));
         }
         self.0.dictionary.set(overrides.clone());
-        if !cfg!(target_arch = "wasm32") {
+        if !browser::AVAILABLE {
             return;
         }
         let base = config
@@ -282,17 +277,13 @@ impl Lock {
         let l = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let url = format!("{}/{lang}.json", base.trim_end_matches('/'));
-            let loaded = match gloo_net::http::Request::get(&url).send().await {
-                Ok(r) if r.ok() => r.text().await.map_err(|e| e.to_string()),
-                Ok(r) => Err(format!("HTTP {}", r.status())),
-                Err(e) => Err(e.to_string()),
-            };
+            let loaded = browser::fetch_text(&url).await;
             if l.0.texts_generation.load(Ordering::SeqCst) != generation {
                 return; // a later show(options) chose other texts
             }
             match loaded.and_then(|json| overrides.with_language(&json).map(|d| (d, json))) {
                 Ok((d, json)) => {
-                    *crate::webauth::lock(&l.0.language_file) = Some((lang, json));
+                    *crate::locked(&l.0.language_file) = Some((lang, json));
                     l.0.dictionary.set(d);
                 }
                 Err(e) => l.emit(&LockEvent::UnrecoverableError(format!(
@@ -319,13 +310,40 @@ impl Lock {
     }
 
     /// The texts in the chosen language (reactive: the language file arrives after start).
-    pub fn dictionary(&self) -> RwSignal<Dictionary> {
-        self.0.dictionary
+    pub fn dictionary(&self) -> Signal<Dictionary> {
+        self.0.dictionary.clone().into()
     }
 
-    /// The client the widget uses: `check_session`, `renew`, `user_info`, `logout`, ….
+    /// The client the widget uses: `check_session`, `renew`, `user_info`, …
     pub fn auth(&self) -> &WebAuth {
         &self.0.auth
+    }
+
+    /// Whether someone is logged in: `None` until the widget knows (on the server, and in the
+    /// browser until the URL has been read after hydration), then `Some(true)` after an
+    /// `authenticated` (or with tokens kept by `persistTokens`), `Some(false)` otherwise. Fits
+    /// leptos_router's `<ProtectedRoute condition=…>`, which waits while it is `None`.
+    pub fn authenticated(&self) -> Signal<Option<bool>> {
+        self.0.authenticated.clone().into()
+    }
+
+    /// The last login's tokens (reactive; `None` before a login and after [`Lock::logout`]).
+    pub fn tokens(&self) -> Signal<Option<AuthResult>> {
+        self.0.result.clone().into()
+    }
+
+    /// The ID token's claims of the last login: `sub`, `phone_number`, … (reactive).
+    pub fn profile(&self) -> Signal<Option<Value>> {
+        let result = self.0.result.clone();
+        Signal::derive(move || result.with(|r| r.as_ref().and_then(|r| r.id_token_payload.clone())))
+    }
+
+    /// Forgets the tokens, then ends the tenant session by navigating to `/v2/logout`, which
+    /// returns to `return_to` (it must be one of the client's allowed logout URLs).
+    pub fn logout(&self, return_to: Option<&str>) {
+        self.0.result.set(None);
+        self.0.authenticated.set(Some(false));
+        self.0.auth.logout(return_to);
     }
 
     /// Whether the modal is open (reactive).
@@ -365,8 +383,8 @@ impl Lock {
     }
 
     /// The flash message of the current showing (reactive).
-    pub fn flash(&self) -> RwSignal<Option<FlashMessage>> {
-        self.0.flash
+    pub fn flash(&self) -> Signal<Option<FlashMessage>> {
+        self.0.flash.clone().into()
     }
 
     /// Closes the widget.
@@ -382,67 +400,107 @@ impl Lock {
         &self,
         event: &str,
         f: impl Fn(&LockEvent) + Send + Sync + 'static,
-    ) -> Result<(), InvalidEvent> {
+    ) -> Result<ListenerId, InvalidEvent> {
         if !EVENT_NAMES.contains(&event) {
             return Err(InvalidEvent(event.to_string()));
         }
-        self.listeners()
-            .push((Some(event.to_string()), Arc::new(f)));
-        Ok(())
+        Ok(self.add_listener(Some(event.to_string()), Arc::new(f)))
     }
 
     /// Listens to every event.
-    pub fn on_any(&self, f: impl Fn(&LockEvent) + Send + Sync + 'static) {
-        self.listeners().push((None, Arc::new(f)));
+    pub fn on_any(&self, f: impl Fn(&LockEvent) + Send + Sync + 'static) -> ListenerId {
+        self.add_listener(None, Arc::new(f))
     }
 
-    fn listeners(&self) -> std::sync::MutexGuard<'_, Vec<(Option<String>, Listener)>> {
-        crate::webauth::lock(&self.0.listeners)
+    /// Removes a listener; `false` when it was already gone.
+    pub fn off(&self, id: ListenerId) -> bool {
+        let mut listeners = crate::locked(&self.0.listeners);
+        let before = listeners.len();
+        listeners.retain(|(l, _, _)| *l != id);
+        listeners.len() != before
     }
 
-    /// Calls the listeners of `event`.
+    fn add_listener(&self, event: Option<String>, f: Listener) -> ListenerId {
+        let id = ListenerId(self.0.next_listener.fetch_add(1, Ordering::SeqCst));
+        crate::locked(&self.0.listeners).push((id, event, f));
+        id
+    }
+
+    /// Calls the listeners of `event`; `authenticated` and `authorization_error` also update
+    /// [`Lock::authenticated`] and [`Lock::tokens`].
     pub fn emit(&self, event: &LockEvent) {
+        match event {
+            LockEvent::Authenticated(result) => {
+                self.0.result.set(Some(result.clone()));
+                self.0.authenticated.set(Some(true));
+            }
+            LockEvent::AuthorizationError(_) => self.settle(),
+            _ => {}
+        }
         // Listeners run without the lock held, so they may call `on` or `show`.
-        let matching: Vec<Listener> = self
-            .listeners()
+        let matching: Vec<Listener> = crate::locked(&self.0.listeners)
             .iter()
-            .filter(|(name, _)| name.as_deref().is_none_or(|n| n == event.name()))
-            .map(|(_, f)| f.clone())
+            .filter(|(_, name, _)| name.as_deref().is_none_or(|n| n == event.name()))
+            .map(|(_, _, f)| f.clone())
             .collect();
         for f in matching {
             f(event);
         }
     }
 
-    /// Reads `location.hash`; when it is an authorization response, removes it from the URL and
-    /// history and emits `hash_parsed` then `authenticated` or `authorization_error`.
-    pub async fn resume_from_location(&self) {
-        let Some(window) = web_sys::window() else {
+    /// From "not known" to what the client holds (tokens restored by `persistTokens`, or none).
+    pub(crate) fn settle(&self) {
+        if self.0.resuming.load(Ordering::SeqCst) {
             return;
-        };
-        let location = window.location();
-        let hash = location.hash().unwrap_or_default();
-        let search = location.search().unwrap_or_default();
-        // Tokens come in the fragment; an authorization code in the query.
-        let (part, clean) = if token::parse_hash(&hash).is_some() {
-            (
-                hash,
-                format!("{}{}", location.pathname().unwrap_or_default(), search),
-            )
-        } else if token::parse_hash(&search).is_some()
-            && (search.contains("code=") || search.contains("error="))
-        {
-            (search, location.pathname().unwrap_or_default())
-        } else {
-            return;
-        };
-        if self.config().options.hash_cleanup {
-            if let Ok(history) = window.history() {
-                let _ =
-                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
-            }
         }
-        self.resume(&part).await;
+        if self.0.authenticated.get_untracked().is_none() {
+            let current = self.0.auth.current();
+            self.0.authenticated.set(Some(current.is_some()));
+            self.0.result.set(current);
+        }
+    }
+
+    /// The leptos_router glue reads the response from the router's location instead.
+    #[cfg_attr(not(feature = "router"), allow(dead_code))]
+    pub(crate) fn give_location_to_router(&self) {
+        self.0.router_owns_location.store(true, Ordering::SeqCst);
+    }
+
+    /// Takes the authorization response in a URL (path, `?query`, `#fragment`) when it answers
+    /// a login this tab started: `clean(url_without_it, route_it_started_from)` is called first
+    /// (with `hashCleanup`), then it is completed. Anything else in the URL is the app's and is
+    /// left alone.
+    pub(crate) async fn resume_url(
+        &self,
+        path: &str,
+        search: &str,
+        hash: &str,
+        clean: impl FnOnce(&str, Option<&str>),
+    ) {
+        let Some((found, tx)) = crate::url::find_response(path, search, hash)
+            .and_then(|r| browser::peek_transaction(&r.state).map(|tx| (r, tx)))
+        else {
+            return self.settle();
+        };
+        self.0.resuming.store(true, Ordering::SeqCst);
+        if self.config().options.hash_cleanup {
+            clean(&found.cleaned, tx.return_to.as_deref());
+        }
+        self.resume(&found.part).await;
+        self.0.resuming.store(false, Ordering::SeqCst);
+        self.settle();
+    }
+
+    /// Reads the page's URL; when it holds the answer to a login this tab started, removes it
+    /// from the URL and history and emits `hash_parsed` then `authenticated` or
+    /// `authorization_error`.
+    pub async fn resume_from_location(&self) {
+        if let Some((path, search, hash)) = browser::location() {
+            self.resume_url(&path, &search, &hash, |cleaned, _| {
+                browser::replace_url(cleaned)
+            })
+            .await;
+        }
     }
 
     /// Completes an authorization response (a fragment or query, as `resumeAuth` does): emits

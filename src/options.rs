@@ -675,7 +675,7 @@ impl LockConfig {
         format!(
             "{}/client/{}.js",
             base.trim_end_matches('/'),
-            crate::api::encode_component(&self.client_id)
+            crate::url::encode_component(&self.client_id)
         )
     }
 

@@ -27,6 +27,10 @@ pub struct Transaction {
     pub verifier: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
+    /// The page the login started on (path, query, fragment), where the user lands again after
+    /// a redirect (Lock's `appState` / `returnTo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
 }
 
 /// Random bytes a transaction needs.
@@ -49,6 +53,7 @@ impl Transaction {
             redirect_uri: redirect_uri.to_string(),
             verifier: pkce.then(|| B64.encode(&random[32..])),
             created_at: now,
+            return_to: None,
         }
     }
 

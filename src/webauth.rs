@@ -29,12 +29,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::error::LockError;
-use crate::lock::{AuthError, AuthResult};
 use crate::options::LockConfig;
 use crate::otp::OtpCode;
+use crate::outcome::{AuthError, AuthResult};
 use crate::phone::PhoneNumber;
 use crate::token::{self, Expected, HashResponse, TokenError, Transaction, TRANSACTION_RANDOM};
-use crate::{api, browser, PASSWORDLESS_OTP_GRANT};
+use crate::{api, browser, locked as lock, PASSWORDLESS_OTP_GRANT};
 
 /// A future that may hold browser values.
 pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
@@ -115,13 +115,8 @@ pub struct WebAuth {
     current: Mutex<Option<AuthResult>>,
 }
 
-/// A mutex's guard, poisoned or not (nothing here leaves data half-written on a panic).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn storage(kind: Option<&str>) -> Option<web_sys::Storage> {
-    if !cfg!(target_arch = "wasm32") {
+    if !browser::AVAILABLE {
         return None;
     }
     let w = web_sys::window()?;
@@ -213,13 +208,15 @@ impl WebAuth {
     /// A fresh transaction (state, nonce, PKCE verifier), kept for this tab.
     pub fn new_transaction(&self) -> Result<Transaction, LockError> {
         let random = browser::random_bytes::<TRANSACTION_RANDOM>().map_err(LockError::Network)?;
-        let tx = Transaction::new(
+        let mut tx = Transaction::new(
             random,
             &self.config().client_id,
             &self.redirect_uri(),
             self.config().wants_code(),
             browser::now(),
         );
+        tx.return_to =
+            browser::location().map(|(path, search, hash)| format!("{path}{search}{hash}"));
         browser::save_transaction(&tx).map_err(LockError::Network)?;
         Ok(tx)
     }
@@ -532,11 +529,11 @@ impl WebAuth {
         let mut url = format!(
             "{}/v2/logout?client_id={}",
             self.config().root_url(),
-            api::encode_component(&self.config().client_id)
+            crate::url::encode_component(&self.config().client_id)
         );
         if let Some(r) = return_to {
             url.push_str("&returnTo=");
-            url.push_str(&api::encode_component(r));
+            url.push_str(&crate::url::encode_component(r));
         }
         url
     }
@@ -569,7 +566,7 @@ impl WebAuth {
         let _ = iframe.set_attribute("aria-hidden", "true");
         let _ = iframe.set_attribute("title", "authorization");
 
-        let expected_origin = api::origin_of(&self.config().root_url()).to_string();
+        let expected_origin = crate::url::origin_of(&self.config().root_url()).to_string();
         let state = state.to_string();
         let slots: std::rc::Rc<std::cell::RefCell<Option<(js_sys::Function, js_sys::Function)>>> =
             Default::default();

@@ -1,10 +1,15 @@
-//! The demo site: a "Log in" button, the widget, the profile from `/userinfo` and an event log.
+//! The demo site, a CSR app routed by leptos_router: a "Log in" button, the widget, the profile
+//! from `/userinfo` and an event log.
 //!
-//! Query parameters, remembered for the tab so they survive the login redirect:
+//! Routes: `/` (the modal), `/inline` (the widget inline in the page), `/custom` (a page drawn
+//! with the headless `use_passwordless` hook), `/account` (a `ProtectedRoute` on
+//! `Lock::authenticated`). Every login returns to `/`, and the router glue takes the user back to
+//! the route it started on.
+//!
+//! Settings, as query parameters remembered for the tab so they survive the login redirect:
 //! `?tenant=URL` (default `http://127.0.0.1:4000`; the end-to-end tests run their own),
-//! `?mode=redirect|iframe|token|code` (how the login finishes), `?ui=modal|inline|custom` (the
-//! modal, the widget inline in the page, or a page drawn with the headless `use_passwordless`
-//! hook), `?lang=` (one of Lock's languages), `?scheme=auto|light|dark` and `?color=` (the theme).
+//! `?mode=redirect|iframe|token|code|backend` (how the login finishes), `?lang=` (one of Lock's
+//! languages), `?scheme=auto|light|dark` and `?color=` (the theme).
 
 use gloo_storage::{SessionStorage, Storage};
 use leptos::prelude::*;
@@ -13,8 +18,11 @@ use leptos_passwordless::machine::Step;
 use leptos_passwordless::options::AuthOptions;
 use leptos_passwordless::otp::OtpCode;
 use leptos_passwordless::phone::PhoneNumber;
+use leptos_passwordless::router::use_router_callback;
 use leptos_passwordless::webauth::UserInfo;
 use leptos_passwordless::{Lock, LockConfig, LockEvent, LockOptions, LockPasswordless};
+use leptos_router::components::{ProtectedRoute, Route, Router, Routes, A};
+use leptos_router::path;
 
 const CLIENT_ID: &str = "demo-client";
 
@@ -45,21 +53,18 @@ fn go(name: &str, value: &str) {
     }
 }
 
-fn page_url() -> String {
-    let loc = web_sys::window().map(|w| w.location());
-    loc.map(|l| {
-        format!(
-            "{}{}",
-            l.origin().unwrap_or_default(),
-            l.pathname().unwrap_or_default()
-        )
-    })
-    .unwrap_or_default()
+/// The callback every login returns to (registered with the tenant); the router glue then
+/// takes the user back to the route the login started on.
+fn home_url() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .map(|origin| format!("{origin}/"))
+        .unwrap_or_default()
 }
 
 fn options_for(mode: &str) -> LockOptions {
     let mut auth = AuthOptions {
-        redirect_url: Some(page_url()),
+        redirect_url: Some(home_url()),
         ..AuthOptions::default()
     };
     match mode {
@@ -82,39 +87,25 @@ fn options_for(mode: &str) -> LockOptions {
     }
 }
 
-#[component]
-fn App() -> impl IntoView {
-    let tenant = setting("tenant", "http://127.0.0.1:4000");
-    let mode = setting("mode", "redirect");
-    let custom = setting("ui", "modal") == "custom";
-    let mut options = if custom {
-        options_for("iframe")
-    } else {
-        options_for(&mode)
-    };
-    let language = setting("lang", "");
-    if !language.is_empty() {
-        options.language = Some(language.clone());
-    }
-    options.theme.color_scheme = setting("scheme", "auto");
-    let color = setting("color", "");
-    if !color.is_empty() {
-        options.theme.primary_color = Some(color);
-    }
-    let inline = setting("ui", "modal") == "inline";
-    if inline {
-        options.container = Some("demo-inline".into());
-    }
-    let config = match LockConfig::new(CLIENT_ID, &tenant, options) {
-        Ok(c) => c,
-        Err(e) => return view! { <p class="demo-error">{e.to_string()}</p> }.into_any(),
-    };
-    let lock = Lock::new(config);
-    let log = RwSignal::new(Vec::<String>::new());
-    let profile = RwSignal::new(None::<UserInfo>);
-    let refresh = RwSignal::new(None::<String>);
-    let profile_error = RwSignal::new(None::<String>);
-    let last = RwSignal::new(String::new());
+/// What every page of the demo shares: the modal's lock and what its events showed.
+#[derive(Clone)]
+struct Demo {
+    lock: Lock,
+    options: LockOptions,
+    tenant: String,
+    log: RwSignal<Vec<String>>,
+    profile: RwSignal<Option<UserInfo>>,
+}
+
+/// Writes `lock`'s events to the log; an `authenticated` also loads the profile.
+fn log_events(
+    lock: &Lock,
+    log: RwSignal<Vec<String>>,
+    profile: RwSignal<Option<UserInfo>>,
+    last: RwSignal<String>,
+    refresh: RwSignal<Option<String>>,
+    profile_error: RwSignal<Option<String>>,
+) {
     let on_event = lock.clone();
     lock.on_any(move |event| {
         let detail = match event {
@@ -147,46 +138,71 @@ fn App() -> impl IntoView {
             });
         }
     });
-    let show = lock.clone();
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let tenant = setting("tenant", "http://127.0.0.1:4000");
+    let mode = setting("mode", "redirect");
+    let mut options = options_for(&mode);
+    let language = setting("lang", "");
+    if !language.is_empty() {
+        options.language = Some(language.clone());
+    }
+    options.theme.color_scheme = setting("scheme", "auto");
+    let color = setting("color", "");
+    if !color.is_empty() {
+        options.theme.primary_color = Some(color);
+    }
+    let config = match LockConfig::new(CLIENT_ID, &tenant, options.clone()) {
+        Ok(c) => c,
+        Err(e) => return view! { <p class="demo-error">{e.to_string()}</p> }.into_any(),
+    };
+    // One lock for the whole app, above the router: it outlives every route, and it takes the
+    // redirect's return for all of them.
+    let lock = Lock::new(config);
+    let log = RwSignal::new(Vec::<String>::new());
+    let profile = RwSignal::new(None::<UserInfo>);
+    let refresh = RwSignal::new(None::<String>);
+    let profile_error = RwSignal::new(None::<String>);
+    let last = RwSignal::new(String::new());
+    log_events(&lock, log, profile, last, refresh, profile_error);
+    provide_context(Demo {
+        lock: lock.clone(),
+        options,
+        tenant: tenant.clone(),
+        log,
+        profile,
+    });
     let check = lock.clone();
     let renew = lock.clone();
     let logout = lock.clone();
+    let authenticated = lock.authenticated();
     let field = move |pick: fn(&UserInfo) -> Option<String>| {
         move || profile.with(|p| p.as_ref().and_then(pick).unwrap_or_default())
     };
-    let login = if custom {
-        view! { <CustomLogin lock=lock.clone()/> }.into_any()
-    } else if inline {
-        lock.show();
-        view! {
-            <section id="demo-inline" class="demo-inline" aria-label="Log in">
-                <LockPasswordless lock=lock.clone()/>
-            </section>
-        }
-        .into_any()
-    } else {
-        view! {
-            <p><button id="login" class="demo-button" on:click=move |_| show.show()>"Log in"</button>
-               " mode: "<code id="mode">{mode.clone()}</code></p>
-            <LockPasswordless lock=lock.clone()/>
-        }
-        .into_any()
-    };
     view! {
+        <Router>
+        <RouterCallback lock=lock.clone()/>
         <main class="demo">
             <h1>"leptos-passwordless"</h1>
             <p>"Passwordless SMS login for Rust web apps, against "<code>{tenant.clone()}</code>". Codes appear in the tenant's "
                <a href=format!("{tenant}/dev/sms.html") target="_blank">"SMS outbox"</a>"."</p>
-            <nav class="demo-nav">
-                <a href="?ui=modal&mode=redirect">"Redirect"</a>
-                <a href="?ui=modal&mode=iframe">"No page leave"</a>
-                <a href="?ui=modal&mode=token">"Token endpoint"</a>
-                <a href="?ui=modal&mode=code">"Code + PKCE"</a>
-                <a href="?ui=modal&mode=backend">"Code for a backend"</a>
-                <a href="?ui=inline">"Inline"</a>
-                <a href="?ui=custom">"Your own UI (hook)"</a>
-                <a href="lock.html">"JS bundle (Lock's snippet)"</a>
-                <a href="csp.html">"Strict CSP"</a>
+            <nav class="demo-nav" aria-label="Pages">
+                <A href="/">"Modal"</A>
+                <A href="/inline">"Inline"</A>
+                <A href="/custom">"Your own UI (hook)"</A>
+                <A href="/account">"Account (protected)"</A>
+                <a href="/lock.html" rel="external">"JS bundle (Lock's snippet)"</a>
+                <a href="/csp.html" rel="external">"Strict CSP"</a>
+            </nav>
+            <nav class="demo-nav" aria-label="How the login finishes">
+                <a href="?mode=redirect" rel="external">"Redirect"</a>
+                <a href="?mode=iframe" rel="external">"No page leave"</a>
+                <a href="?mode=token" rel="external">"Token endpoint"</a>
+                <a href="?mode=code" rel="external">"Code + PKCE"</a>
+                <a href="?mode=backend" rel="external">"Code for a backend"</a>
+                " mode: "<code id="mode">{mode.clone()}</code>
             </nav>
             <nav class="demo-nav demo-settings" aria-label="Look and language">
                 <label>"Language "
@@ -197,13 +213,25 @@ fn App() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
-                <a id="demo-light" href="?scheme=light">"Light"</a>
-                <a id="demo-dark" href="?scheme=dark">"Dark"</a>
-                <a id="demo-auto" href="?scheme=auto">"System"</a>
-                <a id="demo-green" href="?color=%230a7d32">"Green"</a>
-                <a id="demo-default-color" href="?color=">"Default color"</a>
+                <a id="demo-light" href="?scheme=light" rel="external">"Light"</a>
+                <a id="demo-dark" href="?scheme=dark" rel="external">"Dark"</a>
+                <a id="demo-auto" href="?scheme=auto" rel="external">"System"</a>
+                <a id="demo-green" href="?color=%230a7d32" rel="external">"Green"</a>
+                <a id="demo-default-color" href="?color=" rel="external">"Default color"</a>
             </nav>
-            {login}
+            <p id="auth-state">{move || match authenticated.get() {
+                None => "Checking…",
+                Some(true) => "Logged in",
+                Some(false) => "Logged out",
+            }}</p>
+            <Routes fallback=|| view! { <p>"Not found."</p> }>
+                <Route path=path!("/") view=ModalPage/>
+                <Route path=path!("/inline") view=InlinePage/>
+                <Route path=path!("/custom") view=CustomPage/>
+                <ProtectedRoute path=path!("/account") view=AccountPage
+                    condition=move || authenticated.get() redirect_path=|| "/"
+                    fallback=|| view! { <p id="account-pending">"Checking your login…"</p> }/>
+            </Routes>
             <p>
                 <button id="check-session" class="demo-button demo-secondary" on:click=move |_| {
                     let lock = check.clone();
@@ -229,7 +257,7 @@ fn App() -> impl IntoView {
                     }>"Renew tokens"</button>
                 </Show>
                 <button id="logout" class="demo-button demo-secondary" on:click=move |_| {
-                    logout.auth().logout(Some(&page_url()));
+                    logout.logout(Some(&home_url()));
                 }>"Log out"</button>
             </p>
             <Show when=move || profile.with(Option::is_some)>
@@ -252,8 +280,103 @@ fn App() -> impl IntoView {
                 <ol id="events">{move || log.get().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ol>
             </section>
         </main>
+        </Router>
     }
     .into_any()
+}
+
+/// Hands the router's location to the lock (inside `<Router>`).
+#[component]
+fn RouterCallback(lock: Lock) -> impl IntoView {
+    use_router_callback(&lock);
+}
+
+fn demo() -> Demo {
+    expect_context::<Demo>()
+}
+
+/// `/`: the modal, opened by a button.
+#[component]
+fn ModalPage() -> impl IntoView {
+    let lock = demo().lock;
+    let show = lock.clone();
+    view! {
+        <p><button id="login" class="demo-button" on:click=move |_| show.show()>"Log in"</button></p>
+        <LockPasswordless lock/>
+    }
+}
+
+/// `/inline`: a second lock made by this route, inline in the page (Lock's `container`). Its
+/// redirect returns to `/`, where the app's lock completes it and the router brings the user
+/// back here.
+#[component]
+fn InlinePage() -> impl IntoView {
+    let Demo {
+        options,
+        tenant,
+        log,
+        profile,
+        ..
+    } = demo();
+    let mut options = options;
+    options.container = Some("demo-inline".into());
+    options.auth.auto_parse_hash = false;
+    let lock = match LockConfig::new(CLIENT_ID, &tenant, options) {
+        Ok(c) => Lock::new(c),
+        Err(e) => return view! { <p class="demo-error">{e.to_string()}</p> }.into_any(),
+    };
+    let (last, refresh, profile_error) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(None),
+        RwSignal::new(None),
+    );
+    log_events(&lock, log, profile, last, refresh, profile_error);
+    lock.show();
+    view! {
+        <section id="demo-inline" class="demo-inline" aria-label="Log in">
+            <LockPasswordless lock/>
+        </section>
+    }
+    .into_any()
+}
+
+/// `/custom`: the app's own form on the hook, finishing in a hidden iframe.
+#[component]
+fn CustomPage() -> impl IntoView {
+    let Demo {
+        options,
+        tenant,
+        log,
+        profile,
+        ..
+    } = demo();
+    let mut options = options;
+    options.auth.redirect = false;
+    options.auth.use_token_endpoint = false;
+    options.auth.response_type = "token id_token".into();
+    let lock = match LockConfig::new(CLIENT_ID, &tenant, options) {
+        Ok(c) => Lock::new(c),
+        Err(e) => return view! { <p class="demo-error">{e.to_string()}</p> }.into_any(),
+    };
+    let (last, refresh, profile_error) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(None),
+        RwSignal::new(None),
+    );
+    log_events(&lock, log, profile, last, refresh, profile_error);
+    view! { <CustomLogin lock/> }.into_any()
+}
+
+/// `/account`: only with a login (`ProtectedRoute` on `Lock::authenticated`).
+#[component]
+fn AccountPage() -> impl IntoView {
+    let profile = demo().lock.profile();
+    view! {
+        <section id="account" class="demo-card">
+            <h2>"Your account"</h2>
+            <p>"Signed in as "<span id="account-phone">{move || profile.get().and_then(|p| p["phone_number"].as_str().map(str::to_string)).unwrap_or_default()}</span></p>
+        </section>
+    }
 }
 
 /// A login form drawn by the app itself, on the widget's behaviour (`use_passwordless`): the
@@ -264,15 +387,6 @@ fn CustomLogin(lock: Lock) -> impl IntoView {
     let number = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     let invalid = RwSignal::new(None::<String>);
-    let (send, verify, back, status, err, pending, step) = (
-        flow.clone(),
-        flow.clone(),
-        flow.clone(),
-        flow.clone(),
-        flow.clone(),
-        flow.clone(),
-        flow.clone(),
-    );
     view! {
         <section class="demo-card" id="custom-login">
             <h2>"Your own UI"</h2>
@@ -280,24 +394,21 @@ fn CustomLogin(lock: Lock) -> impl IntoView {
             <form on:submit=move |e| {
                 e.prevent_default();
                 match PhoneNumber::parse(&number.get_untracked(), "US") {
-                    Ok(p) => { invalid.set(None); send.submit_phone(p) }
+                    Ok(p) => { invalid.set(None); flow.submit_phone.run(p) }
                     Err(e) => invalid.set(Some(e.to_string())),
                 }
             }>
                 <label>"Phone (international, or US national) "
                     <input id="custom-phone" type="tel" prop:value=number on:input=move |e| number.set(event_target_value(&e))/>
                 </label>
-                <button id="custom-send" type="submit" disabled=move || pending.pending()>"Send code"</button>
+                <button id="custom-send" type="submit" disabled=flow.pending>"Send code"</button>
             </form>
-            <Show when=move || matches!(step.step(), Step::Code | Step::Verifying | Step::Resending)>
-                <form on:submit={
-                    let verify = verify.clone();
-                    move |e| {
-                        e.prevent_default();
-                        match OtpCode::parse(&code.get_untracked(), 6) {
-                            Ok(c) => { invalid.set(None); verify.submit_code(c) }
-                            Err(e) => invalid.set(Some(e.to_string())),
-                        }
+            <Show when=move || matches!(flow.step.get(), Step::Code | Step::Verifying | Step::Resending)>
+                <form on:submit=move |e| {
+                    e.prevent_default();
+                    match OtpCode::parse(&code.get_untracked(), 6) {
+                        Ok(c) => { invalid.set(None); flow.submit_code.run(c) }
+                        Err(e) => invalid.set(Some(e.to_string())),
                     }
                 }>
                     <label>"Code "
@@ -305,15 +416,12 @@ fn CustomLogin(lock: Lock) -> impl IntoView {
                             prop:value=code on:input=move |e| code.set(event_target_value(&e))/>
                     </label>
                     <button id="custom-verify" type="submit">"Log in"</button>
-                    <button type="button" on:click={
-                        let back = back.clone();
-                        move |_| back.back()
-                    }>"Back"</button>
+                    <button type="button" on:click=move |_| flow.back.run(())>"Back"</button>
                 </form>
             </Show>
-            <p id="custom-status" role="status">{move || format!("{:?}", status.step())}</p>
+            <p id="custom-status" role="status">{move || format!("{:?}", flow.step.get())}</p>
             <p class="demo-error" role="alert">
-                {move || invalid.get().or_else(|| err.error().map(|e| e.to_string()))}
+                {move || invalid.get().or_else(|| flow.error.get().map(|e| e.to_string()))}
             </p>
         </section>
     }
