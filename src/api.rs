@@ -4,10 +4,9 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use gloo_net::http::{Request, RequestBuilder, Response};
 use serde_json::{json, Value};
-use wasm_bindgen::prelude::*;
 
+use crate::browser::{self, HttpRequest, HttpResponse};
 use crate::error::LockError;
 use crate::options::LockConfig;
 use crate::otp::OtpCode;
@@ -88,40 +87,36 @@ fn telemetry() -> String {
     )
 }
 
-/// Sends with a timeout; network failures and timeouts become [`LockError::Network`].
-async fn send(builder: RequestBuilder, body: Option<&Value>) -> Result<Response, LockError> {
-    let controller = web_sys::AbortController::new()
-        .map_err(|_| LockError::Network("no AbortController".into()))?;
-    let builder = builder.abort_signal(Some(&controller.signal()));
-    let abort = Closure::once(move || controller.abort());
-    if let Some(w) = web_sys::window() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-            abort.as_ref().unchecked_ref(),
-            REQUEST_TIMEOUT.as_millis() as i32,
-        );
+/// A POST with a JSON body and the telemetry header auth0.js sends.
+fn post<'a>(config: &LockConfig, path: &str, body: &'a Value) -> HttpRequest<'a> {
+    HttpRequest {
+        method: "POST",
+        url: format!("{}{path}", config.root_url()),
+        headers: vec![("Auth0-Client", telemetry())],
+        json: Some(body),
+        credentials: false,
     }
-    let request = match body {
-        Some(b) => builder.json(b),
-        None => builder.build(),
-    }
-    .map_err(|e| LockError::Network(e.to_string()))?;
-    let result = request
-        .send()
-        .await
-        .map_err(|e| LockError::Network(e.to_string()));
-    // Dropping the closure after the request settles: a late timer call is then a no-op error
-    // in the console instead of a leak.
-    abort.forget();
-    result
 }
 
-async fn error_from(response: Response) -> LockError {
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.trim().parse::<u32>().ok());
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+fn get(url: String) -> HttpRequest<'static> {
+    HttpRequest {
+        method: "GET",
+        url,
+        headers: Vec::new(),
+        json: None,
+        credentials: false,
+    }
+}
+
+/// Sends with a timeout; network failures and timeouts become [`LockError::Network`].
+async fn send(request: HttpRequest<'_>) -> Result<HttpResponse, LockError> {
+    browser::http(request, REQUEST_TIMEOUT.as_millis() as i32)
+        .await
+        .map_err(LockError::Network)
+}
+
+fn error_from(response: &HttpResponse) -> LockError {
+    let body = response.body.as_ref().unwrap_or(&Value::Null);
     let pick = |a: &str, b: &str| {
         body[a]
             .as_str()
@@ -130,11 +125,19 @@ async fn error_from(response: Response) -> LockError {
             .to_string()
     };
     LockError::from_server(
-        status,
+        response.status,
         &pick("error", "code"),
         &pick("error_description", "description"),
     )
-    .with_retry_after(retry_after)
+    .with_retry_after(response.retry_after)
+}
+
+/// A successful answer's JSON, or the error it carries.
+fn json_or_error(response: HttpResponse) -> Result<Value, LockError> {
+    if !response.ok() {
+        return Err(error_from(&response));
+    }
+    response.body.map_err(LockError::Network)
 }
 
 /// `POST /passwordless/start`: sends the SMS, in `language`.
@@ -144,14 +147,16 @@ pub async fn passwordless_start(
     tx: &Transaction,
     language: &str,
 ) -> Result<(), LockError> {
-    let builder = Request::post(&format!("{}/passwordless/start", config.root_url()))
-        .header("Auth0-Client", &telemetry())
-        .header("X-Request-Language", language);
-    let response = send(builder, Some(&start_body(config, phone, tx))).await?;
+    let body = start_body(config, phone, tx);
+    let mut request = post(config, "/passwordless/start", &body);
+    request
+        .headers
+        .push(("X-Request-Language", language.to_string()));
+    let response = send(request).await?;
     if response.ok() {
         Ok(())
     } else {
-        Err(error_from(response).await)
+        Err(error_from(&response))
     }
 }
 
@@ -168,17 +173,10 @@ pub async fn co_authenticate(
         "otp": code.as_str(),
         "realm": "sms",
     });
-    let builder = Request::post(&format!("{}/co/authenticate", config.root_url()))
-        .header("Auth0-Client", &telemetry())
-        .credentials(web_sys::RequestCredentials::Include);
-    let response = send(builder, Some(&body)).await?;
-    if !response.ok() {
-        return Err(error_from(response).await);
-    }
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|e| LockError::Network(e.to_string()))?;
+    let mut request = post(config, "/co/authenticate", &body);
+    // The tenant's session cookie comes back with the ticket.
+    request.credentials = true;
+    let body = json_or_error(send(request).await?)?;
     body["login_ticket"]
         .as_str()
         .map(str::to_string)
@@ -188,46 +186,31 @@ pub async fn co_authenticate(
         })
 }
 
-/// A successful answer's JSON, or the error it carries.
-async fn json_or_error(response: Response) -> Result<Value, LockError> {
-    if !response.ok() {
-        return Err(error_from(response).await);
-    }
-    response
-        .json()
-        .await
-        .map_err(|e| LockError::Network(e.to_string()))
-}
-
 /// `POST /oauth/token` with a JSON body; the answer's JSON.
 pub async fn oauth_token(config: &LockConfig, body: &Value) -> Result<Value, LockError> {
-    let builder = Request::post(&format!("{}/oauth/token", config.root_url()))
-        .header("Auth0-Client", &telemetry());
-    let response = send(builder, Some(body)).await?;
-    json_or_error(response).await
+    json_or_error(send(post(config, "/oauth/token", body)).await?)
 }
 
 /// `GET /.well-known/jwks.json`.
 pub async fn jwks(config: &LockConfig) -> Result<Value, LockError> {
-    let response = send(Request::get(&config.jwks_url()), None).await?;
-    json_or_error(response).await
+    json_or_error(send(get(config.jwks_url())).await?)
 }
 
 /// `GET /user/geoloc/country`: the country the tenant places the caller in (Lock's default
 /// country lookup), `None` when it cannot say.
 pub async fn geoloc_country(config: &LockConfig) -> Option<String> {
     let url = format!("{}/user/geoloc/country", config.root_url());
-    let response = send(Request::get(&url), None).await.ok()?;
-    let body = json_or_error(response).await.ok()?;
+    let body = json_or_error(send(get(url)).await.ok()?).ok()?;
     body["country_code"].as_str().map(str::to_ascii_uppercase)
 }
 
 /// `GET /userinfo` with the access token: the user's profile.
 pub async fn userinfo(config: &LockConfig, access_token: &str) -> Result<Value, LockError> {
-    let builder = Request::get(&format!("{}/userinfo", config.root_url()))
-        .header("Authorization", &format!("Bearer {access_token}"));
-    let response = send(builder, None).await?;
-    json_or_error(response).await
+    let mut request = get(format!("{}/userinfo", config.root_url()));
+    request
+        .headers
+        .push(("Authorization", format!("Bearer {access_token}")));
+    json_or_error(send(request).await?)
 }
 
 #[cfg(test)]

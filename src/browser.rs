@@ -524,3 +524,214 @@ pub fn web_otp(abort: &Abort, on_code: impl FnOnce(String) + 'static) {
         }
     });
 }
+
+/// An HTTP request of the client's (the body, when there is one, is JSON).
+pub struct HttpRequest<'a> {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The absolute URL.
+    pub url: String,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body.
+    pub json: Option<&'a Value>,
+    /// Whether cookies go with it (`credentials: include`).
+    pub credentials: bool,
+}
+
+/// An HTTP answer: the status, `Retry-After` in seconds, and the body as JSON.
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// `Retry-After`, in seconds.
+    pub retry_after: Option<u32>,
+    /// The body, or why it is not JSON.
+    pub body: Result<Value, String>,
+}
+
+impl HttpResponse {
+    /// A 2xx status.
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Sends `request` with `fetch`, aborted after `timeout_ms`.
+pub async fn http(request: HttpRequest<'_>, timeout_ms: i32) -> Result<HttpResponse, String> {
+    use gloo_net::http::{Method, RequestBuilder};
+    let controller = web_sys::AbortController::new().map_err(|_| "no AbortController")?;
+    let method = if request.method == "POST" {
+        Method::POST
+    } else {
+        Method::GET
+    };
+    let mut builder = RequestBuilder::new(&request.url)
+        .method(method)
+        .abort_signal(Some(&controller.signal()));
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    if request.credentials {
+        builder = builder.credentials(web_sys::RequestCredentials::Include);
+    }
+    let abort = wasm_bindgen::closure::Closure::once(move || controller.abort());
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+            abort.as_ref().unchecked_ref(),
+            timeout_ms,
+        );
+    }
+    let built = match request.json {
+        Some(body) => builder.json(body),
+        None => builder.build(),
+    }
+    .map_err(|e| e.to_string())?;
+    let result = built.send().await.map_err(|e| e.to_string());
+    // Dropping the closure after the request settles: a late timer call is then a no-op error
+    // in the console instead of a leak.
+    abort.forget();
+    let response = result?;
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.trim().parse::<u32>().ok());
+    Ok(HttpResponse {
+        status: response.status(),
+        retry_after,
+        body: response.json().await.map_err(|e| e.to_string()),
+    })
+}
+
+/// Loads `url` in a hidden iframe and waits up to `timeout_ms` for its
+/// `authorization_response` message, taken only from `expected_origin` and only with this
+/// `state`: the response's JSON, or `None` when none came in time.
+pub async fn web_message(
+    url: &str,
+    expected_origin: &str,
+    state: &str,
+    timeout_ms: i32,
+) -> Result<Option<String>, String> {
+    let window = web_sys::window().ok_or_else(|| "no window".to_string())?;
+    let document = window.document().ok_or_else(|| "no document".to_string())?;
+    let iframe: web_sys::HtmlIFrameElement = document
+        .create_element("iframe")
+        .map_err(|_| "cannot create an iframe".to_string())?
+        .unchecked_into();
+    iframe.set_src(url);
+    let _ = iframe.set_attribute("style", "display:none");
+    let _ = iframe.set_attribute("aria-hidden", "true");
+    let _ = iframe.set_attribute("title", "authorization");
+
+    let expected_origin = expected_origin.to_string();
+    let state = state.to_string();
+    let slots: std::rc::Rc<std::cell::RefCell<Option<(js_sys::Function, js_sys::Function)>>> =
+        Default::default();
+    let fill = slots.clone();
+    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+        *fill.borrow_mut() = Some((resolve, reject));
+    });
+    let on_message = {
+        let slots = slots.clone();
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |e: web_sys::MessageEvent| {
+                if e.origin() != expected_origin {
+                    return;
+                }
+                let data: Value = js_sys::JSON::stringify(&e.data())
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or(Value::Null);
+                if data["type"] != "authorization_response"
+                    || data["response"]["state"].as_str() != Some(state.as_str())
+                {
+                    return;
+                }
+                if let Some((resolve, _)) = slots.borrow_mut().take() {
+                    let _ = resolve.call1(
+                        &wasm_bindgen::JsValue::NULL,
+                        &wasm_bindgen::JsValue::from_str(&data["response"].to_string()),
+                    );
+                }
+            },
+        )
+    };
+    let on_timeout = {
+        let slots = slots.clone();
+        wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            if let Some((_, reject)) = slots.borrow_mut().take() {
+                let _ = reject.call0(&wasm_bindgen::JsValue::NULL);
+            }
+        })
+    };
+    let _ = window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+    let timer = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            on_timeout.as_ref().unchecked_ref(),
+            timeout_ms,
+        )
+        .unwrap_or(0);
+    if let Some(body) = document.body() {
+        let _ = body.append_child(&iframe);
+    }
+    let outcome = wasm_bindgen_futures::JsFuture::from(promise).await;
+    let _ =
+        window.remove_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+    window.clear_timeout_with_handle(timer);
+    iframe.remove();
+    Ok(outcome.ok().and_then(|v| v.as_string()))
+}
+
+fn web_storage(kind: &str) -> Option<web_sys::Storage> {
+    if !AVAILABLE {
+        return None;
+    }
+    let w = web_sys::window()?;
+    match kind {
+        "localStorage" => w.local_storage().ok().flatten(),
+        "sessionStorage" => w.session_storage().ok().flatten(),
+        _ => None,
+    }
+}
+
+/// A value from `localStorage` or `sessionStorage` (`kind`, as `persistTokens` names them).
+pub fn stored(kind: &str, key: &str) -> Option<String> {
+    web_storage(kind)?.get_item(key).ok().flatten()
+}
+
+/// Keeps a value in `localStorage` or `sessionStorage`.
+pub fn store(kind: &str, key: &str, value: &str) {
+    if let Some(s) = web_storage(kind) {
+        let _ = s.set_item(key, value);
+    }
+}
+
+/// Removes a value from `localStorage` or `sessionStorage`.
+pub fn unstore(kind: &str, key: &str) {
+    if let Some(s) = web_storage(kind) {
+        let _ = s.remove_item(key);
+    }
+}
+
+/// The current page without query and fragment.
+pub fn page_url() -> String {
+    web_sys::window()
+        .map(|w| w.location())
+        .map(|l| {
+            format!(
+                "{}{}",
+                l.origin().unwrap_or_default(),
+                l.pathname().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// Leaves the page for `url`.
+pub fn navigate(url: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    window
+        .location()
+        .set_href(url)
+        .map_err(|_| "navigation was blocked".to_string())
+}

@@ -19,9 +19,6 @@
 //! }
 //! ```
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
 use leptos::prelude::*;
 
 use crate::browser;
@@ -61,67 +58,107 @@ pub struct UsePasswordlessReturn {
     pub resend: Callback<()>,
 }
 
-/// The flow's state and what it started, shared by the callbacks and the tasks.
-#[derive(Clone)]
-struct Flow {
-    lock: Lock,
+/// The flow's state, owned by the component that started it: every field is a handle into
+/// that component's reactive owner, so once it is cleaned up a late answer, a countdown tick or
+/// the autoclose timer finds nothing and does nothing. (The widget's own screens use it
+/// directly; [`use_passwordless`] wraps it in signals for apps.)
+#[derive(Clone, Copy)]
+pub(crate) struct Flow {
+    lock: StoredValue<Lock>,
     state: RwSignal<State>,
     tx: RwSignal<Option<Transaction>>,
     resend_in: RwSignal<u32>,
-    /// False once the owner is cleaned up: late answers, ticks and autoclose are then ignored.
-    alive: Arc<AtomicBool>,
 }
 
 /// Drives a login with `lock`'s configuration and events, without any UI.
 ///
 /// Call it inside a component: what it starts (the resend countdown, requests in flight, the
-/// autoclose timer) stops or is ignored when that component is cleaned up.
+/// autoclose timer) stops or is ignored once that component is cleaned up.
 pub fn use_passwordless(lock: Lock) -> UsePasswordlessReturn {
-    let flow = Flow {
-        lock,
-        state: RwSignal::new(State::default()),
-        tx: RwSignal::new(None),
-        resend_in: RwSignal::new(0),
-        alive: Arc::new(AtomicBool::new(true)),
-    };
-    let alive = flow.alive.clone();
-    on_cleanup(move || alive.store(false, Ordering::SeqCst));
+    let flow = Flow::new(lock);
     let state = flow.state;
-    let resend_in = flow.resend_in;
-    let (f1, f2, f3, f4) = (flow.clone(), flow.clone(), flow.clone(), flow);
     UsePasswordlessReturn {
         step: Signal::derive(move || state.with(|s| s.step.clone())),
         error: Signal::derive(move || state.with(|s| s.error.clone())),
         phone: Signal::derive(move || state.with(|s| s.phone.clone())),
-        pending: Signal::derive(move || {
-            state.with(|s| {
-                matches!(
-                    s.step,
-                    Step::Sending | Step::Resending | Step::Verifying | Step::Redirecting
-                )
-            })
-        }),
-        resend_in: resend_in.into(),
-        submit_phone: Callback::new(move |phone| f1.dispatch(Event::SubmitPhone(phone))),
-        submit_code: Callback::new(move |code| f2.dispatch(Event::SubmitCode(code))),
-        back: Callback::new(move |()| f3.dispatch(Event::Back)),
-        resend: Callback::new(move |()| {
-            if f4.resend_in.get_untracked() == 0 {
-                f4.dispatch(Event::Resend);
-            }
-        }),
+        pending: Signal::derive(move || flow.pending()),
+        resend_in: flow.resend_in.into(),
+        submit_phone: Callback::new(move |phone| flow.submit_phone(phone)),
+        submit_code: Callback::new(move |code| flow.submit_code(code)),
+        back: Callback::new(move |()| flow.back()),
+        resend: Callback::new(move |()| flow.resend()),
     }
 }
 
 impl Flow {
-    fn alive(&self) -> bool {
-        self.alive.load(Ordering::SeqCst)
+    /// A new login for `lock`, owned by the current reactive owner.
+    pub(crate) fn new(lock: Lock) -> Self {
+        Self {
+            lock: StoredValue::new(lock),
+            state: RwSignal::new(State::default()),
+            tx: RwSignal::new(None),
+            resend_in: RwSignal::new(0),
+        }
     }
 
-    fn dispatch(&self, event: Event) {
-        if !self.alive() {
-            return;
+    /// The step (reactive).
+    pub(crate) fn step(self) -> Step {
+        self.state.with(|s| s.step.clone())
+    }
+
+    /// The last error (reactive).
+    pub(crate) fn error(self) -> Option<LockError> {
+        self.state.with(|s| s.error.clone())
+    }
+
+    /// The number the code went to (reactive).
+    pub(crate) fn phone(self) -> Option<PhoneNumber> {
+        self.state.with(|s| s.phone.clone())
+    }
+
+    /// Whether a request is in flight (reactive).
+    pub(crate) fn pending(self) -> bool {
+        self.state.with(|s| {
+            matches!(
+                s.step,
+                Step::Sending | Step::Resending | Step::Verifying | Step::Redirecting
+            )
+        })
+    }
+
+    /// Seconds until `resend` is allowed (reactive).
+    pub(crate) fn resend_in(self) -> u32 {
+        self.resend_in.get()
+    }
+
+    pub(crate) fn submit_phone(self, phone: PhoneNumber) {
+        self.dispatch(Event::SubmitPhone(phone));
+    }
+
+    pub(crate) fn submit_code(self, code: OtpCode) {
+        self.dispatch(Event::SubmitCode(code));
+    }
+
+    pub(crate) fn back(self) {
+        self.dispatch(Event::Back);
+    }
+
+    pub(crate) fn resend(self) {
+        if self.resend_in.try_get_untracked() == Some(0) {
+            self.dispatch(Event::Resend);
         }
+    }
+
+    /// The lock, while the owner lives.
+    fn lock(self) -> Option<Lock> {
+        self.lock.try_get_value()
+    }
+
+    fn alive(self) -> bool {
+        self.lock.try_with_value(|_| ()).is_some()
+    }
+
+    fn dispatch(self, event: Event) {
         let Some(current) = self.state.try_get_untracked() else {
             return;
         };
@@ -132,13 +169,13 @@ impl Flow {
         }
     }
 
-    fn start_countdown(&self, secs: u32) {
+    fn start_countdown(self, secs: u32) {
         let running = self.resend_in.get_untracked() > 0;
         self.resend_in.set(secs);
         if running {
             return;
         }
-        let flow = self.clone();
+        let flow = self;
         leptos::task::spawn_local(async move {
             while flow.alive() && flow.resend_in.try_get_untracked().unwrap_or(0) > 0 {
                 browser::sleep_ms(1000).await;
@@ -150,20 +187,22 @@ impl Flow {
         });
     }
 
-    fn run(&self, effect: Effect) {
-        let flow = self.clone();
+    fn run(self, effect: Effect) {
+        let flow = self;
+        let Some(lock) = self.lock() else {
+            return;
+        };
         match effect {
-            Effect::Emit(name) => self.lock.emit(&LockEvent::Screen(name)),
+            Effect::Emit(name) => lock.emit(&LockEvent::Screen(name)),
             Effect::SendCode(phone) => leptos::task::spawn_local(async move {
                 // The SMS speaks the widget's language when one is chosen.
-                let language = flow
-                    .lock
+                let language = lock
                     .config()
                     .options
                     .language
                     .clone()
                     .unwrap_or_else(browser::language);
-                let result = flow.lock.auth().passwordless_start(&phone, &language).await;
+                let result = lock.auth().passwordless_start(&phone, &language).await;
                 if !flow.alive() {
                     return;
                 }
@@ -188,11 +227,7 @@ impl Flow {
                         "no pending login".into(),
                     )));
                 };
-                let outcome = flow
-                    .lock
-                    .auth()
-                    .passwordless_login(&tx, &phone, &code)
-                    .await;
+                let outcome = lock.auth().passwordless_login(&tx, &phone, &code).await;
                 if !flow.alive() {
                     return;
                 }
@@ -202,18 +237,18 @@ impl Flow {
                     }
                     Ok(Completion::Authenticated(result)) => {
                         flow.dispatch(Event::Completed { redirecting: false });
-                        flow.lock.emit(&LockEvent::Authenticated(*result));
-                        if flow.lock.config().options.autoclose {
+                        lock.emit(&LockEvent::Authenticated(*result));
+                        if lock.config().options.autoclose {
                             // Long enough to read "Thanks for logging in."
                             browser::sleep_ms(1200).await;
                             if flow.alive() {
-                                flow.lock.hide();
+                                lock.hide();
                             }
                         }
                     }
                     // Untrustworthy answers end the login, as Lock's authorization_error does.
                     Err(e @ (LockError::InvalidToken(_) | LockError::Timeout(_))) => {
-                        flow.lock.emit(&LockEvent::AuthorizationError(AuthError {
+                        lock.emit(&LockEvent::AuthorizationError(AuthError {
                             error: e.code().to_string(),
                             error_description: e.description(),
                         }));

@@ -310,8 +310,8 @@ impl Lock {
     }
 
     /// The texts in the chosen language (reactive: the language file arrives after start).
-    pub fn dictionary(&self) -> Signal<Dictionary> {
-        self.0.dictionary.clone().into()
+    pub fn dictionary(&self) -> ReadSignal<Dictionary> {
+        self.0.dictionary.read_only().into()
     }
 
     /// The client the widget uses: `check_session`, `renew`, `user_info`, …
@@ -323,13 +323,13 @@ impl Lock {
     /// browser until the URL has been read after hydration), then `Some(true)` after an
     /// `authenticated` (or with tokens kept by `persistTokens`), `Some(false)` otherwise. Fits
     /// leptos_router's `<ProtectedRoute condition=…>`, which waits while it is `None`.
-    pub fn authenticated(&self) -> Signal<Option<bool>> {
-        self.0.authenticated.clone().into()
+    pub fn authenticated(&self) -> ReadSignal<Option<bool>> {
+        self.0.authenticated.read_only().into()
     }
 
     /// The last login's tokens (reactive; `None` before a login and after [`Lock::logout`]).
-    pub fn tokens(&self) -> Signal<Option<AuthResult>> {
-        self.0.result.clone().into()
+    pub fn tokens(&self) -> ReadSignal<Option<AuthResult>> {
+        self.0.result.read_only().into()
     }
 
     /// The ID token's claims of the last login: `sub`, `phone_number`, … (reactive).
@@ -383,8 +383,8 @@ impl Lock {
     }
 
     /// The flash message of the current showing (reactive).
-    pub fn flash(&self) -> Signal<Option<FlashMessage>> {
-        self.0.flash.clone().into()
+    pub fn flash(&self) -> ReadSignal<Option<FlashMessage>> {
+        self.0.flash.read_only().into()
     }
 
     /// Closes the widget.
@@ -561,6 +561,48 @@ mod tests {
         l.hide();
         assert_eq!(shows.load(Ordering::SeqCst), 1);
         assert_eq!(all.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_lock_outlives_the_owner_that_made_it() {
+        let owner = Owner::new();
+        let l = owner.with(lock);
+        let read_inside = owner.with(|| l.authenticated());
+        owner.cleanup();
+        drop(owner);
+        // A route that made the lock is gone; another component still opens and reads it.
+        l.show();
+        assert!(l.is_open());
+        assert_eq!(
+            l.authenticated().get_untracked(),
+            None,
+            "not known without a browser"
+        );
+        assert_eq!(
+            read_inside.try_get_untracked(),
+            None,
+            "only the owner's own handle went"
+        );
+        l.emit(&LockEvent::Authenticated(AuthResult::default()));
+        assert_eq!(l.authenticated().get_untracked(), Some(true));
+        assert!(l.tokens().get_untracked().is_some());
+        l.hide();
+        assert!(!l.is_open());
+    }
+
+    #[test]
+    fn listeners_can_be_removed() {
+        let l = lock();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        let id = l.on_any(move |_| {
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        l.show();
+        assert!(l.off(id));
+        assert!(!l.off(id), "already gone");
+        l.hide();
+        assert_eq!(count.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -25,8 +25,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::error::LockError;
 use crate::options::LockConfig;
@@ -115,18 +113,6 @@ pub struct WebAuth {
     current: Mutex<Option<AuthResult>>,
 }
 
-fn storage(kind: Option<&str>) -> Option<web_sys::Storage> {
-    if !browser::AVAILABLE {
-        return None;
-    }
-    let w = web_sys::window()?;
-    match kind? {
-        "localStorage" => w.local_storage().ok().flatten(),
-        "sessionStorage" => w.session_storage().ok().flatten(),
-        _ => None,
-    }
-}
-
 impl WebAuth {
     /// A client for the tenant in `config`, keys from its JWKS. Restores persisted tokens when
     /// `auth.persistTokens` asks for it.
@@ -137,8 +123,12 @@ impl WebAuth {
 
     /// A client with its own key source.
     pub fn with_jwks(config: LockConfig, jwks: Arc<dyn JwksSource>) -> Self {
-        let restored = storage(config.options.auth.persist_tokens.as_deref())
-            .and_then(|s| s.get_item(TOKENS_KEY).ok().flatten())
+        let restored = config
+            .options
+            .auth
+            .persist_tokens
+            .as_deref()
+            .and_then(|kind| browser::stored(kind, TOKENS_KEY))
             .and_then(|json| serde_json::from_str(&json).ok());
         Self {
             config: Mutex::new(Arc::new(config)),
@@ -166,9 +156,9 @@ impl WebAuth {
 
     fn remember(&self, result: &AuthResult) {
         *lock(&self.current) = Some(result.clone());
-        if let Some(s) = storage(self.config().options.auth.persist_tokens.as_deref()) {
+        if let Some(kind) = self.config().options.auth.persist_tokens.as_deref() {
             if let Ok(json) = serde_json::to_string(result) {
-                let _ = s.set_item(TOKENS_KEY, &json);
+                browser::store(kind, TOKENS_KEY, &json);
             }
         }
     }
@@ -177,9 +167,7 @@ impl WebAuth {
     pub fn clear(&self) {
         *lock(&self.current) = None;
         for kind in ["localStorage", "sessionStorage"] {
-            if let Some(s) = storage(Some(kind)) {
-                let _ = s.remove_item(TOKENS_KEY);
-            }
+            browser::unstore(kind, TOKENS_KEY);
         }
         browser::clear_transactions();
     }
@@ -191,18 +179,7 @@ impl WebAuth {
             .auth
             .redirect_url
             .clone()
-            .unwrap_or_else(|| {
-                web_sys::window()
-                    .map(|w| w.location())
-                    .map(|l| {
-                        format!(
-                            "{}{}",
-                            l.origin().unwrap_or_default(),
-                            l.pathname().unwrap_or_default()
-                        )
-                    })
-                    .unwrap_or_default()
-            })
+            .unwrap_or_else(browser::page_url)
     }
 
     /// A fresh transaction (state, nonce, PKCE verifier), kept for this tab.
@@ -261,11 +238,7 @@ impl WebAuth {
         let ticket = api::co_authenticate(&self.config(), phone, code).await?;
         if auth.redirect {
             let url = api::authorize_url(&self.config(), tx, Some(&ticket), false);
-            if let Some(w) = web_sys::window() {
-                w.location()
-                    .set_href(&url)
-                    .map_err(|_| LockError::Network("navigation was blocked".into()))?;
-            }
+            browser::navigate(&url).map_err(LockError::Network)?;
             return Ok(Completion::Redirecting);
         }
         let params = self
@@ -541,9 +514,7 @@ impl WebAuth {
     /// Forgets everything stored and ends the tenant session by navigating to `/v2/logout`.
     pub fn logout(&self, return_to: Option<&str>) {
         self.clear();
-        if let Some(w) = web_sys::window() {
-            let _ = w.location().set_href(&self.logout_url(return_to));
-        }
+        let _ = browser::navigate(&self.logout_url(return_to));
     }
 
     /// Loads `url` in a hidden iframe and waits for its `authorization_response` message, taken
@@ -553,76 +524,11 @@ impl WebAuth {
         url: &str,
         state: &str,
     ) -> Result<HashMap<String, String>, LockError> {
-        let window = web_sys::window().ok_or_else(|| LockError::Network("no window".into()))?;
-        let document = window
-            .document()
-            .ok_or_else(|| LockError::Network("no document".into()))?;
-        let iframe: web_sys::HtmlIFrameElement = document
-            .create_element("iframe")
-            .map_err(|_| LockError::Network("cannot create an iframe".into()))?
-            .unchecked_into();
-        iframe.set_src(url);
-        let _ = iframe.set_attribute("style", "display:none");
-        let _ = iframe.set_attribute("aria-hidden", "true");
-        let _ = iframe.set_attribute("title", "authorization");
-
         let expected_origin = crate::url::origin_of(&self.config().root_url()).to_string();
-        let state = state.to_string();
-        let slots: std::rc::Rc<std::cell::RefCell<Option<(js_sys::Function, js_sys::Function)>>> =
-            Default::default();
-        let fill = slots.clone();
-        let promise = js_sys::Promise::new(&mut |resolve, reject| {
-            *fill.borrow_mut() = Some((resolve, reject));
-        });
-        let on_message = {
-            let slots = slots.clone();
-            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                if e.origin() != expected_origin {
-                    return;
-                }
-                let data: Value = js_sys::JSON::stringify(&e.data())
-                    .ok()
-                    .and_then(|s| s.as_string())
-                    .and_then(|s| serde_json::from_str(&s).ok())
-                    .unwrap_or(Value::Null);
-                if data["type"] != "authorization_response"
-                    || data["response"]["state"].as_str() != Some(state.as_str())
-                {
-                    return;
-                }
-                if let Some((resolve, _)) = slots.borrow_mut().take() {
-                    let _ = resolve.call1(
-                        &JsValue::NULL,
-                        &JsValue::from_str(&data["response"].to_string()),
-                    );
-                }
-            })
-        };
-        let on_timeout = {
-            let slots = slots.clone();
-            Closure::<dyn FnMut()>::new(move || {
-                if let Some((_, reject)) = slots.borrow_mut().take() {
-                    let _ = reject.call0(&JsValue::NULL);
-                }
-            })
-        };
-        let _ =
-            window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
-        let timer = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                on_timeout.as_ref().unchecked_ref(),
-                WEB_MESSAGE_TIMEOUT_MS,
-            )
-            .unwrap_or(0);
-        if let Some(body) = document.body() {
-            let _ = body.append_child(&iframe);
-        }
-        let outcome = wasm_bindgen_futures::JsFuture::from(promise).await;
-        let _ = window
-            .remove_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
-        window.clear_timeout_with_handle(timer);
-        iframe.remove();
-        let json = outcome.ok().and_then(|v| v.as_string()).ok_or_else(|| {
+        let outcome = browser::web_message(url, &expected_origin, state, WEB_MESSAGE_TIMEOUT_MS)
+            .await
+            .map_err(LockError::Network)?;
+        let json = outcome.ok_or_else(|| {
             LockError::Timeout("the tenant did not answer within 60 seconds".into())
         })?;
         let response: serde_json::Map<String, Value> =

@@ -52,8 +52,10 @@ fn an_open_or_inline_widget_renders_the_same_stable_nothing() {
         lock.show();
         view! { <LockPasswordless lock/> }
     });
-    let mut options = LockOptions::default();
-    options.container = Some("login-box".into());
+    let options = LockOptions {
+        container: Some("login-box".into()),
+        ..LockOptions::default()
+    };
     let inline = render("/", || {
         let lock = lock(options);
         lock.show();

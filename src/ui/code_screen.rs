@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::submit_button;
 use crate::browser;
-use crate::hook::UsePasswordlessReturn;
+use crate::hook::Flow;
 use crate::i18n::Dictionary;
 use crate::machine::Step;
 use crate::otp::OtpCode;
@@ -24,15 +24,13 @@ fn digits_of(text: &str, max: usize) -> String {
 
 #[component]
 pub(super) fn CodeScreen(
-    flow: UsePasswordlessReturn,
+    flow: Flow,
     config: crate::options::LockConfig,
     dict: Dictionary,
     code_text: RwSignal<String>,
 ) -> impl IntoView {
-    let verifying = Memo::new(move |_| flow.step.get() == Step::Verifying);
-    let phone = flow
-        .phone
-        .get_untracked()
+    let verifying = Memo::new(move |_| flow.step() == Step::Verifying);
+    let phone = untrack(|| flow.phone())
         .map(|p| p.international().to_string())
         .unwrap_or_default();
     let length = config.options.code_length;
@@ -45,51 +43,39 @@ pub(super) fn CodeScreen(
         Ok(code) => {
             format_error.set(false);
             abort_webotp();
-            flow.submit_code.run(code);
+            flow.submit_code(code);
         }
         Err(_) => format_error.set(true),
     };
-    let on_submit = {
-        let submit = submit.clone();
-        move |e: ev::SubmitEvent| {
-            e.prevent_default();
+    let on_submit = move |e: ev::SubmitEvent| {
+        e.prevent_default();
+        submit();
+    };
+    let typed = move |value: String| {
+        let digits = digits_of(&value, length);
+        let complete = digits.len() == length;
+        code_text.set(digits);
+        format_error.set(false);
+        if complete && auto_submit {
             submit();
         }
     };
-    let typed = {
-        let submit = submit.clone();
-        move |value: String| {
-            let digits = digits_of(&value, length);
-            let complete = digits.len() == length;
-            code_text.set(digits);
-            format_error.set(false);
-            if complete && auto_submit {
-                submit();
-            }
-        }
-    };
-    let on_input = {
-        let typed = typed.clone();
-        move |e: ev::Event| typed(event_target_value(&e))
-    };
+    let on_input = move |e: ev::Event| typed(event_target_value(&e));
     // Pasting "123 456" or "123-456" must not be cut short by maxlength.
-    let on_paste = {
-        let typed = typed.clone();
-        move |e: ev::ClipboardEvent| {
-            if let Some(text) = e.clipboard_data().and_then(|d| d.get_data("text").ok()) {
-                e.prevent_default();
-                typed(text);
-            }
+    let on_paste = move |e: ev::ClipboardEvent| {
+        if let Some(text) = e.clipboard_data().and_then(|d| d.get_data("text").ok()) {
+            e.prevent_default();
+            typed(text);
         }
     };
-    webotp.with_value(|abort| browser::web_otp(abort, typed.clone()));
+    webotp.with_value(|abort| browser::web_otp(abort, typed));
     let (resend_action, resend_countdown) =
         (dict.text("resendCodeAction"), dict.text("resendCountdown"));
-    let resend_label = move || match flow.resend_in.get() {
+    let resend_label = move || match flow.resend_in() {
         0 => resend_action.clone(),
         n => crate::i18n::format(&resend_countdown, &[&n.to_string()]),
     };
-    let resend_disabled = move || flow.resend_in.get() > 0 || flow.pending.get();
+    let resend_disabled = move || flow.resend_in() > 0 || flow.pending();
     let code_error = dict.format("error.login.lock.code_format", &[&length.to_string()]);
     view! {
         <form class="lpw-body" on:submit=on_submit novalidate>
@@ -107,11 +93,11 @@ pub(super) fn CodeScreen(
                 {move || format_error.get().then(|| code_error.clone())}
             </p>
             <button type="button" class="lpw-link lpw-resend" disabled=resend_disabled
-                on:click=move |_| flow.resend.run(())>
+                on:click=move |_| flow.resend()>
                 <span aria-live="polite">{resend_label}</span>
             </button>
             <button type="button" class="lpw-link lpw-different"
-                on:click=move |_| { abort_webotp(); flow.back.run(()) }>
+                on:click=move |_| { abort_webotp(); flow.back() }>
                 {dict.text("useDifferentNumberAction")}
             </button>
             {submit_button(config.options.theme.labeled_submit_button, verifying, dict.text("submitLabel"), dict.text("verifyingLabel"))}

@@ -8,7 +8,7 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::hook::use_passwordless;
+use crate::hook::Flow;
 use crate::i18n::{rich_text, Rich};
 use crate::lock::{ClientState, Lock, LockEvent};
 use crate::machine::Step;
@@ -122,7 +122,7 @@ pub fn LockPasswordless(
 
 #[component]
 fn Modal(lock: Lock) -> impl IntoView {
-    let flow = use_passwordless(lock.clone());
+    let flow = Flow::new(lock.clone());
     let config = (*lock.config()).clone();
     // The texts: a signal, as the chosen language's file lands after the widget shows.
     let dictionary = lock.dictionary();
@@ -202,10 +202,10 @@ fn Modal(lock: Lock) -> impl IntoView {
 
     let flash = lock.flash();
     let banner = move || {
-        if let Some(e) = flow.error.get() {
+        if let Some(e) = flow.error() {
             return Some(view! { <div class="lpw-banner lpw-banner--error" role="alert">{e.message(&dictionary.get())}</div> }.into_any());
         }
-        let step = flow.step.get();
+        let step = flow.step();
         flash
             .get()
             .filter(|_| matches!(step, Step::Phone | Step::Sending))
@@ -219,7 +219,7 @@ fn Modal(lock: Lock) -> impl IntoView {
             })
     };
     // A memo, so a screen is rebuilt only when the step changes (not on every state update).
-    let step = Memo::new(move |_| flow.step.get());
+    let step = Memo::new(move |_| flow.step());
     let ready_lock = lock.clone();
     let ready = Memo::new(move |_| ready_lock.client_state() == ClientState::Ready);
     if autofocus {
@@ -290,7 +290,7 @@ fn Modal(lock: Lock) -> impl IntoView {
                 <header class="lpw-header">
                     <Show when=show_back>
                         <button type="button" class="lpw-back" aria-label=text("backLabel")
-                            on:click=move |_| flow.back.run(())>"←"</button>
+                            on:click=move |_| flow.back()>"←"</button>
                     </Show>
                     {theme.logo.clone().map(|src| view! { <img class="lpw-logo" src=src alt=""/> })}
                     <h2 id="lpw-title" class="lpw-title">{text("title")}</h2>

@@ -6,14 +6,14 @@ use leptos::prelude::*;
 use super::country_picker::CountryPicker;
 use super::{render_rich, submit_button};
 use crate::browser;
-use crate::hook::UsePasswordlessReturn;
+use crate::hook::Flow;
 use crate::i18n::Dictionary;
 use crate::machine::Step;
 use crate::phone::{self, PhoneNumber};
 
 #[component]
 pub(super) fn PhoneScreen(
-    flow: UsePasswordlessReturn,
+    flow: Flow,
     config: crate::options::LockConfig,
     dict: Dictionary,
     phone_text: RwSignal<String>,
@@ -29,7 +29,7 @@ pub(super) fn PhoneScreen(
     let must_accept = config.options.must_accept_terms;
     let accepted = RwSignal::new(false);
     let terms_missing = RwSignal::new(false);
-    let sending = Memo::new(move |_| flow.step.get() == Step::Sending);
+    let sending = Memo::new(move |_| flow.step() == Step::Sending);
     let on_submit = move |e: ev::SubmitEvent| {
         e.prevent_default();
         if must_accept && !accepted.get_untracked() {
@@ -42,7 +42,7 @@ pub(super) fn PhoneScreen(
                 if let Some(r) = number.region() {
                     region.set(r.to_string());
                 }
-                flow.submit_phone.run(number);
+                flow.submit_phone(number);
             }
             Err(_) => invalid.set(true),
         }

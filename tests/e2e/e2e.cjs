@@ -2,6 +2,9 @@
 // process. Run by `cargo xtask test`, which provides these environment variables:
 //   LPW_TENANT_BIN  the passwordless-tenant binary     LPW_DEMO_DIST  trunk's dist/demo
 //   LPW_SCRATCH     a scratch folder                   LPW_CHROMIUM   the Chromium binary
+//   LPW_SSR_BIN     the SSR example's server           LPW_SSR_SITE   its site root (pkg/)
+// Every test fails on a page error, a console error or a hydration warning in any of its pages,
+// unless the test says it expects that message (`expectConsole`).
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -18,6 +21,8 @@ const TENANT_BIN = env('LPW_TENANT_BIN');
 const DIST = env('LPW_DEMO_DIST');
 const SCRATCH = env('LPW_SCRATCH');
 const CHROMIUM = env('LPW_CHROMIUM');
+const SSR_BIN = env('LPW_SSR_BIN');
+const SSR_SITE = env('LPW_SSR_SITE');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -38,6 +43,9 @@ function serveStatic(dir, port) {
     let file = path.join(dir, decodeURIComponent(url.pathname));
     if (!file.startsWith(dir)) { res.writeHead(403); return res.end(); }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    // The demo routes with leptos_router: a path without an extension is one of its pages, as
+    // `trunk serve` and any single-page host answer it.
+    if (!fs.existsSync(file) && !path.extname(file)) file = path.join(dir, 'index.html');
     fs.readFile(file, (err, data) => {
       if (err) { res.writeHead(404); return res.end('not found'); }
       const headers = { 'content-type': MIME[path.extname(file)] || 'application/octet-stream' };
@@ -49,8 +57,9 @@ function serveStatic(dir, port) {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-async function startTenant(tenantPort, webPort) {
+async function startTenant(tenantPort, webPort, ssrPort) {
   const web = `http://127.0.0.1:${webPort}`;
+  const ssr = `http://127.0.0.1:${ssrPort}`;
   const config = path.join(SCRATCH, 'e2e-tenant.toml');
   fs.writeFileSync(config, `
 [tenant]
@@ -63,9 +72,9 @@ default_country = "GB"
 [[clients]]
 client_id = "demo-client"
 name = "Passwordless Demo"
-callbacks = ["${web}/", "${web}/lock.html", "${web}/csp.html"]
-web_origins = ["${web}"]
-allowed_logout_urls = ["${web}/"]
+callbacks = ["${web}/", "${web}/lock.html", "${web}/csp.html", "${ssr}/"]
+web_origins = ["${web}", "${ssr}"]
+allowed_logout_urls = ["${web}/", "${ssr}/"]
 refresh_tokens = true
 
 # Registered, but without the sms connection: the widget must refuse to offer it.
@@ -95,6 +104,23 @@ start_per_ip_per_hour = 1000
   }
   child.kill();
   throw new Error('the tenant did not start; see e2e-tenant.log');
+}
+
+/// The SSR example's server (leptos_axum), with its log in the scratch folder.
+async function startSsr(port, tenantRoot) {
+  const log = fs.openSync(path.join(SCRATCH, 'e2e-ssr.log'), 'w');
+  const ssrChild = spawn(SSR_BIN, [], {
+    stdio: ['ignore', log, log],
+    env: { ...process.env, LEPTOS_SITE_ADDR: `127.0.0.1:${port}`, LEPTOS_SITE_ROOT: SSR_SITE,
+      LEPTOS_SITE_PKG_DIR: 'pkg', LEPTOS_OUTPUT_NAME: 'passwordless_ssr_example', LPW_TENANT: tenantRoot },
+  });
+  const ssrRoot = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${ssrRoot}/`)).ok) return { ssrChild, ssrRoot }; } catch (_) { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  ssrChild.kill();
+  throw new Error('the SSR example did not start; see e2e-ssr.log');
 }
 
 async function outbox(root, phone) {
@@ -163,6 +189,43 @@ async function axeCheck(page, screen) {
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
+
+// What the pages of the running test printed that no test expected.
+let unexpected = [];
+const expected = new WeakMap();
+/// Lets `page` print messages matching `pattern` (a test that provokes them on purpose).
+function expectConsole(page, pattern) {
+  expected.set(page, [...(expected.get(page) || []), pattern]);
+}
+// Chromium reports every HTTP error answer as a console error ("Failed to load resource: the
+// server responded with a status of 4xx"); those answers are what the tests provoke (wrong
+// codes, rate limits), not errors of the page.
+const NETWORK_REPORT = /^Failed to load resource: the server responded with a status of \d+/;
+function watch(page) {
+  const note = (kind, text) => {
+    if ((expected.get(page) || []).some((p) => p.test(text))) return;
+    unexpected.push(`${kind} on ${page.url()}: ${text}`);
+  };
+  page.on('pageerror', (e) => note('page error', String((e && e.stack) || e)));
+  page.on('console', (m) => {
+    const text = m.text();
+    if (m.type() === 'error' && !NETWORK_REPORT.test(text)) note('console error', text);
+    else if (/hydrat/i.test(text) && ['warning', 'error'].includes(m.type())) note('hydration warning', text);
+  });
+  return page;
+}
+/// The browser the tests get: every page it opens is watched.
+function watched(browser) {
+  const wrapContext = (context) => {
+    const newPage = context.newPage.bind(context);
+    context.newPage = async (...a) => watch(await newPage(...a));
+    return context;
+  };
+  return {
+    newPage: async (...a) => watch(await browser.newPage(...a)),
+    newContext: async (...a) => wrapContext(await browser.newContext(...a)),
+  };
+}
 
 test('demo: pick a country, type a number, enter the SMS code, land back with the profile', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
@@ -444,6 +507,9 @@ test('JS API: on/off/once, hide then show resets the screens, checkSession, resu
   const page = await browser.newPage();
   const thrown = [];
   page.on('pageerror', (e) => thrown.push(e.message));
+  // Lock throws these when nobody listens for unrecoverable_error; this test provokes both.
+  expectConsole(page, /Invalid event: nope/);
+  expectConsole(page, /invalid options: unknown field `bogus`/);
   await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
   await page.evaluate((domain) => {
     window.seen = [];
@@ -702,7 +768,9 @@ test('strict CSP: a page with script-src and style-src \'self\' logs in with zer
   await page.waitForFunction(() => document.getElementById('result').textContent.includes('+12015550156'), null, { timeout: 20000 });
   const violations = await page.evaluate(() => window.cspViolations);
   check(violations.length === 0 && refused.length === 0, `CSP violations: ${JSON.stringify(violations)} ${refused.join(' | ')}`);
-  // The same page without strictCsp would be refused: the policy really bites.
+  // The same page without strictCsp would be refused: the policy really bites (and says so).
+  expectConsole(page, /violates the following Content Security Policy directive/);
+  expectConsole(page, /could not load the client configuration/);
   await page.evaluate((domain) => { window.loose = new Auth0LockPasswordless('demo-client', domain, {}); loose.show(); }, tenant);
   await page.waitForFunction(() => window.cspViolations.length > 0);
   cspPolicy = null;
@@ -776,7 +844,7 @@ test('styles: a hostile host stylesheet changes nothing in the widget, and the w
 
 test('demo: the language switcher, the themes and inline mode', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
-  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&ui=inline&mode=redirect`);
+  await page.goto(`${web}/inline?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
   // Inline: in the page at once, no dialog, no close button.
   await page.waitForSelector('#demo-inline .lpw-inline #lpw-phone');
   check(await page.locator('[role=dialog]').count() === 0, 'inline is not a dialog');
@@ -876,7 +944,7 @@ test('checkSession: silent login from the tenant session, login_required after l
 
 test('your own UI: a page drawn with use_passwordless logs in', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
-  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&ui=custom`);
+  await page.goto(`${web}/custom?tenant=${encodeURIComponent(tenant)}`);
   await page.fill('#custom-phone', '+1 201 555 0144');
   await page.click('#custom-send');
   await page.waitForSelector('#custom-code');
@@ -888,11 +956,19 @@ test('your own UI: a page drawn with use_passwordless logs in', async ({ browser
   await page.close();
 });
 
+/// Starts a login on the demo's modal (redirect mode) and returns the state of its transaction,
+/// kept in this tab's sessionStorage.
+async function startedState(page, web, tenant, national) {
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  await requestCode(page, '#login', 'US', national);
+  return page.evaluate(() => Object.keys(sessionStorage).find((k) => k.startsWith('lpw.tx.')).slice('lpw.tx.'.length));
+}
+
 test('an error_description with HTML is shown as text', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
-  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  const state = await startedState(page, web, tenant, '201 555 0146');
   const evil = encodeURIComponent('<img src=x onerror="window.__xss=1">');
-  await page.goto(`${web}/#error=access_denied&error_description=${evil}&state=nope`);
+  await page.goto(`${web}/#error=access_denied&error_description=${evil}&state=${encodeURIComponent(state)}`);
   await page.waitForFunction(() => (document.querySelector('#events')?.textContent || '').includes('authorization_error'));
   check(await page.evaluate(() => window.__xss) === undefined, 'no script ran');
   check(await page.locator('#events img').count() === 0, 'no element was created');
@@ -901,10 +977,134 @@ test('an error_description with HTML is shown as text', async ({ browser, web, t
   await page.close();
 });
 
+test('a response this tab did not start, and the app\'s own ?code=, are left alone', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  // A crafted link: an error with a state no login of this tab has.
+  const forged = `${web}/#error=access_denied&error_description=Call%20%2B1%20555%200100%20now&state=forged`;
+  await page.goto(forged);
+  await page.waitForFunction(() => document.querySelector('#auth-state')?.textContent === 'Logged out');
+  check(!(await page.textContent('#events')).includes('authorization_error'), 'no authorization_error for a forged state');
+  check(page.url() === forged, `the URL is not rewritten: ${page.url()}`);
+  // The app's own query parameter named code.
+  await page.goto(`${web}/?code=PROMO&x=1`);
+  await page.waitForFunction(() => document.querySelector('#auth-state')?.textContent === 'Logged out');
+  check(page.url() === `${web}/?code=PROMO&x=1`, `?code=PROMO is kept: ${page.url()}`);
+  check(!(await page.textContent('#events')).includes('authorization_error'), 'no authorization_error for ?code=PROMO');
+  await page.close();
+});
+
+test('demo routes: inline, your own UI and a protected page, and a redirect login returns to the route it started on', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/inline?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  await page.waitForSelector('#demo-inline #lpw-phone');
+  await page.evaluate(() => { window.__spa = 'yes'; });
+  await page.click('a[href="/custom"]');
+  await page.waitForSelector('#custom-phone');
+  await page.click('a[href="/account"]');
+  // Logged out: the ProtectedRoute sends the user home.
+  await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#login'));
+  check(await page.evaluate(() => window.__spa) === 'yes', 'the router navigated without reloading');
+  await page.click('a[href="/inline"]');
+  await page.waitForSelector('#demo-inline #lpw-phone');
+  await pickCountry(page, 'US', '#demo-inline');
+  await page.fill('#lpw-phone', '201 555 0147');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  await enterCode(page, tenant, '+12015550147');
+  // Back from the tenant on / with the tokens; the router takes the user to /inline again.
+  await page.waitForFunction(() => document.querySelector('#auth-state')?.textContent === 'Logged in', null, { timeout: 20000 });
+  check(new URL(page.url()).pathname === '/inline' && !page.url().includes('#'), `back on /inline: ${page.url()}`);
+  await profileShows(page, '+12015550147');
+  await page.click('a[href="/account"]');
+  await page.waitForFunction(() => document.querySelector('#account-phone')?.textContent === '+12015550147');
+  await page.close();
+});
+
+/// Waits until the SSR example has hydrated and read the URL (the login state is known).
+async function ssrReady(page, state = 'Logged out') {
+  await page.waitForFunction((s) => (document.querySelector('#auth')?.textContent || '').startsWith(s), state, { timeout: 20000 });
+}
+
+test('SSR: the server\'s HTML holds the page, it hydrates without errors or warnings, and links navigate client-side', async ({ browser, ssr }) => {
+  const html = await (await fetch(`${ssr}/shop?code=PROMO`)).text();
+  check(html.includes('<span id="promo">PROMO</span>'), 'the server rendered the page');
+  check(html.includes('Checking your login…'), 'the server does not know the login state');
+  check(!html.includes('lpw-'), 'the server renders no widget markup');
+  const page = await browser.newPage();
+  const warnings = [];
+  page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  await page.goto(`${ssr}/shop?code=PROMO`);
+  await ssrReady(page);
+  check(page.url() === `${ssr}/shop?code=PROMO`, `the app's ?code=PROMO is kept: ${page.url()}`);
+  check(await page.textContent('#promo') === 'PROMO', 'the page still shows it');
+  await page.evaluate(() => { window.__spa = 'yes'; });
+  await page.click('a[href="/"]');
+  await page.waitForSelector('#home');
+  await page.click('a[href="/account"]');
+  await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#home'));
+  check(await page.evaluate(() => window.__spa) === 'yes', 'client-side navigation, no reload');
+  await page.click('#login');
+  await page.waitForSelector('[role=dialog] #lpw-phone');
+  check(warnings.length === 0, `no console warnings: ${warnings.join(' | ')}`);
+  await page.close();
+});
+
+test('SSR: a login by redirect returns to the route it started from', async ({ browser, tenant, ssr }) => {
+  const page = await browser.newPage();
+  await page.goto(`${ssr}/shop?code=PROMO`);
+  await ssrReady(page);
+  await requestCode(page, '#login', 'US', '201 555 0148');
+  await enterCode(page, tenant, '+12015550148');
+  await ssrReady(page, 'Logged in as +12015550148');
+  check(page.url() === `${ssr}/shop?code=PROMO`, `back where the login started, response removed: ${page.url()}`);
+  await page.click('a[href="/account"]');
+  await page.waitForFunction(() => document.querySelector('#account-phone')?.textContent === '+12015550148');
+  await page.close();
+});
+
+test('SSR: an inline widget on a server-rendered route logs in without leaving the page (auth.redirect: false)', async ({ browser, tenant, ssr }) => {
+  const html = await (await fetch(`${ssr}/quick`)).text();
+  // Only the markers Leptos leaves for a view that renders nothing.
+  check(/<section id="quick-login">(<!>|<!--[^>]*-->)*<\/section>/.test(html), `the server renders the open widget as nothing: ${html}`);
+  const page = await browser.newPage();
+  await page.goto(`${ssr}/quick`);
+  await ssrReady(page);
+  await page.waitForSelector('#quick-login .lpw-inline #lpw-phone');
+  await page.evaluate(() => { window.__stayed = 'yes'; });
+  await pickCountry(page, 'US', '#quick-login');
+  await page.fill('#lpw-phone', '201 555 0149');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  await enterCode(page, tenant, '+12015550149');
+  await ssrReady(page, 'Logged in as +12015550149');
+  check(await page.evaluate(() => window.__stayed) === 'yes', 'the page never navigated');
+  // Leaving the route mid-login unmounts its widget, with nothing left running.
+  await page.click('a[href="/"]');
+  await page.waitForSelector('#home');
+  await page.click('a[href="/quick"]');
+  await page.waitForSelector('#quick-login #lpw-phone');
+  await pickCountry(page, 'US', '#quick-login');
+  await page.fill('#lpw-phone', '201 555 0150');
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  await page.click('a[href="/"]');
+  await page.waitForSelector('#home');
+  await page.waitForTimeout(2500); // two countdown ticks after the unmount: none may touch a disposed signal
+  await page.close();
+});
+
+test('SSR: the server never panicked', async () => {
+  const log = fs.readFileSync(path.join(SCRATCH, 'e2e-ssr.log'), 'utf8');
+  check(!log.includes('panicked'), `the SSR server's log: ${log}`);
+});
+
+
 (async () => {
-  const [tenantPort, webPort] = [await freePort(), await freePort()];
+  const [tenantPort, webPort, ssrPort] = [await freePort(), await freePort(), await freePort()];
   const server = await serveStatic(path.resolve(DIST), webPort);
-  const { child, root } = await startTenant(tenantPort, webPort);
+  const { child, root } = await startTenant(tenantPort, webPort, ssrPort);
+  const { ssrChild, ssrRoot } = await startSsr(ssrPort, root);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -917,8 +1117,10 @@ test('an error_description with HTML is shown as text', async ({ browser, web, t
     const only = process.env.LPW_E2E_ONLY;
     for (const t of tests.filter((t) => !only || t.name.includes(only))) {
       const started = Date.now();
+      unexpected = [];
       try {
-        await t.fn({ browser, web: `http://127.0.0.1:${webPort}`, tenant: root });
+        await t.fn({ browser: watched(browser), web: `http://127.0.0.1:${webPort}`, tenant: root, ssr: ssrRoot });
+        check(unexpected.length === 0, `the pages printed errors:\n        ${unexpected.join('\n        ')}`);
         passed++;
         console.log(`ok    ${t.name} (${Date.now() - started} ms)`);
       } catch (e) {
@@ -929,6 +1131,7 @@ test('an error_description with HTML is shown as text', async ({ browser, web, t
   } finally {
     await browser.close();
     child.kill();
+    ssrChild.kill();
     server.close();
   }
   console.log(`e2e: ${passed} passed, ${failed} failed`);

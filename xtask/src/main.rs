@@ -71,6 +71,15 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The target directory cargo builds into: `CARGO_TARGET_DIR` (relative to the workspace
+/// root when relative), else `target/` in the root.
+pub fn target() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root().join(dir),
+        _ => root().join("target"),
+    }
+}
+
 /// Prints and runs a command, failing on a non-zero exit.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     println!("$ {}", describe(cmd));
@@ -111,8 +120,8 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         "--profile",
         "wasm-release",
     ]))?;
-    let raw = root.join("target/bundle-raw");
-    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/lock_passwordless_js.wasm");
+    let raw = target().join("bundle-raw");
+    let wasm = target().join("wasm32-unknown-unknown/wasm-release/lock_passwordless_js.wasm");
     run(Command::new(&t.wasm_bindgen)
         .arg(&wasm)
         .args([
@@ -146,7 +155,7 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     // The ES module build: wasm-bindgen's `web` target beside a module wrapper.
-    let esm = root.join("target/bundle-esm");
+    let esm = target().join("bundle-esm");
     run(Command::new(&t.wasm_bindgen)
         .arg(&wasm)
         .args([
@@ -213,6 +222,44 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         "page total (script + wasm)", total.0, total.1
     );
     npm_package(&out)
+}
+
+/// Builds the SSR example as cargo-leptos would, without it: the app's library for wasm32 with
+/// `hydrate`, through `wasm-bindgen --target web` into `target/ssr-site/pkg/` (the names
+/// Leptos' `HydrationScripts` asks for), then the server with `ssr`.
+fn ssr_example(t: &tools::Tools) -> Result<(), String> {
+    run(cargo().args([
+        "build",
+        "--package",
+        "passwordless-ssr-example",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--features",
+        "hydrate",
+    ]))?;
+    let pkg = target().join("ssr-site/pkg");
+    let _ = std::fs::remove_dir_all(&pkg);
+    run(Command::new(&t.wasm_bindgen)
+        .arg(target().join("wasm32-unknown-unknown/debug/passwordless_ssr_example.wasm"))
+        .args([
+            "--target",
+            "web",
+            "--out-name",
+            "passwordless_ssr_example",
+            "--no-typescript",
+            "--out-dir",
+        ])
+        .arg(&pkg))?;
+    run(cargo().args([
+        "build",
+        "--package",
+        "passwordless-ssr-example",
+        "--bin",
+        "passwordless-ssr-example",
+        "--features",
+        "ssr",
+    ]))
 }
 
 /// The checked-in size limit for the JS bundle (a size is deterministic, unlike a time).
@@ -445,7 +492,7 @@ fn screenshots() -> Result<(), String> {
     bundle(&t)?;
     run(&mut trunk(&t, &["build", "--offline"]))?;
     run(cargo().args(["build", "--package", "passwordless-tenant"]))?;
-    let scratch = root.join("target/xtask-scratch");
+    let scratch = target().join("xtask-scratch");
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let shots = root.join("docs/screenshots");
     std::fs::create_dir_all(&shots).map_err(|e| e.to_string())?;
@@ -460,11 +507,13 @@ fn e2e_command(t: &tools::Tools, root: &Path, scratch: &Path) -> Command {
     cmd.arg(root.join("tests/e2e/e2e.cjs"))
         .current_dir(root)
         .env("NODE_PATH", t.node_modules())
-        .env(
-            "LPW_TENANT_BIN",
-            root.join("target/debug/passwordless-tenant"),
-        )
+        .env("LPW_TENANT_BIN", target().join("debug/passwordless-tenant"))
         .env("LPW_DEMO_DIST", root.join("dist/demo"))
+        .env(
+            "LPW_SSR_BIN",
+            target().join("debug/passwordless-ssr-example"),
+        )
+        .env("LPW_SSR_SITE", target().join("ssr-site"))
         .env("LPW_SCRATCH", scratch)
         .env("LPW_CHROMIUM", tools::CHROMIUM)
         .env("TMPDIR", scratch);
@@ -476,7 +525,7 @@ fn bench_phone() -> Result<(), String> {
     let t = tools::ensure(tools::Need::Test)?;
     bundle(&t)?;
     let root = root();
-    let scratch = root.join("target/xtask-scratch");
+    let scratch = target().join("xtask-scratch");
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     run(Command::new("node")
         .arg(root.join("xtask/bench/phone.cjs"))
@@ -497,7 +546,7 @@ fn bench_load(extra: &[String]) -> Result<(), String> {
     let t = tools::ensure(tools::Need::Test)?;
     let peer = tools::ensure_lock_peer()?;
     let root = root();
-    let lock_dir = root.join("target/bench-lock");
+    let lock_dir = target().join("bench-lock");
     run(Command::new("node")
         .arg(root.join("xtask/bench/build-lock.cjs"))
         .arg(&peer)
@@ -505,16 +554,13 @@ fn bench_load(extra: &[String]) -> Result<(), String> {
         .env("NODE_PATH", &peer))?;
     bundle(&t)?;
     run(cargo().args(["build", "--package", "passwordless-tenant"]))?;
-    let scratch = root.join("target/xtask-scratch");
+    let scratch = target().join("xtask-scratch");
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     run(Command::new("node")
         .arg(root.join("xtask/bench/load.cjs"))
         .current_dir(&root)
         .env("NODE_PATH", t.node_modules())
-        .env(
-            "LPW_TENANT_BIN",
-            root.join("target/debug/passwordless-tenant"),
-        )
+        .env("LPW_TENANT_BIN", target().join("debug/passwordless-tenant"))
         .env("LPW_BUNDLE_DIR", root.join("dist/bundle"))
         .env("LPW_LOCK_DIR", &lock_dir)
         .env("LPW_SCRATCH", &scratch)
@@ -532,7 +578,7 @@ fn bench_tenant(extra: &[String]) -> Result<(), String> {
         "passwordless-tenant",
         "--bins",
     ]))?;
-    let release = root().join("target/release");
+    let release = target().join("release");
     run(Command::new(release.join("tenant-bench"))
         .arg("--tenant-bin")
         .arg(release.join("passwordless-tenant"))
@@ -575,7 +621,7 @@ fn demo() -> Result<(), String> {
     let root = root();
     let mut children = Children(Vec::new());
     children.0.push(
-        Command::new(root.join("target/debug/passwordless-tenant"))
+        Command::new(target().join("debug/passwordless-tenant"))
             .args(["--config", "tenant/demo.toml", "--listen", "127.0.0.1:4000"])
             .current_dir(&root)
             .spawn()
@@ -660,7 +706,7 @@ fn test() -> Result<(), String> {
     let started = Instant::now();
     let t = tools::ensure(tools::Need::Test)?;
     let root = root();
-    let scratch = root.join("target/xtask-scratch");
+    let scratch = target().join("xtask-scratch");
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let mut outcomes: Vec<Outcome> = Vec::new();
@@ -690,7 +736,7 @@ fn test() -> Result<(), String> {
         ]))
     });
     step("clippy (wasm32)", &mut || {
-        run_counting(cargo().args([
+        let ok = run_counting(cargo().args([
             "clippy",
             "--target",
             "wasm32-unknown-unknown",
@@ -698,6 +744,38 @@ fn test() -> Result<(), String> {
             "leptos-passwordless",
             "--package",
             "lock-passwordless-js",
+            "--features",
+            "leptos-passwordless/csr,leptos-passwordless/router",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+        .0 && run_counting(cargo().args([
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--package",
+            "passwordless-ssr-example",
+            "--features",
+            "hydrate",
+            "--lib",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+        .0;
+        (ok, 0)
+    });
+    step("clippy (server rendering: ssr)", &mut || {
+        run_counting(cargo().args([
+            "clippy",
+            "--package",
+            "leptos-passwordless",
+            "--package",
+            "passwordless-ssr-example",
+            "--features",
+            "leptos-passwordless/ssr,leptos-passwordless/router,passwordless-ssr-example/ssr",
             "--all-targets",
             "--",
             "-D",
@@ -707,6 +785,29 @@ fn test() -> Result<(), String> {
     step("native tests", &mut || {
         run_counting(cargo().args(["test", "--workspace"]))
     });
+    step(
+        "server rendering tests (ssr: the widget rendered to HTML, doctests)",
+        &mut || {
+            let render = run_counting(cargo().args([
+                "test",
+                "--package",
+                "leptos-passwordless",
+                "--features",
+                "ssr,router",
+                "--test",
+                "ssr",
+            ]));
+            let docs = run_counting(cargo().args([
+                "test",
+                "--package",
+                "leptos-passwordless",
+                "--features",
+                "ssr,router",
+                "--doc",
+            ]));
+            (render.0 && docs.0, render.1 + docs.1)
+        },
+    );
     let webdriver = scratch.join("webdriver.json");
     let profile = scratch.join("chromium-profile");
     let config = format!(
@@ -726,6 +827,8 @@ fn test() -> Result<(), String> {
                         "wasm32-unknown-unknown",
                         "--package",
                         "leptos-passwordless",
+                        "--features",
+                        "csr",
                         "--test",
                         "browser",
                         "--test",
@@ -776,16 +879,20 @@ fn test() -> Result<(), String> {
         )
     });
     let mut built = true;
-    step("build: JS bundle, demo (trunk), tenant", &mut || {
-        let ok = bundle(&t)
-            .and_then(|_| run(&mut trunk(&t, &["build", "--offline"])))
-            .and_then(|_| run(cargo().args(["build", "--package", "passwordless-tenant"])));
-        if let Err(e) = &ok {
-            eprintln!("{e}");
-        }
-        built = ok.is_ok();
-        (built, 0)
-    });
+    step(
+        "build: JS bundle, demo (trunk), SSR example, tenant",
+        &mut || {
+            let ok = bundle(&t)
+                .and_then(|_| run(&mut trunk(&t, &["build", "--offline"])))
+                .and_then(|_| ssr_example(&t))
+                .and_then(|_| run(cargo().args(["build", "--package", "passwordless-tenant"])));
+            if let Err(e) = &ok {
+                eprintln!("{e}");
+            }
+            built = ok.is_ok();
+            (built, 0)
+        },
+    );
     if built {
         step(
             "size budget and shipped API (checked-in limit)",

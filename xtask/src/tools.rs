@@ -101,7 +101,7 @@ pub const LOCK_PEER: &str = r#"{"private": true, "dependencies": {"auth0-lock": 
 /// Installs Auth0 Lock and esbuild (only for `bench load`, never shipped); returns their
 /// node_modules.
 pub fn ensure_lock_peer() -> Result<PathBuf, String> {
-    let dir = root().join("target/xtask-tools/peer");
+    let dir = crate::target().join("xtask-tools/peer");
     let modules = dir.join("node_modules");
     let manifest = dir.join("package.json");
     let installed =
@@ -124,7 +124,7 @@ pub fn ensure_lock_peer() -> Result<PathBuf, String> {
 /// Ensures everything `need` requires is present; installs what is missing.
 pub fn ensure(need: Need) -> Result<Tools, String> {
     let cargo_bin = cargo_bin();
-    let node_dir = root().join("target/xtask-tools");
+    let node_dir = crate::target().join("xtask-tools");
 
     let targets =
         output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();

@@ -1,0 +1,46 @@
+//! The server: leptos_axum renders every route, and serves the hydrate build from `pkg/`.
+//!
+//! Settings, as cargo-leptos passes them: `LEPTOS_SITE_ADDR` (default 127.0.0.1:3000),
+//! `LEPTOS_SITE_ROOT` (the folder holding `pkg/`), `LEPTOS_OUTPUT_NAME`; and `LPW_TENANT`, the
+//! tenant's URL (default http://127.0.0.1:4000, the demo tenant of `cargo xtask demo`).
+
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use passwordless_ssr_example::{shell, App, Site};
+
+#[tokio::main]
+async fn main() {
+    let mut options = get_configuration(None)
+        .expect("the Leptos settings")
+        .leptos_options;
+    if options.output_name.is_empty() {
+        options.output_name = "passwordless_ssr_example".into();
+    }
+    let addr = options.site_addr;
+    let site = Site {
+        tenant: std::env::var("LPW_TENANT").unwrap_or_else(|_| "http://127.0.0.1:4000".into()),
+        origin: format!("http://{addr}"),
+    };
+    let routes = generate_route_list({
+        let site = site.clone();
+        move || view! { <App site=site.clone()/> }
+    });
+    let app = Router::new()
+        .leptos_routes(&options, routes, {
+            let (options, site) = (options.clone(), site.clone());
+            move || shell(options.clone(), site.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler({
+            let site = site.clone();
+            move |options| shell(options, site.clone())
+        }))
+        .with_state(options);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .expect("the site address is free");
+    println!("listening on http://{addr}");
+    axum::serve(listener, app.into_make_service())
+        .await
+        .expect("the server runs");
+}
