@@ -1,5 +1,5 @@
 //! The redirect's answer: the URL fragment, the stored transaction, and the ID token's claims
-//! (OpenID Connect Core 3.1.3.7). The signature check lives in [`crate::webcrypto`].
+//! (OpenID Connect Core 3.1.3.7). The signature check lives in [`crate::browser::verify_rs256`].
 
 use std::collections::HashMap;
 

@@ -808,6 +808,35 @@ fn test() -> Result<(), String> {
             (render.0 && docs.0, render.1 + docs.1)
         },
     );
+    step(
+        "publishing: cargo package, docs as docs.rs builds them (wasm32, csr + router)",
+        &mut || {
+            // Packs the crate as crates.io would get it and builds it from the package alone.
+            let package = run_counting(cargo().args([
+                "package",
+                "--package",
+                "leptos-passwordless",
+                "--allow-dirty",
+            ]));
+            // `[package.metadata.docs.rs]`: wasm32 with csr and router (docs.rs adds
+            // `--cfg docsrs`, which needs nightly; the rest is the same). Broken links fail.
+            let docs = run_counting(
+                cargo()
+                    .args([
+                        "doc",
+                        "--package",
+                        "leptos-passwordless",
+                        "--no-deps",
+                        "--target",
+                        "wasm32-unknown-unknown",
+                        "--features",
+                        "csr,router",
+                    ])
+                    .env("RUSTDOCFLAGS", "-D warnings"),
+            );
+            (package.0 && docs.0, 0)
+        },
+    );
     let webdriver = scratch.join("webdriver.json");
     let profile = scratch.join("chromium-profile");
     let config = format!(
