@@ -980,6 +980,8 @@ test('an error_description with HTML is shown as text', async ({ browser, web, t
 test('a response this tab did not start, and the app\'s own ?code=, are left alone', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
   await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  // Once the demo runs it has remembered the tenant for this tab; later pages omit it.
+  await page.waitForFunction(() => document.querySelector('#auth-state')?.textContent === 'Logged out');
   // A crafted link: an error with a state no login of this tab has.
   const forged = `${web}/#error=access_denied&error_description=Call%20%2B1%20555%200100%20now&state=forged`;
   await page.goto(forged);
