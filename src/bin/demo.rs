@@ -87,25 +87,48 @@ fn options_for(mode: &str) -> LockOptions {
     }
 }
 
-/// What every page of the demo shares: the modal's lock and what its events showed.
+/// What every page of the demo shares: the app's lock, its options, and what events showed.
 #[derive(Clone)]
 struct Demo {
     lock: Lock,
     options: LockOptions,
     tenant: String,
-    log: RwSignal<Vec<String>>,
-    profile: RwSignal<Option<UserInfo>>,
+    shown: Shown,
 }
 
-/// Writes `lock`'s events to the log; an `authenticated` also loads the profile.
-fn log_events(
-    lock: &Lock,
+/// The event log, the profile and the last `authenticated` payload, for every lock of the demo.
+#[derive(Clone, Copy)]
+struct Shown {
     log: RwSignal<Vec<String>>,
     profile: RwSignal<Option<UserInfo>>,
     last: RwSignal<String>,
     refresh: RwSignal<Option<String>>,
     profile_error: RwSignal<Option<String>>,
-) {
+}
+
+impl Demo {
+    /// A lock made by a route, with the app's options as `adjust` changes them; its events go
+    /// to the same log.
+    fn route_lock(&self, adjust: impl FnOnce(&mut LockOptions)) -> Result<Lock, String> {
+        let mut options = self.options.clone();
+        adjust(&mut options);
+        let config =
+            LockConfig::new(CLIENT_ID, &self.tenant, options).map_err(|e| e.to_string())?;
+        let lock = Lock::new(config);
+        log_events(&lock, self.shown);
+        Ok(lock)
+    }
+}
+
+/// Writes `lock`'s events to the log; an `authenticated` also loads the profile.
+fn log_events(lock: &Lock, shown: Shown) {
+    let Shown {
+        log,
+        profile,
+        last,
+        refresh,
+        profile_error,
+    } = shown;
     let on_event = lock.clone();
     lock.on_any(move |event| {
         let detail = match event {
@@ -161,18 +184,26 @@ fn App() -> impl IntoView {
     // One lock for the whole app, above the router: it outlives every route, and it takes the
     // redirect's return for all of them.
     let lock = Lock::new(config);
-    let log = RwSignal::new(Vec::<String>::new());
-    let profile = RwSignal::new(None::<UserInfo>);
-    let refresh = RwSignal::new(None::<String>);
-    let profile_error = RwSignal::new(None::<String>);
-    let last = RwSignal::new(String::new());
-    log_events(&lock, log, profile, last, refresh, profile_error);
+    let shown = Shown {
+        log: RwSignal::new(Vec::new()),
+        profile: RwSignal::new(None),
+        last: RwSignal::new(String::new()),
+        refresh: RwSignal::new(None),
+        profile_error: RwSignal::new(None),
+    };
+    let Shown {
+        log,
+        profile,
+        last,
+        refresh,
+        profile_error,
+    } = shown;
+    log_events(&lock, shown);
     provide_context(Demo {
         lock: lock.clone(),
         options,
         tenant: tenant.clone(),
-        log,
-        profile,
+        shown,
     });
     let check = lock.clone();
     let renew = lock.clone();
@@ -311,60 +342,36 @@ fn ModalPage() -> impl IntoView {
 /// back here.
 #[component]
 fn InlinePage() -> impl IntoView {
-    let Demo {
-        options,
-        tenant,
-        log,
-        profile,
-        ..
-    } = demo();
-    let mut options = options;
-    options.container = Some("demo-inline".into());
-    options.auth.auto_parse_hash = false;
-    let lock = match LockConfig::new(CLIENT_ID, &tenant, options) {
-        Ok(c) => Lock::new(c),
-        Err(e) => return view! { <p class="demo-error">{e.to_string()}</p> }.into_any(),
-    };
-    let (last, refresh, profile_error) = (
-        RwSignal::new(String::new()),
-        RwSignal::new(None),
-        RwSignal::new(None),
-    );
-    log_events(&lock, log, profile, last, refresh, profile_error);
-    lock.show();
-    view! {
-        <section id="demo-inline" class="demo-inline" aria-label="Log in">
-            <LockPasswordless lock/>
-        </section>
+    let made = demo().route_lock(|options| {
+        options.container = Some("demo-inline".into());
+        options.auth.auto_parse_hash = false;
+    });
+    match made {
+        Ok(lock) => {
+            lock.show();
+            view! {
+                <section id="demo-inline" class="demo-inline" aria-label="Log in">
+                    <LockPasswordless lock/>
+                </section>
+            }
+            .into_any()
+        }
+        Err(e) => view! { <p class="demo-error">{e}</p> }.into_any(),
     }
-    .into_any()
 }
 
 /// `/custom`: the app's own form on the hook, finishing in a hidden iframe.
 #[component]
 fn CustomPage() -> impl IntoView {
-    let Demo {
-        options,
-        tenant,
-        log,
-        profile,
-        ..
-    } = demo();
-    let mut options = options;
-    options.auth.redirect = false;
-    options.auth.use_token_endpoint = false;
-    options.auth.response_type = "token id_token".into();
-    let lock = match LockConfig::new(CLIENT_ID, &tenant, options) {
-        Ok(c) => Lock::new(c),
-        Err(e) => return view! { <p class="demo-error">{e.to_string()}</p> }.into_any(),
-    };
-    let (last, refresh, profile_error) = (
-        RwSignal::new(String::new()),
-        RwSignal::new(None),
-        RwSignal::new(None),
-    );
-    log_events(&lock, log, profile, last, refresh, profile_error);
-    view! { <CustomLogin lock/> }.into_any()
+    let made = demo().route_lock(|options| {
+        options.auth.redirect = false;
+        options.auth.use_token_endpoint = false;
+        options.auth.response_type = "token id_token".into();
+    });
+    match made {
+        Ok(lock) => view! { <CustomLogin lock/> }.into_any(),
+        Err(e) => view! { <p class="demo-error">{e}</p> }.into_any(),
+    }
 }
 
 /// `/account`: only with a login (`ProtectedRoute` on `Lock::authenticated`).

@@ -1,6 +1,6 @@
 //! Lock's options, with Lock's names in serde (`allowedConnections`, `auth.redirectUrl`, …):
-//! what the constructor takes (here), what one `show(options)` may change ([`show`]), and the
-//! checked configuration a widget runs with ([`config`]).
+//! what the constructor takes (here), what one `show(options)` may change ([`ShowOptions`]), and the
+//! checked configuration a widget runs with ([`LockConfig`]).
 
 mod config;
 mod show;

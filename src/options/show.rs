@@ -46,7 +46,7 @@ pub struct ShowTheme {
 }
 
 impl ShowOptions {
-    /// The options for this showing: `base` with these overrides. [`LockConfig::new`] then
+    /// The options for this showing: `base` with these overrides. [`LockConfig::new`](super::LockConfig::new) then
     /// checks them as it checks the constructor's.
     pub fn apply(&self, base: &LockOptions) -> LockOptions {
         let mut o = base.clone();
