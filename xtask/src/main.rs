@@ -617,9 +617,19 @@ impl Drop for Children {
 fn demo() -> Result<(), String> {
     let t = tools::ensure(tools::Need::Build)?;
     bundle(&t)?;
+    ssr_example(&t)?;
     run(cargo().args(["build", "--package", "passwordless-tenant"]))?;
     let root = root();
     let mut children = Children(Vec::new());
+    children.0.push(
+        Command::new(target().join("debug/passwordless-ssr-example"))
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:3000")
+            .env("LEPTOS_SITE_ROOT", target().join("ssr-site"))
+            .env("LPW_TENANT", "http://127.0.0.1:4000")
+            .current_dir(&root)
+            .spawn()
+            .map_err(|e| format!("cannot start the SSR example: {e}"))?,
+    );
     children.0.push(
         Command::new(target().join("debug/passwordless-tenant"))
             .args(["--config", "tenant/demo.toml", "--listen", "127.0.0.1:4000"])
@@ -647,9 +657,10 @@ fn demo() -> Result<(), String> {
     );
     println!(
         "\n  Demo:        http://127.0.0.1:8080/  (JS bundle page: http://127.0.0.1:8080/lock.html)\
+         \n  SSR example: http://127.0.0.1:3000/  (leptos_axum + leptos_router, hydrated)\
          \n  Tenant:      http://127.0.0.1:4000/\
          \n  SMS codes:   http://127.0.0.1:4000/dev/sms.html (and in the tenant's log below)\
-         \n  Ctrl-C stops both.\n"
+         \n  Ctrl-C stops them all.\n"
     );
     loop {
         for c in &mut children.0 {
