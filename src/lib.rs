@@ -40,8 +40,8 @@ pub use options::{LockConfig, LockOptions};
 pub use outcome::{AuthError, AuthResult};
 pub use ui::LockPasswordless;
 
-// The README's Rust examples are compiled as doctests.
-#[cfg(doctest)]
+// The README's Rust examples are compiled as doctests (they use the router glue too).
+#[cfg(all(doctest, feature = "router"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 

@@ -14,7 +14,7 @@
 //!     let authenticated = lock.authenticated();
 //!     view! {
 //!         <Router>
-//!             <Callback lock=lock.clone()/>
+//!             <LoginReturn lock=lock.clone()/>
 //!             <Routes fallback=|| "Not found">
 //!                 <Route path=path!("/") view=|| "Home"/>
 //!                 // Waits while `authenticated` is None (not known yet), so a user coming back
@@ -28,7 +28,7 @@
 //! }
 //!
 //! #[component]
-//! fn Callback(lock: Lock) -> impl IntoView {
+//! fn LoginReturn(lock: Lock) -> impl IntoView {
 //!     use_router_callback(&lock); // inside <Router>
 //! }
 //! ```

@@ -67,7 +67,7 @@ pub fn App(site: Site) -> impl IntoView {
     let leaver = lock.clone();
     view! {
         <Router>
-            <Callback lock=lock.clone()/>
+            <LoginReturn lock=lock.clone()/>
             <header>
                 <nav>
                     <A href="/">"Home"</A>" "
@@ -106,7 +106,7 @@ pub fn App(site: Site) -> impl IntoView {
 
 /// Hands the router's location to the lock: must be inside `<Router>`.
 #[component]
-fn Callback(lock: Lock) -> impl IntoView {
+fn LoginReturn(lock: Lock) -> impl IntoView {
     use_router_callback(&lock);
 }
 
