@@ -207,10 +207,12 @@ impl Lock {
     async fn start(&self) {
         let l = self.clone();
         wasm_bindgen_futures::spawn_local(async move { l.load_client().await });
-        let config = self.config();
-        if config.options.auth.auto_parse_hash
-            && !self.0.router_owns_location.load(Ordering::SeqCst)
-        {
+        if self.0.router_owns_location.load(Ordering::SeqCst) {
+            // The router glue reads the URL (and says when the state is known): settling here
+            // could report "logged out" before it has seen a returning response.
+            return;
+        }
+        if self.config().options.auth.auto_parse_hash {
             if let Some((path, search, hash)) = browser::location() {
                 return self
                     .resume_url(&path, &search, &hash, |cleaned, _| {

@@ -1033,6 +1033,10 @@ test('SSR: the server\'s HTML holds the page, it hydrates without errors or warn
   check(html.includes('<span id="promo">PROMO</span>'), 'the server rendered the page');
   check(html.includes('Checking your login…'), 'the server does not know the login state');
   check(!html.includes('lpw-'), 'the server renders no widget markup');
+  // The guard waits while the login state is unknown (always, on the server) instead of
+  // sending a maybe-returning user away.
+  const account = await (await fetch(`${ssr}/account`)).text();
+  check(account.includes('id="account-pending"'), 'the server renders the guard\'s pending view');
   const page = await browser.newPage();
   const warnings = [];
   page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
