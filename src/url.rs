@@ -62,10 +62,8 @@ pub fn find_response(path: &str, search: &str, hash: &str) -> Option<UrlResponse
             cleaned,
         })
     };
-    if token::parse_hash(hash).is_some() {
-        if let Some(r) = found(hash, format!("{path}{search}")) {
-            return Some(r);
-        }
+    if let Some(r) = found(hash, format!("{path}{search}")) {
+        return Some(r);
     }
     let query = search.trim_start_matches('?');
     let has = |name: &str| query.split('&').any(|p| p.split('=').next() == Some(name));
