@@ -2,6 +2,7 @@
 //! in seconds on a fresh machine.
 
 mod tools;
+mod wasm_size;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -453,35 +454,147 @@ fn npm_package(bundle: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo xtask bench size`: what a page downloads for the JS bundle and for the demo.
+/// The workspace's own crates, whose functions `bench size` also breaks down by module.
+const OUR_CRATES: [&str; 3] = [
+    "leptos_passwordless",
+    "lock_passwordless_js",
+    "passwordless_size_app",
+];
+
+/// One built page's files: what the browser downloads (`js`, `wasm`) and a copy of the wasm
+/// optimised the same way but with its names kept (`wasm-opt -g`), for the breakdown.
+struct Built {
+    js: PathBuf,
+    wasm: PathBuf,
+    named: PathBuf,
+}
+
+/// Runs wasm-opt as the bundle does, into `out`, and again with `-g` into `named`.
+fn optimise(t: &tools::Tools, input: &Path, out: &Path, named: &Path) -> Result<(), String> {
+    for (to, keep_names) in [(out, false), (named, true)] {
+        let mut cmd = Command::new(&t.wasm_opt);
+        cmd.args(STRIP_STREAM_EXPORTS)
+            .arg("-Oz")
+            .args(tools::WASM_FEATURES);
+        if keep_names {
+            cmd.arg("-g");
+        }
+        run(cmd.arg(input).arg("-o").arg(to))?;
+    }
+    Ok(())
+}
+
+/// The size app (`examples/size-app`), with or without the widget, built as an app ships:
+/// wasm-release, wasm-bindgen `--target web`, wasm-opt.
+fn size_app(t: &tools::Tools, widget: bool) -> Result<Built, String> {
+    let features = if widget { "csr,widget" } else { "csr" };
+    run(cargo().args([
+        "build",
+        "--package",
+        "passwordless-size-app",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+        "--features",
+        features,
+    ]))?;
+    let name = if widget { "with-widget" } else { "without" };
+    let dir = target().join("size-app").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    run(Command::new(&t.wasm_bindgen)
+        .arg(target().join("wasm32-unknown-unknown/wasm-release/passwordless-size-app.wasm"))
+        .args([
+            "--target",
+            "web",
+            "--out-name",
+            "app",
+            "--no-typescript",
+            "--out-dir",
+        ])
+        .arg(&dir))?;
+    let built = Built {
+        js: dir.join("app.js"),
+        wasm: dir.join("app_opt.wasm"),
+        named: dir.join("app_named.wasm"),
+    };
+    optimise(t, &dir.join("app_bg.wasm"), &built.wasm, &built.named)?;
+    Ok(built)
+}
+
+/// (raw, gzip, brotli) bytes of a page's files together.
+fn page_sizes(files: &[&Path]) -> Result<(usize, usize, usize), String> {
+    let mut total = (0, 0, 0);
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        total.0 += bytes.len();
+        total.1 += wasm_size::gzip(&bytes)?;
+        total.2 += wasm_size::brotli(&bytes)?;
+    }
+    Ok(total)
+}
+
+/// What the widget adds to the size app, as (raw, gzip, brotli) bytes of script + wasm, with
+/// the two builds for the breakdown.
+fn marginal(t: &tools::Tools) -> Result<((i64, i64, i64), Built, Built), String> {
+    let without = size_app(t, false)?;
+    let with = size_app(t, true)?;
+    let a = page_sizes(&[&without.js, &without.wasm])?;
+    let b = page_sizes(&[&with.js, &with.wasm])?;
+    let d = |x: usize, y: usize| y as i64 - x as i64;
+    Ok(((d(a.0, b.0), d(a.1, b.1), d(a.2, b.2)), without, with))
+}
+
+fn print_page(title: &str, files: &[&Path]) -> Result<(), String> {
+    let (raw, gz, br) = page_sizes(files)?;
+    println!("  {title:<52} {raw:>9} B raw {gz:>8} B gzip {br:>8} B brotli");
+    Ok(())
+}
+
+fn breakdown(path: &Path) -> Result<wasm_size::Breakdown, String> {
+    wasm_size::read(&std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?)
+}
+
+/// `cargo xtask bench size`: what the JS bundle's page downloads and what the widget adds to a
+/// Leptos app, with where the bytes are by crate and by module (code bytes of the optimised
+/// wasm, read from its name section).
 fn bench_size() -> Result<(), String> {
     let t = tools::ensure(tools::Need::Build)?;
     bundle(&t)?;
-    run(&mut trunk(&t, &["build", "--offline"]))?;
-    let demo = root().join("dist/demo");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&demo)
-        .map_err(|e| e.to_string())?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            // What index.html loads: the hashed js, wasm and css (not the copied demo.css).
-            name.starts_with("demo-") || name == "index.html"
-        })
-        .collect();
-    files.sort();
-    println!("\ndist/demo/ (what the demo's index.html downloads):");
-    let mut total = (0, 0);
-    for f in &files {
-        let (raw, gz) = sizes(f)?;
-        total = (total.0 + raw, total.1 + gz);
-        let name = f.file_name().unwrap().to_string_lossy();
-        println!("  {name:<34} {raw:>9} B raw {gz:>9} B gzip");
-    }
+    let dist = root().join("dist/bundle");
+    let raw = target().join("bundle-raw/lock_passwordless_js_bg.wasm");
+    let named = target().join("bundle-raw/named.wasm");
+    optimise(&t, &raw, &target().join("bundle-raw/opt.wasm"), &named)?;
+    let ((dr, dg, db), without, with) = marginal(&t)?;
+    println!("\nbench size: page totals (script + wasm, as served)");
+    print_page(
+        "JS bundle: lock-passwordless.js + wasm",
+        &[
+            &dist.join("lock-passwordless.js"),
+            &dist.join("lock_passwordless_js_bg.wasm"),
+        ],
+    )?;
+    print_page(
+        "  of which the script",
+        &[&dist.join("lock-passwordless.js")],
+    )?;
+    print_page(
+        "Leptos app + router, without the widget",
+        &[&without.js, &without.wasm],
+    )?;
+    print_page(
+        "the same app with <LockPasswordless/>",
+        &[&with.js, &with.wasm],
+    )?;
     println!(
-        "  {:<34} {:>9} B raw {:>9} B gzip",
-        "total", total.0, total.1
+        "  {:<52} {dr:>9} B raw {dg:>8} B gzip {db:>8} B brotli",
+        "marginal weight of the widget in a Leptos app"
     );
+    println!("\nwhere the bytes are (raw bytes of the optimised wasm; gzip shrinks code ~2.5:1):");
+    wasm_size::print("JS bundle", &breakdown(&named)?, &OUR_CRATES, 25);
+    let (a, b) = (breakdown(&without.named)?, breakdown(&with.named)?);
+    wasm_size::print("Leptos app with the widget", &b, &OUR_CRATES, 25);
+    wasm_size::print_difference("what the widget adds, by crate", &a, &b, &OUR_CRATES, 20);
     Ok(())
 }
 
