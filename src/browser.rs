@@ -352,6 +352,47 @@ pub fn focus_soon(id: &'static str) {
     });
 }
 
+/// Whether the platform draws flag emoji. Where it does not (Windows; Linux without a colour emoji
+/// font), a regional-indicator pair is drawn as two separate glyphs, about twice as wide as one;
+/// a drawn flag is one glyph. Measured once, in a hidden element; `true` without a browser.
+pub fn draws_flags() -> bool {
+    thread_local! {
+        static DRAWS: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+    }
+    if !AVAILABLE {
+        return true;
+    }
+    if let Some(known) = DRAWS.with(std::cell::Cell::get) {
+        return known;
+    }
+    let measured = (|| {
+        let document = web_sys::window()?.document()?;
+        let body = document.body()?;
+        let probe: web_sys::HtmlElement = document.create_element("span").ok()?.unchecked_into();
+        // Through the CSSOM, which a strict style-src allows (a style attribute it would not).
+        let style = probe.style();
+        for (name, value) in [
+            ("position", "absolute"),
+            ("visibility", "hidden"),
+            ("white-space", "nowrap"),
+            ("font-size", "32px"),
+        ] {
+            style.set_property(name, value).ok()?;
+        }
+        body.append_child(&probe).ok()?;
+        probe.set_text_content(Some("\u{1F1FA}\u{1F1F8}"));
+        let pair = probe.offset_width();
+        probe.set_text_content(Some("\u{1F1FA}"));
+        let one = probe.offset_width();
+        probe.remove();
+        // Nothing laid out (a hidden body): assume flags rather than guess letters.
+        (one > 0).then(|| f64::from(pair) < 1.5 * f64::from(one))
+    })()
+    .unwrap_or(true);
+    DRAWS.with(|d| d.set(Some(measured)));
+    measured
+}
+
 /// Scrolls the element with `id` into view (the nearest edge), on the next tick when `later`.
 pub fn scroll_into_view(id: String, later: bool) {
     let scroll = move || {

@@ -485,6 +485,16 @@ impl Country {
             .collect()
     }
 
+    /// What the country picker shows for the country: its flag emoji, or its region code where
+    /// `draws_flags` says the platform draws no flags (two letters read better than two boxes).
+    pub fn mark(&self, draws_flags: bool) -> String {
+        if draws_flags {
+            self.flag()
+        } else {
+            self.code.clone()
+        }
+    }
+
     /// The example mobile number of the region in national format, for placeholders.
     pub fn example(&self) -> Option<String> {
         let meta = region_meta(&self.code)?;
@@ -752,6 +762,8 @@ mod tests {
         let nl = list.iter().find(|c| c.code == "NL").unwrap();
         assert_eq!(nl.dial_code, 31);
         assert_eq!(nl.flag(), "🇳🇱");
+        assert_eq!(nl.mark(true), "🇳🇱");
+        assert_eq!(nl.mark(false), "NL");
         assert!(list.iter().all(|c| c.code != "001"));
         assert_eq!(country("us").unwrap().dial_code, 1);
         assert_eq!(

@@ -17,6 +17,8 @@ pub(super) fn CountryPicker(
     search_label: String,
     empty_text: String,
 ) -> impl IntoView {
+    // Flags where the platform draws them, region codes where it would draw boxes.
+    let flags = browser::draws_flags();
     // One Intl.DisplayNames for the whole list, in the UI language.
     let countries: Vec<(phone::Country, String)> = {
         let names = browser::RegionNames::new(&language);
@@ -51,7 +53,7 @@ pub(super) fn CountryPicker(
         countries.with_value(|list| {
             list.iter()
                 .find(|(c, _)| c.code == code)
-                .map(|(c, name)| format!("{} {name} +{}", c.flag(), c.dial_code))
+                .map(|(c, name)| format!("{} {name} +{}", c.mark(flags), c.dial_code))
                 .unwrap_or(code)
         })
     };
@@ -157,7 +159,7 @@ pub(super) fn CountryPicker(
                                     data-current=current.then_some("true")
                                     on:mousedown=move |e: ev::MouseEvent| e.prevent_default()
                                     on:click=move |_| choose(pick.clone())>
-                                    <span aria-hidden="true">{c.flag()}</span>
+                                    <span aria-hidden="true" class="lpw-country-mark">{c.mark(flags)}</span>
                                     " " {name.clone()}
                                     <span class="lpw-country-dial">{format!("+{}", c.dial_code)}</span>
                                 </li>

@@ -253,6 +253,47 @@ test('demo: pick a country, type a number, enter the SMS code, land back with th
   await page.close();
 });
 
+test('flags: drawn with a colour emoji font, region codes without one', async ({ browser, web, tenant }) => {
+  const flagOf = (region) => String.fromCodePoint(...[...region].map((c) => 0x1F1E6 + c.charCodeAt(0) - 65));
+  const look = async (b) => {
+    const page = await b.newPage();
+    await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}`);
+    await page.click('#login');
+    await page.waitForSelector('#lpw-country');
+    const region = await page.getAttribute('#lpw-country', 'value');
+    const button = (await page.textContent('#lpw-country')).trim();
+    await page.click('#lpw-country');
+    await page.fill('#lpw-country-search', 'NL');
+    const option = (await page.textContent('#lpw-country-NL .lpw-country-mark')).trim();
+    await page.close();
+    return { region, button, option };
+  };
+  // This browser has Noto Color Emoji (cargo xtask test installs fonts-noto-color-emoji).
+  const drawn = await look(browser);
+  check(drawn.button.startsWith(flagOf(drawn.region) + ' '), `the button shows the flag: ${drawn.button}`);
+  check(drawn.option === flagOf('NL'), `the list shows flags: ${drawn.option}`);
+  // The same page in a browser whose fontconfig rejects the emoji font, as on a machine (or
+  // Windows) that draws regional indicators as two boxes or letters.
+  const conf = path.join(SCRATCH, 'fonts-without-emoji.conf');
+  fs.writeFileSync(conf, `<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+<selectfont><rejectfont><glob>*Emoji*</glob><glob>*emoji*</glob></rejectfont></selectfont></fontconfig>\n`);
+  const bare = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    env: { ...process.env, FONTCONFIG_FILE: conf },
+  });
+  try {
+    const codes = await look(bare);
+    check(codes.button.startsWith(`${codes.region} `), `the button shows the region code: ${codes.button}`);
+    check(!/[\u{1F1E6}-\u{1F1FF}]/u.test(codes.button), `no regional indicators in the button: ${codes.button}`);
+    check(codes.option === 'NL', `the list shows region codes: ${codes.option}`);
+  } finally {
+    await bare.close();
+  }
+});
+
 test('JS bundle: Lock\'s snippet logs in and stores the tokens', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
   await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);

@@ -534,9 +534,12 @@ fn page_sizes(files: &[&Path]) -> Result<(usize, usize, usize), String> {
     Ok(total)
 }
 
+/// (raw, gzip, brotli) bytes, as a difference.
+type Delta = (i64, i64, i64);
+
 /// What the widget adds to the size app, as (raw, gzip, brotli) bytes of script + wasm, with
 /// the two builds for the breakdown.
-fn marginal(t: &tools::Tools) -> Result<((i64, i64, i64), Built, Built), String> {
+fn marginal(t: &tools::Tools) -> Result<(Delta, Built, Built), String> {
     let without = size_app(t, false)?;
     let with = size_app(t, true)?;
     let a = page_sizes(&[&without.js, &without.wasm])?;

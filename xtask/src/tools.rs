@@ -13,6 +13,8 @@ pub const TYPESCRIPT_VERSION: &str = "5.9.3";
 pub const AXE_VERSION: &str = "4.10.3";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Debian's fonts-noto-color-emoji: the flags in headless screenshots and the flag tests.
+pub const EMOJI_FONT: &str = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf";
 /// Features rustc's wasm32 target emits; wasm-opt must accept them.
 pub const WASM_FEATURES: &[&str] = &[
     "--enable-bulk-memory",
@@ -202,7 +204,19 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
         )?;
     }
 
-    if need == Need::Test && !(Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists()) {
+    // Debian packages, each installed only when the file it provides is missing: the browser
+    // and its driver, and a colour emoji font so the widget's flags are drawn (the end-to-end
+    // tests check both ways, and the README's screenshots show flags).
+    let debian: Vec<&str> = [
+        (CHROMIUM, "chromium"),
+        (CHROMEDRIVER, "chromium-driver"),
+        (EMOJI_FONT, "fonts-noto-color-emoji"),
+    ]
+    .into_iter()
+    .filter(|(file, _)| need == Need::Test && !Path::new(file).exists())
+    .map(|(_, package)| package)
+    .collect();
+    if !debian.is_empty() {
         let sudo = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() != "0");
         let apt = |args: &[&str]| {
             let mut c = if sudo {
@@ -216,9 +230,13 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
             c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
             c
         };
-        println!("xtask: installing chromium and chromium-driver from Debian (browser and end-to-end tests)");
+        println!(
+            "xtask: installing {} from Debian (browser and end-to-end tests)",
+            debian.join(", ")
+        );
         run(&mut apt(&["update"]))?;
-        let mut c = apt(&["install", "-y", "chromium", "chromium-driver"]);
+        let mut c = apt(&["install", "-y"]);
+        c.args(&debian);
         run(&mut c).map_err(|e| format!("{e} (while running {})", describe(&c)))?;
     }
 

@@ -306,7 +306,7 @@ fn code(b: &Breakdown) -> usize {
 /// Rows largest first, the first `top` of them and a line for the rest.
 fn table(heading: &str, rows: Vec<(String, i64, usize)>, whole: usize, top: usize) {
     let mut rows = rows;
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
     println!(
         "    {heading:<90} {:>9} {:>6} {:>6}",
         "bytes", "share", "fns"
