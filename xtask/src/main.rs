@@ -654,11 +654,18 @@ fn bench_phone() -> Result<(), String> {
 
 /// `cargo xtask bench load`: ours against Auth0 Lock, in the same headless Chromium.
 fn bench_load(extra: &[String]) -> Result<(), String> {
-    let runs = match extra {
-        [] => "20".to_string(),
-        [flag, n] if flag == "--runs" && n.parse::<u32>().is_ok_and(|n| n > 0) => n.clone(),
-        _ => return Err("usage: cargo xtask bench load [--runs N]".into()),
-    };
+    let usage = "usage: cargo xtask bench load [--runs N] [--mobile-runs N]";
+    let (mut runs, mut mobile_runs) = ("20".to_string(), "8".to_string());
+    for pair in extra.chunks(2) {
+        match pair {
+            [flag, n] if n.parse::<u32>().is_ok_and(|n| n > 0) => match flag.as_str() {
+                "--runs" => runs = n.clone(),
+                "--mobile-runs" => mobile_runs = n.clone(),
+                _ => return Err(usage.into()),
+            },
+            _ => return Err(usage.into()),
+        }
+    }
     let t = tools::ensure(tools::Need::Test)?;
     let peer = tools::ensure_lock_peer()?;
     let root = root();
@@ -682,6 +689,7 @@ fn bench_load(extra: &[String]) -> Result<(), String> {
         .env("LPW_SCRATCH", &scratch)
         .env("LPW_CHROMIUM", tools::CHROMIUM)
         .env("LPW_RUNS", runs)
+        .env("LPW_MOBILE_RUNS", mobile_runs)
         .env("TMPDIR", &scratch))
 }
 
