@@ -155,6 +155,7 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         format!("{glue}\n{loader}\n{classic}"),
     )
     .map_err(|e| e.to_string())?;
+    minify(t, &out.join("lock-passwordless.js"), false)?;
     // The ES module build: wasm-bindgen's `web` target beside a module wrapper.
     let esm = target().join("bundle-esm");
     run(Command::new(&t.wasm_bindgen)
@@ -186,6 +187,8 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         format!("{loader}\n{module}"),
     )
     .map_err(|e| e.to_string())?;
+    minify(t, &out.join("lock_passwordless_js_esm.js"), true)?;
+    minify(t, &out.join("lock-passwordless.mjs"), true)?;
     std::fs::copy(
         root.join("js/lock-passwordless.d.ts"),
         out.join("lock-passwordless.d.ts"),
@@ -223,6 +226,21 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         "page total (script + wasm)", total.0, total.1
     );
     npm_package(&out)
+}
+
+/// Minifies a shipped script in place with esbuild: whitespace, syntax and local names. A classic
+/// script keeps its top-level names (the page's globals); a module is parsed as one.
+fn minify(t: &tools::Tools, file: &Path, module: bool) -> Result<(), String> {
+    let tmp = file.with_extension("min.tmp");
+    let mut cmd = Command::new(t.node_modules().join(".bin/esbuild"));
+    cmd.arg(file)
+        .args(["--minify", "--log-level=warning", "--target=es2020"])
+        .arg(format!("--outfile={}", tmp.display()));
+    if module {
+        cmd.arg("--format=esm");
+    }
+    run(&mut cmd)?;
+    std::fs::rename(&tmp, file).map_err(|e| format!("{}: {e}", file.display()))
 }
 
 /// Builds the SSR example as cargo-leptos would, without it: the app's library for wasm32 with

@@ -11,6 +11,7 @@ pub const BINARYEN_VERSION: &str = "132";
 pub const PLAYWRIGHT_VERSION: &str = "1.65.1";
 pub const TYPESCRIPT_VERSION: &str = "5.9.3";
 pub const AXE_VERSION: &str = "4.10.3";
+pub const ESBUILD_VERSION: &str = "0.25.12";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Debian's fonts-noto-color-emoji: the flags in headless screenshots and the flag tests.
@@ -183,12 +184,15 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
     let axe = std::fs::read_to_string(node_dir.join("node_modules/axe-core/package.json"))
         .unwrap_or_default();
     let axe_ok = axe.contains(&format!("\"version\": \"{AXE_VERSION}\""));
-    if !wasm_opt_ok || !pw_ok || !ts_ok || !axe_ok {
+    let esbuild = std::fs::read_to_string(node_dir.join("node_modules/esbuild/package.json"))
+        .unwrap_or_default();
+    let esbuild_ok = esbuild.contains(&format!("\"version\": \"{ESBUILD_VERSION}\""));
+    if !wasm_opt_ok || !pw_ok || !ts_ok || !axe_ok || !esbuild_ok {
         // One package.json for both, so installing one never prunes the other. Debian's binaryen
         // (108) corrupts wasm-bindgen output; npm's is current.
         std::fs::create_dir_all(&node_dir).map_err(|e| e.to_string())?;
         let manifest = format!(
-            r#"{{"private": true, "dependencies": {{"binaryen": "{BINARYEN_VERSION}.0.0", "playwright-core": "{PLAYWRIGHT_VERSION}", "typescript": "{TYPESCRIPT_VERSION}", "axe-core": "{AXE_VERSION}"}}}}"#
+            r#"{{"private": true, "dependencies": {{"binaryen": "{BINARYEN_VERSION}.0.0", "playwright-core": "{PLAYWRIGHT_VERSION}", "typescript": "{TYPESCRIPT_VERSION}", "axe-core": "{AXE_VERSION}", "esbuild": "{ESBUILD_VERSION}"}}}}"#
         );
         std::fs::write(node_dir.join("package.json"), manifest).map_err(|e| e.to_string())?;
         let mut cmd = Command::new("npm");
@@ -198,7 +202,8 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
             &format!(
                 "binaryen@{BINARYEN_VERSION} (wasm-opt), playwright-core@{PLAYWRIGHT_VERSION} (end-to-end driver) \
                  typescript@{TYPESCRIPT_VERSION} (checks the bundle's .d.ts) and axe-core@{AXE_VERSION} \
-                 (accessibility checks in the end-to-end tests) from npm"
+                 (accessibility checks in the end-to-end tests) and esbuild@{ESBUILD_VERSION} (minifies the \
+                 bundle's JavaScript) from npm"
             ),
             &mut cmd,
         )?;

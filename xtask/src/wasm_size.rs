@@ -179,10 +179,22 @@ fn crates_in(name: &str) -> Vec<&str> {
             while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
                 j += 1;
             }
-            if name[j..].starts_with("::") {
+            // std's crates carry a disambiguator: `core[c5930c85a12de822]::fmt`.
+            let mut k = j;
+            if name[j..].starts_with('[') {
+                if let Some(close) = name[j..].find(']') {
+                    if name[j + 1..j + close]
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit())
+                    {
+                        k = j + close + 1;
+                    }
+                }
+            }
+            if name[k..].starts_with("::") {
                 out.push(&name[i..j]);
             }
-            i = j;
+            i = k;
         } else {
             i += 1;
         }
@@ -451,6 +463,18 @@ mod tests {
         );
         assert_eq!(owner("memcpy", &OURS).1, None);
         assert_eq!(owner("core::fmt::write::h3", &OURS).0, "core");
+        assert_eq!(
+            owner("<f64 as core[c5930c85a12de822]::fmt::Display>::fmt", &OURS).0,
+            "core"
+        );
+        assert_eq!(
+            owner(
+                "<dlmalloc[e24a27700634d609]::dlmalloc::Dlmalloc<A>>::malloc",
+                &OURS
+            )
+            .0,
+            "dlmalloc"
+        );
     }
 
     #[test]
