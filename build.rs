@@ -160,7 +160,7 @@ fn main() {
         .collect();
 
     let mut lines = Vec::new();
-    for code in codes {
+    for &code in &codes {
         let list = DATABASE.by_code(&code).expect("a listed code");
         let regions = DATABASE.region(&code).expect("a listed code");
         assert_eq!(list.len(), regions.len());
@@ -171,12 +171,33 @@ fn main() {
         }
     }
     let table = lines.join(&RECORD.to_string());
+    // The geographic regions and their calling codes, sorted by ISO code: always compiled in (a
+    // couple of KB), so the country list works before fetched tables arrive.
+    let mut regions: Vec<(String, u16)> = Vec::new();
+    for code in &codes {
+        for id in DATABASE.region(code).expect("a listed code") {
+            let id = id.to_string();
+            if id != "001" {
+                regions.push((id, *code));
+            }
+        }
+    }
+    regions.sort();
+    let regions: Vec<String> = regions.iter().map(|(id, c)| format!("{id}{c}")).collect();
+    let regions = regions.join(",");
     let out = format!(
         "/// Every metadata entry, one per line, grouped by calling code in `phonenumber`'s order\n\
          /// (main region first). Fields by `{FIELD}`, list items by `{ITEM}`, parts by `{PART}`,\n\
          /// `{NONE}` for none; lengths as base-36 digits. Written by build.rs.\n\
-         pub(crate) static TABLE: &str = {table:?};\n"
+         /// With `fetched-phone-tables` the same text is fetched at run time instead.\n\
+         #[cfg(not(feature = \"fetched-phone-tables\"))]\n\
+         pub(crate) static TABLE: &str = {table:?};\n\
+         /// Every geographic region with its calling code (`NL31`), sorted, by `,`.\n\
+         pub(crate) static REGIONS: &str = {regions:?};\n"
     );
-    let path = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("phone_tables.rs");
-    std::fs::write(path, out).expect("write phone tables");
+    let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
+    let dir = Path::new(&out_dir);
+    std::fs::write(dir.join("phone_tables.rs"), out).expect("write phone tables");
+    // The text a `fetched-phone-tables` build fetches (`cargo xtask bundle` ships it).
+    std::fs::write(dir.join("phone-tables.txt"), &table).expect("write phone tables");
 }

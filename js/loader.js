@@ -2,8 +2,9 @@
  * The constructor returns at once; calls made before the module has loaded are queued and run
  * in order. Listeners live here (on, off, once); the module reports every event to `_dispatch`.
  * `loadModule()` resolves to the wasm-bindgen exports; the classic script and the ES module
- * build each pass their own. */
-function __lpwMakeLock(loadModule, languageBaseUrl) {
+ * build each pass their own, with where the language files and the phone tables (fetched once
+ * the widget runs, while the first screen is already up) are. */
+function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
   'use strict';
   var loading = null;
   function load() {
@@ -40,7 +41,7 @@ function __lpwMakeLock(loadModule, languageBaseUrl) {
         if (opts.language && opts.languageBaseUrl === undefined) opts.languageBaseUrl = languageBaseUrl;
         self._handle = new m.LockHandle(clientID, domain, JSON.stringify(opts), function (name, payload) {
           self._dispatch(name, payload);
-        });
+        }, phoneTablesUrl);
       } catch (e) {
         self._queue = null;
         self._dispatch('unrecoverable_error', { error: 'unrecoverable_error', errorDescription: (e && e.message) || String(e) });

@@ -39,6 +39,8 @@ pub use lock::{ListenerId, Lock, LockEvent};
 pub use options::{LockConfig, LockOptions};
 pub use outcome::{AuthError, AuthResult};
 pub use ui::LockPasswordless;
+#[cfg(feature = "fetched-phone-tables")]
+pub use ui::load_phone_tables;
 
 // The README's Rust examples are compiled as doctests (they use the router glue too).
 #[cfg(all(doctest, feature = "router"))]

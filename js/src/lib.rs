@@ -29,18 +29,27 @@ pub struct LockHandle {
 
 #[wasm_bindgen]
 impl LockHandle {
-    /// `new LockHandle(clientID, domain, optionsJson, dispatch)`; throws an `Error` naming a bad
-    /// option. `dispatch(name, payload)` receives every event.
+    /// `new LockHandle(clientID, domain, optionsJson, dispatch, phoneTablesUrl)`; throws an
+    /// `Error` naming a bad option. `dispatch(name, payload)` receives every event. The phone
+    /// tables are fetched from `phoneTablesUrl` while the first screen shows (the bundle builds
+    /// with `fetched-phone-tables`); if they cannot load, `unrecoverable_error` says why.
     #[wasm_bindgen(constructor)]
     pub fn new(
         client_id: &str,
         domain: &str,
         options_json: &str,
         dispatch: js_sys::Function,
+        phone_tables_url: String,
     ) -> Result<LockHandle, JsError> {
         let config = LockConfig::from_json(client_id, domain, options_json)
             .map_err(|e| JsError::new(&e.to_string()))?;
         let lock = Lock::new(config);
+        let tables_lock = lock.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = leptos_passwordless::load_phone_tables(&phone_tables_url).await {
+                tables_lock.emit(&LockEvent::UnrecoverableError(e));
+            }
+        });
         let dispatch = SendWrapper::new(dispatch);
         lock.on_any(move |e: &LockEvent| {
             let _ = dispatch.call2(

@@ -144,11 +144,54 @@ mod data {
         }
     }
 
-    /// The tables, decoded from the text on first use.
+    /// The table text: compiled in, or fetched and installed.
+    #[cfg(not(feature = "fetched-phone-tables"))]
+    pub fn source() -> Option<&'static str> {
+        Some(TABLE)
+    }
+
+    #[cfg(feature = "fetched-phone-tables")]
+    static FETCHED: OnceLock<&'static str> = OnceLock::new();
+
+    #[cfg(feature = "fetched-phone-tables")]
+    pub fn source() -> Option<&'static str> {
+        FETCHED.get().copied()
+    }
+
+    /// Installs fetched table text once it has been checked to be what build.rs writes: one
+    /// record per metadata entry with all its fields, the first one `US`'s. A second install
+    /// keeps the first text.
+    #[cfg(feature = "fetched-phone-tables")]
+    pub fn install(text: String) -> Result<(), String> {
+        let records = text.split('\n').count();
+        let whole = text.starts_with("US;1;")
+            && text.split('\n').all(|line| {
+                let fields: Vec<&str> = line.split(';').collect();
+                fields.len() == 12 && fields[1].parse::<u16>().is_ok()
+            });
+        if !whole || records < 200 {
+            return Err(format!(
+                "not the widget's phone tables ({records} records, {} bytes)",
+                text.len()
+            ));
+        }
+        let _ = FETCHED.set(Box::leak(text.into_boxed_str()));
+        Ok(())
+    }
+
+    /// The tables, decoded from the text on first use; empty while fetched ones are awaited.
     pub fn tables() -> &'static Tables {
         static TABLES: OnceLock<Tables> = OnceLock::new();
+        static NONE: Tables = Tables {
+            metas: Vec::new(),
+            codes: Vec::new(),
+            regions: Vec::new(),
+        };
+        let Some(text) = source() else {
+            return &NONE;
+        };
         TABLES.get_or_init(|| {
-            let metas: Vec<Meta> = TABLE.split('\n').map(meta).collect();
+            let metas: Vec<Meta> = text.split('\n').map(meta).collect();
             let mut codes: Vec<(u16, Vec<u16>)> = Vec::new();
             let mut regions = Vec::new();
             for (i, m) in metas.iter().enumerate() {
@@ -549,14 +592,35 @@ fn fold(text: &str) -> String {
         .collect()
 }
 
+/// The geographic regions with their calling codes, sorted by ISO code (compiled in even where
+/// the full tables are fetched).
+fn regions() -> impl Iterator<Item = (&'static str, u16)> {
+    data::REGIONS.split(',').map(|r| {
+        let (id, code) = r.split_at(2.min(r.len()));
+        (id, code.parse().unwrap_or(0))
+    })
+}
+
+/// Whether the phone tables are in: always, unless the crate was built with
+/// `fetched-phone-tables` and they have not been installed yet. Until then the country list
+/// works, but parsing, validation and formatting need the tables.
+pub fn tables_ready() -> bool {
+    data::source().is_some()
+}
+
+/// Installs the phone tables fetched for a `fetched-phone-tables` build (the text build.rs
+/// writes as `phone-tables.txt`); refuses anything else.
+#[cfg(feature = "fetched-phone-tables")]
+pub fn install_tables(text: String) -> Result<(), String> {
+    data::install(text)
+}
+
 /// Every geographic region in the metadata, ordered by ISO code.
 pub fn countries() -> Vec<Country> {
-    let t = data::tables();
-    t.regions
-        .iter()
-        .map(|(id, m)| Country {
-            code: (*id).to_string(),
-            dial_code: t.metas[usize::from(*m)].code,
+    regions()
+        .map(|(id, dial_code)| Country {
+            code: id.to_string(),
+            dial_code,
         })
         .collect()
 }
@@ -564,10 +628,10 @@ pub fn countries() -> Vec<Country> {
 /// The region with this ISO code (any case).
 pub fn country(code: &str) -> Option<Country> {
     let code = code.to_ascii_uppercase();
-    let meta = region_meta(&code)?;
+    let (_, dial_code) = regions().find(|(id, _)| *id == code)?;
     Some(Country {
         code,
-        dial_code: meta.code,
+        dial_code,
     })
 }
 
@@ -700,6 +764,26 @@ pub use typing::{as_you_type, caret_after, is_significant, significant_before, T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The compiled-in region list (which works before fetched tables arrive) is the tables'.
+    #[test]
+    fn the_region_list_is_the_tables_regions() {
+        let t = data::tables();
+        let from_tables: Vec<(String, u16)> = t
+            .regions
+            .iter()
+            .map(|(id, m)| (id.to_string(), t.metas[usize::from(*m)].code))
+            .collect();
+        let listed: Vec<(String, u16)> = countries()
+            .into_iter()
+            .map(|c| (c.code, c.dial_code))
+            .collect();
+        assert!(listed.len() > 240, "{} regions", listed.len());
+        assert_eq!(listed, from_tables);
+        assert_eq!(country("nl").map(|c| c.dial_code), Some(31));
+        assert_eq!(country("XX"), None);
+    }
+
 
     #[test]
     fn national_and_international_input_give_one_e164() {

@@ -21,6 +21,36 @@ use phone_screen::PhoneScreen;
 const STYLE_ID: &str = "lpw-style";
 const STYLE: &str = include_str!("../../style/lock.css");
 
+thread_local! {
+    static TABLES_READY: ArcRwSignal<bool> = ArcRwSignal::new(phone::tables_ready());
+}
+
+/// Whether the phone tables are in, as a signal: always true unless the crate was built with
+/// `fetched-phone-tables` and they have not arrived yet.
+pub(crate) fn tables_ready() -> ArcRwSignal<bool> {
+    TABLES_READY.with(Clone::clone)
+}
+
+/// Fetches the phone tables from `url` (the `phone-tables.txt` that `cargo xtask bundle` ships)
+/// and installs them, for a build with `fetched-phone-tables`. Widgets already on the page catch
+/// up when they arrive: the typed number is formatted, a waiting submit goes on. Once installed,
+/// further calls return at once.
+#[cfg(feature = "fetched-phone-tables")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fetched-phone-tables")))]
+pub async fn load_phone_tables(url: &str) -> Result<(), String> {
+    if !phone::tables_ready() {
+        let text = browser::fetch_text(url)
+            .await
+            .map_err(|e| format!("the phone tables could not load from {url}: {e}"))?;
+        phone::install_tables(text)?;
+    }
+    let ready = tables_ready();
+    if !ready.get_untracked() {
+        ready.set(true);
+    }
+    Ok(())
+}
+
 /// Text that may hold links (`<a href="https://…">terms</a>` in `signUpTerms`): links become
 /// real links, everything else stays text.
 pub(crate) fn render_rich(text: &str) -> impl IntoView {
@@ -196,6 +226,23 @@ fn Modal(lock: Lock) -> impl IntoView {
             if untouched && phone::country(&found).is_some() {
                 region.set(found);
             }
+        });
+    }
+    // With fetched phone tables: once they arrive, the number typed so far is formatted, and a
+    // prefilled `+…` number picks its country as it would have at the start.
+    if !phone::tables_ready() {
+        let ready = tables_ready();
+        let pick_from_prefill = config.options.default_location.is_none();
+        Effect::new(move |_| {
+            if !ready.get() {
+                return;
+            }
+            let typed = phone::as_you_type(&phone_text.get_untracked(), &region.get_untracked());
+            if let Some(r) = typed.region.filter(|_| pick_from_prefill && !picked.get_untracked()) {
+                region.set(r);
+                picked.set(true);
+            }
+            phone_text.set(typed.text);
         });
     }
     let code_text = RwSignal::new(String::new());

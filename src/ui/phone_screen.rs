@@ -29,13 +29,12 @@ pub(super) fn PhoneScreen(
     let must_accept = config.options.must_accept_terms;
     let accepted = RwSignal::new(false);
     let terms_missing = RwSignal::new(false);
-    let sending = Memo::new(move |_| flow.step() == Step::Sending);
-    let on_submit = move |e: ev::SubmitEvent| {
-        e.prevent_default();
-        if must_accept && !accepted.get_untracked() {
-            terms_missing.set(true);
-            return;
-        }
+    // A submit before fetched phone tables have arrived waits for them (the button shows it is
+    // busy), then goes on.
+    let ready = super::tables_ready();
+    let waiting = RwSignal::new(false);
+    let sending = Memo::new(move |_| flow.step() == Step::Sending || waiting.get());
+    let submit = move || {
         match PhoneNumber::parse(&phone_text.get_untracked(), &region.get_untracked()) {
             Ok(number) => {
                 invalid.set(false);
@@ -47,6 +46,28 @@ pub(super) fn PhoneScreen(
             Err(_) => invalid.set(true),
         }
     };
+    let submit_ready = ready.clone();
+    let on_submit = move |e: ev::SubmitEvent| {
+        e.prevent_default();
+        if must_accept && !accepted.get_untracked() {
+            terms_missing.set(true);
+            return;
+        }
+        if submit_ready.get_untracked() {
+            submit();
+        } else {
+            waiting.set(true);
+        }
+    };
+    if !ready.get_untracked() {
+        let arrived = ready.clone();
+        Effect::new(move |_| {
+            if arrived.get() && waiting.get_untracked() {
+                waiting.set(false);
+                submit();
+            }
+        });
+    }
     // As you type: the region's grouping, the caret after the same digit, and a `+…` or `00…`
     // number switching the country.
     let on_input = move |e: ev::Event| {
@@ -84,6 +105,8 @@ pub(super) fn PhoneScreen(
     };
     let placeholder_dict = dict.clone();
     let placeholder = move || {
+        // The example number needs the tables: read again when they arrive.
+        ready.track();
         phone::country(&region.get())
             .and_then(|c| c.example())
             .unwrap_or_else(|| placeholder_dict.text("phoneNumberInputPlaceholder"))

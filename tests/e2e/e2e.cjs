@@ -307,6 +307,56 @@ test('JS bundle: Lock\'s snippet logs in and stores the tokens', async ({ browse
   await page.close();
 });
 
+test('JS bundle: the phone tables come after the first screen; typing and a submit before them wait for them', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let asked = 0;
+  await page.route('**/phone-tables.txt', async (route) => { asked += 1; await held; await route.continue(); });
+  await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  await page.click('#btn-login');
+  await page.waitForSelector('#lpw-phone');
+  check(asked === 1, `the tables are asked for once the widget runs: ${asked}`);
+  // The country list needs no tables; the number is kept as typed until they come.
+  await pickCountry(page, 'GB');
+  await page.type('#lpw-phone', '07400123457');
+  check(await page.inputValue('#lpw-phone') === '07400123457', 'digits kept before the tables');
+  await page.click('.lpw-submit');
+  await page.waitForTimeout(300);
+  check(await page.$('#lpw-code') === null, 'the submit waits for the tables');
+  check(await page.isDisabled('.lpw-submit'), 'and the button says so');
+  release();
+  await page.waitForSelector('#lpw-code');
+  const instructions = await page.textContent('.lpw-instructions');
+  check(instructions.includes('+44 7400 123457'), `then it goes on with the parsed number: ${instructions}`);
+  await page.close();
+
+  // A later page: the tables are in before anything is typed, so typing formats at once.
+  const quick = await browser.newPage();
+  await quick.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  await quick.click('#btn-login');
+  await quick.waitForSelector('#lpw-phone');
+  await quick.waitForFunction(() => performance.getEntriesByType('resource')
+    .some((r) => r.name.endsWith('/phone-tables.txt') && r.responseEnd > 0));
+  await pickCountry(quick, 'GB');
+  await quick.type('#lpw-phone', '07400123458');
+  check(await quick.inputValue('#lpw-phone') === '07400 123458', `formatted as typed: ${await quick.inputValue('#lpw-phone')}`);
+  await quick.close();
+
+  // Tables that cannot load: an unrecoverable_error that says so.
+  const broken = await browser.newPage();
+  let listening;
+  const ready = new Promise((resolve) => { listening = resolve; });
+  await broken.route('**/phone-tables.txt', async (route) => { await ready; await route.fulfill({ status: 404, body: 'gone' }); });
+  await broken.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  await broken.evaluate(() => { window.lock.on('unrecoverable_error', (e) => { window.__unrecoverable = e; }); });
+  listening();
+  await broken.waitForFunction(() => window.__unrecoverable);
+  const e = await broken.evaluate(() => window.__unrecoverable);
+  check(/phone tables could not load/.test(e.errorDescription), `unrecoverable_error names the tables: ${JSON.stringify(e)}`);
+  await broken.close();
+});
+
 test('a wrong code shows the error and keeps the number', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
   await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}`);
