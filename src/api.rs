@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use crate::json::{obj, Json};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use serde_json::{json, Value};
 
 use crate::browser::{self, HttpRequest, HttpResponse};
 use crate::error::LockError;
@@ -60,35 +60,35 @@ pub fn authorize_url(
 }
 
 /// The body of `POST /passwordless/start`, as auth0.js sends it.
-pub fn start_body(config: &LockConfig, phone: &PhoneNumber, tx: &Transaction) -> Value {
+pub fn start_body(config: &LockConfig, phone: &PhoneNumber, tx: &Transaction) -> Json {
     let auth = &config.options.auth;
-    let mut params = json!({
+    let mut params = obj! {
         "response_type": auth.response_type,
         "redirect_uri": tx.redirect_uri,
         "scope": auth.params.scope,
         "state": tx.state,
         "nonce": tx.nonce,
-    });
+    };
     if let Some(audience) = &auth.params.audience {
-        params["audience"] = json!(audience);
+        params.set("audience", Json::from(audience));
     }
-    json!({
+    obj! {
         "client_id": config.client_id,
         "connection": "sms",
         "phone_number": phone.e164(),
         "send": "code",
         "authParams": params,
-    })
+    }
 }
 
 fn telemetry() -> String {
     B64.encode(
-        json!({"name": "leptos-passwordless", "version": env!("CARGO_PKG_VERSION")}).to_string(),
+        obj! {"name": "leptos-passwordless", "version": env!("CARGO_PKG_VERSION")}.to_string(),
     )
 }
 
 /// A POST with a JSON body and the telemetry header auth0.js sends.
-fn post<'a>(config: &LockConfig, path: &str, body: &'a Value) -> HttpRequest<'a> {
+fn post<'a>(config: &LockConfig, path: &str, body: &'a Json) -> HttpRequest<'a> {
     HttpRequest {
         method: "POST",
         url: format!("{}{path}", config.root_url()),
@@ -116,7 +116,8 @@ async fn send(request: HttpRequest<'_>) -> Result<HttpResponse, LockError> {
 }
 
 fn error_from(response: &HttpResponse) -> LockError {
-    let body = response.body.as_ref().unwrap_or(&Value::Null);
+    let null = Json::Null;
+    let body = response.body.as_ref().unwrap_or(&null);
     let pick = |a: &str, b: &str| {
         body[a]
             .as_str()
@@ -133,7 +134,7 @@ fn error_from(response: &HttpResponse) -> LockError {
 }
 
 /// A successful answer's JSON, or the error it carries.
-fn json_or_error(response: HttpResponse) -> Result<Value, LockError> {
+fn json_or_error(response: HttpResponse) -> Result<Json, LockError> {
     if !response.ok() {
         return Err(error_from(&response));
     }
@@ -166,13 +167,13 @@ pub async fn co_authenticate(
     phone: &PhoneNumber,
     code: &OtpCode,
 ) -> Result<String, LockError> {
-    let body = json!({
+    let body = obj! {
         "client_id": config.client_id,
         "credential_type": PASSWORDLESS_OTP_GRANT,
         "username": phone.e164(),
         "otp": code.as_str(),
         "realm": "sms",
-    });
+    };
     let mut request = post(config, "/co/authenticate", &body);
     // The tenant's session cookie comes back with the ticket.
     request.credentials = true;
@@ -187,12 +188,12 @@ pub async fn co_authenticate(
 }
 
 /// `POST /oauth/token` with a JSON body; the answer's JSON.
-pub async fn oauth_token(config: &LockConfig, body: &Value) -> Result<Value, LockError> {
+pub async fn oauth_token(config: &LockConfig, body: &Json) -> Result<Json, LockError> {
     json_or_error(send(post(config, "/oauth/token", body)).await?)
 }
 
 /// `GET /.well-known/jwks.json`.
-pub async fn jwks(config: &LockConfig) -> Result<Value, LockError> {
+pub async fn jwks(config: &LockConfig) -> Result<Json, LockError> {
     json_or_error(send(get(config.jwks_url())).await?)
 }
 
@@ -205,7 +206,7 @@ pub async fn geoloc_country(config: &LockConfig) -> Option<String> {
 }
 
 /// `GET /userinfo` with the access token: the user's profile.
-pub async fn userinfo(config: &LockConfig, access_token: &str) -> Result<Value, LockError> {
+pub async fn userinfo(config: &LockConfig, access_token: &str) -> Result<Json, LockError> {
     let mut request = get(format!("{}/userinfo", config.root_url()));
     request
         .headers

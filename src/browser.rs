@@ -5,8 +5,7 @@
 //! native tests. The widget checks it before starting any browser work, so a server render
 //! never reaches `web_sys`.
 
-use gloo_storage::{SessionStorage, Storage};
-use serde_json::Value;
+use crate::json::Json;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -64,14 +63,27 @@ const TX_PREFIX: &str = "lpw.tx.";
 
 /// Keeps a transaction for this tab (sessionStorage) until the redirect comes back.
 pub fn save_transaction(tx: &Transaction) -> Result<(), String> {
-    SessionStorage::set(format!("{TX_PREFIX}{}", tx.state), tx).map_err(|e| e.to_string())
+    web_storage("sessionStorage")
+        .ok_or("no sessionStorage")?
+        .set_item(
+            &format!("{TX_PREFIX}{}", tx.state),
+            &tx.to_json().to_string(),
+        )
+        .map_err(|_| "sessionStorage refused the transaction".to_string())
+}
+
+fn stored_transaction(key: &str) -> Option<Transaction> {
+    let text = web_storage("sessionStorage")?.get_item(key).ok()??;
+    Transaction::from_json(&Json::parse(&text).ok()?)
 }
 
 /// Reads a transaction once: it is deleted as it is read.
 pub fn take_transaction(state: &str) -> Option<Transaction> {
     let key = format!("{TX_PREFIX}{state}");
-    let tx = SessionStorage::get::<Transaction>(&key).ok();
-    SessionStorage::delete(&key);
+    let tx = stored_transaction(&key);
+    if let Some(storage) = web_storage("sessionStorage") {
+        let _ = storage.remove_item(&key);
+    }
     tx
 }
 
@@ -80,7 +92,7 @@ pub fn peek_transaction(state: &str) -> Option<Transaction> {
     if !AVAILABLE || state.is_empty() {
         return None;
     }
-    SessionStorage::get::<Transaction>(format!("{TX_PREFIX}{state}")).ok()
+    stored_transaction(&format!("{TX_PREFIX}{state}"))
 }
 
 /// Waits `ms` milliseconds.
@@ -108,7 +120,7 @@ pub fn clear_transactions() {
 }
 
 /// Verifies an RS256 signature with WebCrypto against one JWK.
-pub async fn verify_rs256(jwk: &Value, jwt: &Jwt) -> Result<(), TokenError> {
+pub async fn verify_rs256(jwk: &Json, jwt: &Jwt) -> Result<(), TokenError> {
     let subtle = web_sys::window()
         .and_then(|w| w.crypto().ok())
         .map(|c| c.subtle())
@@ -147,7 +159,7 @@ pub async fn verify_rs256(jwk: &Value, jwt: &Jwt) -> Result<(), TokenError> {
 }
 
 /// The JWK with this `kid` from a JWKS document.
-pub fn find_key<'a>(jwks: &'a Value, kid: &str) -> Option<&'a Value> {
+pub fn find_key<'a>(jwks: &'a Json, kid: &str) -> Option<&'a Json> {
     jwks["keys"]
         .as_array()?
         .iter()
@@ -250,7 +262,7 @@ fn install_set_client() -> Result<(), String> {
 /// Reads the client's configuration (`/client/{id}.js`, the text `Auth0.setClient({...});`) with
 /// `fetch`, for pages whose CSP lets scripts come from their own origin only; the tenant must
 /// allow the page's origin (CORS).
-pub async fn fetch_client_info(url: &str) -> Result<Value, String> {
+pub async fn fetch_client_info(url: &str) -> Result<Json, String> {
     let failed = || format!("could not load the client configuration from {url}");
     let response = gloo_net::http::Request::get(url)
         .send()
@@ -265,13 +277,13 @@ pub async fn fetch_client_info(url: &str) -> Result<Value, String> {
         .strip_prefix("Auth0.setClient(")
         .and_then(|b| b.trim_end_matches(';').strip_suffix(')'))
         .ok_or_else(failed)?;
-    serde_json::from_str(json).map_err(|e| e.to_string())
+    Json::parse(json).map_err(|e| e.to_string())
 }
 
 /// Loads the client's configuration script (`/client/{id}.js`, which calls
 /// `Auth0.setClient({...})`) as Lock does: as a script, so it works with Auth0's CDN, which
 /// sends no CORS headers. Fails when the script does not load or does not describe the client.
-pub async fn load_client_info(url: &str, client_id: &str) -> Result<Value, String> {
+pub async fn load_client_info(url: &str, client_id: &str) -> Result<Json, String> {
     install_set_client()?;
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -316,7 +328,7 @@ pub async fn load_client_info(url: &str, client_id: &str) -> Result<Value, Strin
         .ok()
         .and_then(|s| s.as_string())
         .ok_or("the client configuration is not JSON")?;
-    serde_json::from_str(&json).map_err(|e| e.to_string())
+    Json::parse(&json).map_err(|e| e.to_string())
 }
 
 /// Adds a stylesheet to the document once (by element `id`).
@@ -575,7 +587,7 @@ pub struct HttpRequest<'a> {
     /// Extra headers.
     pub headers: Vec<(&'static str, String)>,
     /// The JSON body.
-    pub json: Option<&'a Value>,
+    pub json: Option<&'a Json>,
     /// Whether cookies go with it (`credentials: include`).
     pub credentials: bool,
 }
@@ -587,7 +599,7 @@ pub struct HttpResponse {
     /// `Retry-After`, in seconds.
     pub retry_after: Option<u32>,
     /// The body, or why it is not JSON.
-    pub body: Result<Value, String>,
+    pub body: Result<Json, String>,
 }
 
 impl HttpResponse {
@@ -623,7 +635,9 @@ pub async fn http(request: HttpRequest<'_>, timeout_ms: i32) -> Result<HttpRespo
         );
     }
     let built = match request.json {
-        Some(body) => builder.json(body),
+        Some(body) => builder
+            .header("content-type", "application/json")
+            .body(body.to_string()),
         None => builder.build(),
     }
     .map_err(|e| e.to_string())?;
@@ -639,7 +653,10 @@ pub async fn http(request: HttpRequest<'_>, timeout_ms: i32) -> Result<HttpRespo
     Ok(HttpResponse {
         status: response.status(),
         retry_after,
-        body: response.json().await.map_err(|e| e.to_string()),
+        body: match response.text().await {
+            Ok(text) => Json::parse(&text).map_err(|e| format!("the answer is not JSON: {e}")),
+            Err(e) => Err(e.to_string()),
+        },
     })
 }
 
@@ -678,11 +695,11 @@ pub async fn web_message(
                 if e.origin() != expected_origin {
                     return;
                 }
-                let data: Value = js_sys::JSON::stringify(&e.data())
+                let data: Json = js_sys::JSON::stringify(&e.data())
                     .ok()
                     .and_then(|s| s.as_string())
-                    .and_then(|s| serde_json::from_str(&s).ok())
-                    .unwrap_or(Value::Null);
+                    .and_then(|s| Json::parse(&s).ok())
+                    .unwrap_or_default();
                 if data["type"] != "authorization_response"
                     || data["response"]["state"].as_str() != Some(state.as_str())
                 {

@@ -135,14 +135,15 @@ pub struct Dictionary {
 impl Dictionary {
     /// Reads Lock's nested `languageDictionary` (`{"error": {"login": {"lock.invalid_code": …}}}`)
     /// into dotted keys. Every leaf must be a string; the error names the first that is not.
-    pub fn from_lock(value: &serde_json::Value) -> Result<Self, String> {
+    pub fn from_lock(value: &crate::json::Json) -> Result<Self, String> {
+        use crate::json::Json;
         fn walk(
-            v: &serde_json::Value,
+            v: &Json,
             prefix: &str,
             out: &mut std::collections::HashMap<String, String>,
         ) -> Result<(), String> {
             match v {
-                serde_json::Value::Object(map) => {
+                Json::Object(map) => {
                     for (k, v) in map {
                         let key = if prefix.is_empty() {
                             k.clone()
@@ -153,11 +154,11 @@ impl Dictionary {
                     }
                     Ok(())
                 }
-                serde_json::Value::String(s) => {
+                Json::String(s) => {
                     out.insert(prefix.to_string(), s.clone());
                     Ok(())
                 }
-                serde_json::Value::Null if prefix.is_empty() => Ok(()),
+                Json::Null if prefix.is_empty() => Ok(()),
                 other => Err(format!("{prefix} must be a string, got {other}")),
             }
         }
@@ -171,8 +172,18 @@ impl Dictionary {
 
     /// The same overrides over a loaded language file (`i18n/<lang>.json`: flat Lock keys).
     pub fn with_language(&self, json: &str) -> Result<Self, String> {
-        let language: std::collections::HashMap<String, String> = serde_json::from_str(json)
-            .map_err(|e| format!("the language file is malformed: {e}"))?;
+        let malformed = |e: String| format!("the language file is malformed: {e}");
+        let parsed = crate::json::Json::parse(json).map_err(|e| malformed(e.to_string()))?;
+        let members = parsed
+            .as_object()
+            .ok_or_else(|| malformed(format!("{} instead of an object", parsed.kind())))?;
+        let mut language = std::collections::HashMap::new();
+        for (key, value) in members {
+            let text = value
+                .as_str()
+                .ok_or_else(|| malformed(format!("{key} is {}, not a string", value.kind())))?;
+            language.insert(key.clone(), text.to_string());
+        }
         Ok(Self {
             overrides: self.overrides.clone(),
             language,
@@ -219,6 +230,7 @@ pub fn format(template: &str, args: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::from_serde as j;
 
     #[test]
     fn keys_and_formatting() {
@@ -235,11 +247,11 @@ mod tests {
 
     #[test]
     fn a_language_dictionary_overrides_by_lock_keys() {
-        let d = Dictionary::from_lock(&serde_json::json!({
+        let d = Dictionary::from_lock(&j(serde_json::json!({
             "title": "Welkom",
             "passwordlessSMSCodeInstructions": "Code gestuurd naar %s.",
             "error": {"login": {"lock.invalid_code": "Verkeerde code."}}
-        }))
+        })))
         .unwrap();
         assert_eq!(d.text("title"), "Welkom");
         assert_eq!(d.text("error.login.lock.invalid_code"), "Verkeerde code.");
@@ -248,13 +260,14 @@ mod tests {
             "Code gestuurd naar +31 6."
         );
         assert_eq!(d.text("submitLabel"), "Submit", "English fills the gaps");
-        let err = Dictionary::from_lock(&serde_json::json!({"error": {"login": 5}})).unwrap_err();
+        let err =
+            Dictionary::from_lock(&j(serde_json::json!({"error": {"login": 5}}))).unwrap_err();
         assert!(err.contains("error.login"), "{err}");
     }
 
     #[test]
     fn a_language_file_sits_between_english_and_the_overrides() {
-        let d = Dictionary::from_lock(&serde_json::json!({"submitLabel": "Go"})).unwrap();
+        let d = Dictionary::from_lock(&j(serde_json::json!({"submitLabel": "Go"}))).unwrap();
         let fr = d.with_language(include_str!("../i18n/fr.json")).unwrap();
         assert_eq!(fr.text("codeInputPlaceholder"), "votre code");
         assert_eq!(fr.text("submitLabel"), "Go", "the app's override wins");

@@ -3,7 +3,7 @@
 //!
 //! Three layers, dependencies pointing one way:
 //! - the **core**, with no browser: [`phone`], [`otp`], [`machine`], [`options`], [`token`],
-//!   [`outcome`], [`url`], [`i18n`], [`error`]; tested natively;
+//!   [`outcome`], [`url`], [`i18n`], [`error`], [`json`]; tested natively;
 //! - the **client**, Auth0's protocol ([`api`], [`webauth`]) over one browser seam
 //!   ([`browser`]), which nothing else calls and which does nothing without a browser;
 //! - the **widget**: the controller [`Lock`], the headless hook [`hook::use_passwordless`], the
@@ -20,6 +20,7 @@ pub mod browser;
 pub mod error;
 pub mod hook;
 pub mod i18n;
+pub mod json;
 pub mod lock;
 pub mod machine;
 pub mod options;
@@ -38,9 +39,9 @@ pub use error::LockError;
 pub use lock::{ListenerId, Lock, LockEvent};
 pub use options::{LockConfig, LockOptions};
 pub use outcome::{AuthError, AuthResult};
-pub use ui::LockPasswordless;
 #[cfg(feature = "fetched-phone-tables")]
 pub use ui::load_phone_tables;
+pub use ui::LockPasswordless;
 
 // The README's Rust examples are compiled as doctests (they use the router glue too).
 #[cfg(all(doctest, feature = "router"))]

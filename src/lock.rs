@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::json::{obj, Json};
 use leptos::prelude::*;
-use serde_json::{json, Value};
 
 use crate::browser;
 use crate::i18n::Dictionary;
@@ -63,14 +63,14 @@ impl LockEvent {
     }
 
     /// The payload a JavaScript listener receives.
-    pub fn payload(&self) -> Value {
+    pub fn payload(&self) -> Json {
         match self {
-            Self::Authenticated(a) => serde_json::to_value(a).unwrap_or(Value::Null),
-            Self::AuthorizationError(e) => serde_json::to_value(e).unwrap_or(Value::Null),
+            Self::Authenticated(a) => a.to_json(),
+            Self::AuthorizationError(e) => e.to_json(),
             Self::UnrecoverableError(m) => {
-                json!({"error": "unrecoverable_error", "errorDescription": m})
+                obj! {"error": "unrecoverable_error", "errorDescription": m}
             }
-            _ => Value::Null,
+            _ => Json::Null,
         }
     }
 }
@@ -95,7 +95,7 @@ pub enum ClientState {
 }
 
 /// Whether the client configuration offers SMS among the allowed connections.
-pub fn client_offers_sms(info: &serde_json::Value, allowed: &[String]) -> Result<(), String> {
+pub fn client_offers_sms(info: &Json, allowed: &[String]) -> Result<(), String> {
     let strategies = info["strategies"]
         .as_array()
         .ok_or("the client configuration lists no strategies")?;
@@ -335,7 +335,7 @@ impl Lock {
     }
 
     /// The ID token's claims of the last login: `sub`, `phone_number`, … (reactive).
-    pub fn profile(&self) -> Signal<Option<Value>> {
+    pub fn profile(&self) -> Signal<Option<Json>> {
         let result = self.0.result.clone();
         Signal::derive(move || result.with(|r| r.as_ref().and_then(|r| r.id_token_payload.clone())))
     }
@@ -531,9 +531,13 @@ mod tests {
 
     #[test]
     fn the_client_configuration_decides_whether_sms_is_offered() {
-        let sms = serde_json::json!({"id": "app", "strategies": [{"name": "sms", "connections": [{"name": "sms"}]}]});
-        let none = serde_json::json!({"id": "app", "strategies": []});
-        let email = serde_json::json!({"id": "app", "strategies": [{"name": "email"}]});
+        let sms = crate::json::Json::parse(
+            r#"{"id": "app", "strategies": [{"name": "sms", "connections": [{"name": "sms"}]}]}"#,
+        )
+        .unwrap();
+        let none = crate::json::Json::parse(r#"{"id": "app", "strategies": []}"#).unwrap();
+        let email = crate::json::Json::parse(r#"{"id": "app", "strategies": [{"name": "email"}]}"#)
+            .unwrap();
         let allowed = vec!["sms".to_string()];
         assert!(client_offers_sms(&sms, &allowed).is_ok());
         assert!(client_offers_sms(&none, &allowed)
@@ -541,7 +545,11 @@ mod tests {
             .contains("none of the allowed connections"));
         assert!(client_offers_sms(&email, &allowed).is_err());
         assert!(client_offers_sms(&sms, &["email".to_string()]).is_err());
-        assert!(client_offers_sms(&serde_json::json!({"id": "app"}), &allowed).is_err());
+        assert!(client_offers_sms(
+            &crate::json::Json::parse(r#"{"id": "app"}"#).unwrap(),
+            &allowed
+        )
+        .is_err());
     }
 
     #[test]
@@ -626,7 +634,7 @@ mod tests {
         };
         let p = LockEvent::Authenticated(a).payload();
         assert_eq!(p["accessToken"], "a");
-        assert_eq!(p["expiresIn"], 7200);
+        assert_eq!(p["expiresIn"].as_i64(), Some(7200));
         assert_eq!(p["tokenType"], "Bearer");
         let e = LockEvent::AuthorizationError(AuthError {
             error: "x".into(),

@@ -3,17 +3,16 @@
 
 use std::collections::HashMap;
 
+use crate::json::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Seconds a transaction (`state`, `nonce`) stays usable.
 pub const TRANSACTION_SECS: i64 = 30 * 60;
 
 /// What the widget remembers across the redirect, per tab.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {
     /// Echoed by `/authorize`; the storage key.
     pub state: String,
@@ -29,7 +28,6 @@ pub struct Transaction {
     pub created_at: i64,
     /// The page the login started on (path, query, fragment), where the user lands again after
     /// a redirect (Lock's `appState` / `returnTo`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_to: Option<String>,
 }
 
@@ -55,6 +53,42 @@ impl Transaction {
             created_at: now,
             return_to: None,
         }
+    }
+
+    /// The stored form: `{state, nonce, client_id, redirect_uri, verifier, created_at,
+    /// return_to?}`.
+    pub fn to_json(&self) -> Json {
+        let mut members = vec![
+            ("state", Json::from(&self.state)),
+            ("nonce", Json::from(&self.nonce)),
+            ("client_id", Json::from(&self.client_id)),
+            ("redirect_uri", Json::from(&self.redirect_uri)),
+            ("verifier", Json::from(self.verifier.clone())),
+            ("created_at", Json::from(self.created_at)),
+        ];
+        if let Some(r) = &self.return_to {
+            members.push(("return_to", Json::from(r)));
+        }
+        Json::object(members)
+    }
+
+    /// Reads the stored form back; `None` for anything else.
+    pub fn from_json(v: &Json) -> Option<Self> {
+        let text = |k: &str| v.get(k)?.as_str().map(str::to_string);
+        let optional = |k: &str| match v.get(k) {
+            None | Some(Json::Null) => Some(None),
+            Some(Json::String(s)) => Some(Some(s.clone())),
+            Some(_) => None,
+        };
+        Some(Self {
+            state: text("state")?,
+            nonce: text("nonce")?,
+            client_id: text("client_id")?,
+            redirect_uri: text("redirect_uri")?,
+            verifier: optional("verifier")?,
+            created_at: v.get("created_at")?.as_i64()?,
+            return_to: optional("return_to")?,
+        })
     }
 
     /// The PKCE S256 challenge of the verifier.
@@ -141,9 +175,9 @@ fn percent_decode(s: &str) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct Jwt {
     /// The header.
-    pub header: Value,
+    pub header: Json,
     /// The claims.
-    pub claims: Value,
+    pub claims: Json,
     /// `base64url(header).base64url(claims)`: what the signature covers.
     pub signing_input: String,
     /// The signature bytes.
@@ -180,9 +214,10 @@ pub fn decode(token: &str) -> Result<Jwt, TokenError> {
     let [h, p, s] = parts.as_slice() else {
         return Err(TokenError::Malformed);
     };
-    let json = |part: &str| -> Result<Value, TokenError> {
+    let json = |part: &str| -> Result<Json, TokenError> {
         let bytes = B64.decode(part).map_err(|_| TokenError::Malformed)?;
-        serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
+        let text = std::str::from_utf8(&bytes).map_err(|_| TokenError::Malformed)?;
+        Json::parse(text).map_err(|_| TokenError::Malformed)
     };
     let header = json(h)?;
     let claims = json(p)?;
@@ -224,7 +259,7 @@ pub struct Expected<'a> {
 }
 
 /// Checks the claims of OIDC Core 3.1.3.7 (protocol.md section 4, steps 2–5).
-pub fn validate_claims(claims: &Value, e: &Expected<'_>) -> Result<(), TokenError> {
+pub fn validate_claims(claims: &Json, e: &Expected<'_>) -> Result<(), TokenError> {
     let fail = |m: &str| Err(TokenError::Claim(m.to_string()));
     if claims["iss"].as_str() != Some(e.issuer) {
         return fail(&format!("issuer {} is not {}", claims["iss"], e.issuer));
@@ -233,8 +268,8 @@ pub fn validate_claims(claims: &Value, e: &Expected<'_>) -> Result<(), TokenErro
         return fail("has no subject");
     }
     match &claims["aud"] {
-        Value::String(a) if a == e.client_id => {}
-        Value::Array(list) if list.iter().any(|a| a == e.client_id) => {
+        Json::String(a) if a == e.client_id => {}
+        Json::Array(list) if list.iter().any(|a| a == e.client_id) => {
             if list.len() > 1 && claims["azp"].as_str() != Some(e.client_id) {
                 return fail("azp does not match the client");
             }
@@ -247,7 +282,7 @@ pub fn validate_claims(claims: &Value, e: &Expected<'_>) -> Result<(), TokenErro
     if e.now > exp + e.leeway {
         return fail("has expired");
     }
-    if let Some(nbf) = claims.get("nbf").and_then(Value::as_i64) {
+    if let Some(nbf) = claims.get("nbf").and_then(Json::as_i64) {
         if e.now < nbf - e.leeway {
             return fail("is not valid yet");
         }
@@ -269,7 +304,11 @@ pub fn validate_claims(claims: &Value, e: &Expected<'_>) -> Result<(), TokenErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    fn j(v: Value) -> Json {
+        Json::parse(&v.to_string()).unwrap()
+    }
 
     fn jwt(header: Value, claims: Value) -> String {
         format!(
@@ -298,10 +337,10 @@ mod tests {
 
     #[test]
     fn valid_claims_pass() {
-        assert_eq!(validate_claims(&good(), &expect()), Ok(()));
+        assert_eq!(validate_claims(&j(good()), &expect()), Ok(()));
         let mut late = expect();
         late.now = 2059;
-        assert_eq!(validate_claims(&good(), &late), Ok(()), "within leeway");
+        assert_eq!(validate_claims(&j(good()), &late), Ok(()), "within leeway");
     }
 
     #[test]
@@ -321,7 +360,7 @@ mod tests {
             c[claim] = value.clone();
             assert!(
                 validate_claims(
-                    &c,
+                    &j(c),
                     &Expected {
                         now: 1400,
                         ..expect()
@@ -333,7 +372,7 @@ mod tests {
         }
         let mut c = good();
         c.as_object_mut().unwrap().remove("exp");
-        assert!(validate_claims(&c, &expect()).is_err());
+        assert!(validate_claims(&j(c), &expect()).is_err());
     }
 
     #[test]
@@ -403,6 +442,18 @@ mod tests {
             .verifier
             .is_none());
         assert!(!t.is_expired(1000 + TRANSACTION_SECS));
+        let stored = Json::parse(&t.to_json().to_string()).unwrap();
+        assert_eq!(Transaction::from_json(&stored).as_ref(), Some(&t));
+        let back = Transaction {
+            return_to: Some("/shop?x=1".into()),
+            verifier: None,
+            ..t.clone()
+        };
+        assert_eq!(Transaction::from_json(&back.to_json()), Some(back));
+        assert_eq!(
+            Transaction::from_json(&Json::parse(r#"{"state":"s"}"#).unwrap()),
+            None
+        );
         assert!(t.is_expired(1001 + TRANSACTION_SECS));
     }
 }

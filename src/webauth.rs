@@ -24,7 +24,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{json, Value};
+use crate::json::{obj, Json};
 
 use crate::error::LockError;
 use crate::options::LockConfig;
@@ -40,54 +40,105 @@ pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// Where the issuer's public keys come from.
 pub trait JwksSource: Send + Sync {
     /// The current JWKS document.
-    fn fetch(&self) -> LocalBoxFuture<'_, Result<Value, LockError>>;
+    fn fetch(&self) -> LocalBoxFuture<'_, Result<Json, LockError>>;
 }
 
 /// The tenant's `/.well-known/jwks.json`.
 struct TenantJwks(LockConfig);
 
 impl JwksSource for TenantJwks {
-    fn fetch(&self) -> LocalBoxFuture<'_, Result<Value, LockError>> {
+    fn fetch(&self) -> LocalBoxFuture<'_, Result<Json, LockError>> {
         Box::pin(api::jwks(&self.0))
     }
 }
 
 /// A fixed key set (pinned keys, tests).
-pub struct StaticJwks(pub Value);
+pub struct StaticJwks(pub Json);
 
 impl JwksSource for StaticJwks {
-    fn fetch(&self) -> LocalBoxFuture<'_, Result<Value, LockError>> {
+    fn fetch(&self) -> LocalBoxFuture<'_, Result<Json, LockError>> {
         let keys = self.0.clone();
         Box::pin(async move { Ok(keys) })
     }
 }
 
 /// The OIDC profile `/userinfo` answers for an SMS user; other claims are kept in `other`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserInfo {
     /// `sms|<id>`.
     pub sub: String,
     /// E.164.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Whether the number was verified (always, after an SMS login).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number_verified: Option<bool>,
     /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Nickname.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
     /// Picture URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
     /// RFC 3339.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
-    /// Any other claims.
-    #[serde(flatten)]
-    pub other: serde_json::Map<String, Value>,
+    /// Any other claims, in the order the tenant sent them.
+    pub other: Vec<(String, Json)>,
+}
+
+const PROFILE_TEXTS: [&str; 5] = ["phone_number", "name", "nickname", "picture", "updated_at"];
+
+impl UserInfo {
+    /// Reads a `/userinfo` answer: `sub` is required, the typed claims must have their types.
+    pub fn from_json(v: &Json) -> Result<Self, String> {
+        let members = v.as_object().ok_or("the profile is not an object")?;
+        let mut info = UserInfo::default();
+        let mut sub = None;
+        for (k, value) in members {
+            let text = || match value {
+                Json::String(s) => Ok(Some(s.clone())),
+                Json::Null => Ok(None),
+                other => Err(format!("{k} is {}, not a string", other.kind())),
+            };
+            match k.as_str() {
+                "sub" => sub = text()?,
+                "phone_number" => info.phone_number = text()?,
+                "name" => info.name = text()?,
+                "nickname" => info.nickname = text()?,
+                "picture" => info.picture = text()?,
+                "updated_at" => info.updated_at = text()?,
+                "phone_number_verified" => {
+                    info.phone_number_verified = match value {
+                        Json::Bool(b) => Some(*b),
+                        Json::Null => None,
+                        other => return Err(format!("{k} is {}, not a boolean", other.kind())),
+                    }
+                }
+                _ => info.other.push((k.clone(), value.clone())),
+            }
+        }
+        info.sub = sub.ok_or("the profile has no sub")?;
+        Ok(info)
+    }
+
+    /// The profile as JSON (absent claims left out), as `getUserInfo` hands it to JavaScript.
+    pub fn to_json(&self) -> Json {
+        let mut members = vec![("sub".to_string(), Json::from(&self.sub))];
+        let texts = [
+            &self.phone_number,
+            &self.name,
+            &self.nickname,
+            &self.picture,
+            &self.updated_at,
+        ];
+        for (name, value) in PROFILE_TEXTS.iter().zip(texts) {
+            if let Some(v) = value {
+                members.push((name.to_string(), Json::from(v)));
+            }
+        }
+        if let Some(b) = self.phone_number_verified {
+            members.push(("phone_number_verified".into(), Json::Bool(b)));
+        }
+        members.extend(self.other.iter().cloned());
+        Json::Object(members)
+    }
 }
 
 /// How a login ended.
@@ -109,7 +160,7 @@ pub struct WebAuth {
     /// The configuration in force: the constructor's, or a `show(options)` variant of it.
     config: Mutex<Arc<LockConfig>>,
     jwks: Arc<dyn JwksSource>,
-    cache: Mutex<Option<Value>>,
+    cache: Mutex<Option<Json>>,
     current: Mutex<Option<AuthResult>>,
 }
 
@@ -129,7 +180,7 @@ impl WebAuth {
             .persist_tokens
             .as_deref()
             .and_then(|kind| browser::stored(kind, TOKENS_KEY))
-            .and_then(|json| serde_json::from_str(&json).ok());
+            .and_then(|json| AuthResult::from_json(&Json::parse(&json).ok()?));
         Self {
             config: Mutex::new(Arc::new(config)),
             jwks,
@@ -157,9 +208,7 @@ impl WebAuth {
     fn remember(&self, result: &AuthResult) {
         *lock(&self.current) = Some(result.clone());
         if let Some(kind) = self.config().options.auth.persist_tokens.as_deref() {
-            if let Ok(json) = serde_json::to_string(result) {
-                browser::store(kind, TOKENS_KEY, &json);
-            }
+            browser::store(kind, TOKENS_KEY, &result.to_json().to_string());
         }
     }
 
@@ -219,16 +268,16 @@ impl WebAuth {
     ) -> Result<Completion, LockError> {
         let auth = &self.config().options.auth;
         if auth.use_token_endpoint {
-            let mut body = json!({
+            let mut body = obj! {
                 "grant_type": PASSWORDLESS_OTP_GRANT,
                 "client_id": self.config().client_id,
                 "username": phone.e164(),
                 "otp": code.as_str(),
                 "realm": "sms",
                 "scope": auth.params.scope,
-            });
+            };
             if let Some(audience) = &auth.params.audience {
-                body["audience"] = json!(audience);
+                body.set("audience", Json::from(audience));
             }
             let answer = api::oauth_token(&self.config(), &body).await?;
             let result = self.accept_token_response(&answer, None, &tx.state).await?;
@@ -327,13 +376,13 @@ impl WebAuth {
                     ..AuthResult::default()
                 });
             }
-            let body = json!({
+            let body = obj! {
                 "grant_type": "authorization_code",
                 "client_id": self.config().client_id,
                 "code": code,
                 "code_verifier": verifier,
                 "redirect_uri": tx.redirect_uri,
-            });
+            };
             let answer = api::oauth_token(&self.config(), &body).await?;
             return self
                 .accept_token_response(&answer, Some(&tx.nonce), &state)
@@ -370,7 +419,7 @@ impl WebAuth {
 
     async fn accept_token_response(
         &self,
-        answer: &Value,
+        answer: &Json,
         nonce: Option<&str>,
         state: &str,
     ) -> Result<AuthResult, LockError> {
@@ -388,7 +437,9 @@ impl WebAuth {
             id_token_payload: Some(payload),
             refresh_token: text("refresh_token"),
             state: state.to_string(),
-            expires_in: answer["expires_in"].as_u64(),
+            expires_in: answer["expires_in"]
+                .as_i64()
+                .and_then(|n| u64::try_from(n).ok()),
             token_type: text("token_type"),
             scope: text("scope"),
             ..AuthResult::default()
@@ -404,7 +455,7 @@ impl WebAuth {
         id_token: &str,
         nonce: Option<&str>,
         access_token: Option<&str>,
-    ) -> Result<Value, TokenError> {
+    ) -> Result<Json, TokenError> {
         let jwt = token::decode(id_token)?;
         let kid = jwt.header["kid"].as_str().unwrap_or_default().to_string();
         let key = self.key_for(&kid).await?;
@@ -424,7 +475,7 @@ impl WebAuth {
         Ok(jwt.claims)
     }
 
-    async fn key_for(&self, kid: &str) -> Result<Value, TokenError> {
+    async fn key_for(&self, kid: &str) -> Result<Json, TokenError> {
         let cached = lock(&self.cache).clone();
         if let Some(key) = cached
             .as_ref()
@@ -472,7 +523,7 @@ impl WebAuth {
                 error: "login_required".into(),
                 description: "There is no refresh token; log in with offline_access first.".into(),
             })?;
-        let body = json!({"grant_type": "refresh_token", "client_id": self.config().client_id, "refresh_token": current});
+        let body = obj! {"grant_type": "refresh_token", "client_id": self.config().client_id, "refresh_token": current};
         let answer = api::oauth_token(&self.config(), &body).await?;
         self.accept_token_response(&answer, None, "").await
     }
@@ -480,7 +531,7 @@ impl WebAuth {
     /// `GET /userinfo`: the user's profile.
     pub async fn user_info(&self, access_token: &str) -> Result<UserInfo, LockError> {
         let value = api::userinfo(&self.config(), access_token).await?;
-        serde_json::from_value(value).map_err(|e| LockError::Server {
+        UserInfo::from_json(&value).map_err(|e| LockError::Server {
             error: "invalid_response".into(),
             description: format!("/userinfo answered an unexpected profile: {e}"),
         })
@@ -531,17 +582,15 @@ impl WebAuth {
         let json = outcome.ok_or_else(|| {
             LockError::Timeout("the tenant did not answer within 60 seconds".into())
         })?;
-        let response: serde_json::Map<String, Value> =
-            serde_json::from_str(&json).unwrap_or_default();
+        let response = match Json::parse(&json) {
+            Ok(Json::Object(members)) => members,
+            _ => Vec::new(),
+        };
         Ok(response
             .into_iter()
             .map(|(k, v)| {
-                (
-                    k,
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string()),
-                )
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                (k, text)
             })
             .collect())
     }
@@ -550,24 +599,35 @@ impl WebAuth {
 #[cfg(test)]
 mod tests {
     use super::UserInfo;
-    use serde_json::json;
+    use crate::json::Json;
 
     #[test]
     fn user_info_is_typed_and_keeps_other_claims() {
-        let info: UserInfo = serde_json::from_value(json!({
-            "sub": "sms|1", "phone_number": "+31612345678", "phone_number_verified": true,
-            "name": "+31612345678", "updated_at": "2026-11-25T20:00:00Z", "https://app/roles": ["a"]
-        }))
+        let info = UserInfo::from_json(
+            &Json::parse(
+                r#"{"sub": "sms|1", "phone_number": "+31612345678", "phone_number_verified": true,
+                    "name": "+31612345678", "updated_at": "2026-11-25T20:00:00Z", "https://app/roles": ["a"]}"#,
+            )
+            .unwrap(),
+        )
         .unwrap();
         assert_eq!(info.phone_number.as_deref(), Some("+31612345678"));
         assert_eq!(info.phone_number_verified, Some(true));
-        assert_eq!(info.other["https://app/roles"], json!(["a"]));
-        let back = serde_json::to_value(&info).unwrap();
-        assert_eq!(back["https://app/roles"], json!(["a"]));
+        assert_eq!(info.other[0].0, "https://app/roles");
+        let back = info.to_json();
+        assert_eq!(back["https://app/roles"].to_string(), r#"["a"]"#);
+        assert_eq!(back["sub"], "sms|1");
         assert!(back.get("picture").is_none());
-        assert!(
-            serde_json::from_value::<UserInfo>(json!({"phone_number": "+1"})).is_err(),
-            "sub is required"
-        );
+        for bad in [
+            r#"{"phone_number": "+1"}"#,
+            r#"{"sub": 5}"#,
+            r#"{"sub": "s", "phone_number_verified": "yes"}"#,
+            "[]",
+        ] {
+            assert!(
+                UserInfo::from_json(&Json::parse(bad).unwrap()).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -3,6 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos::prelude::*;
+use leptos_passwordless::json::Json;
 use leptos_passwordless::token::{self, Expected, Transaction};
 use leptos_passwordless::{browser, Lock, LockConfig, LockOptions, LockPasswordless};
 use serde_json::Value;
@@ -12,8 +13,8 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// A token and JWKS signed by the tenant's own code (`tests/fixtures/rs256.json`).
-fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/rs256.json")).unwrap()
+fn fixture() -> Json {
+    Json::parse(include_str!("fixtures/rs256.json")).unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -246,7 +247,10 @@ async fn theme_terms_prefill_flash_and_dictionary_apply() {
             "languageDictionary":{"title":"Welkom","signUpTerms":"I accept the <a href=\"https://example.test/tos\">terms</a> <img src=x>"}}"##,
     );
     lock.show_with(
-        serde_json::from_str(r#"{"flashMessage":{"type":"info","text":"<b>Hello</b>"}}"#).unwrap(),
+        leptos_passwordless::options::ShowOptions::from_json(
+            r#"{"flashMessage":{"type":"info","text":"<b>Hello</b>"}}"#,
+        )
+        .unwrap(),
     );
     tick().await;
     assert_eq!(

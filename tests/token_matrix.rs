@@ -10,6 +10,15 @@ use base64::Engine;
 use leptos_passwordless::webauth::{StaticJwks, WebAuth};
 use leptos_passwordless::{browser, Lock, LockConfig, LockOptions};
 use serde_json::{json, Value};
+
+/// The widget's JSON from serde_json's (the tests write theirs with `json!`), and back.
+fn json(v: &Value) -> leptos_passwordless::json::Json {
+    leptos_passwordless::json::Json::parse(&v.to_string()).unwrap()
+}
+
+fn value(j: &leptos_passwordless::json::Json) -> Value {
+    serde_json::from_str(&j.to_string()).unwrap()
+}
 use sha2::{Digest, Sha256};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -133,13 +142,16 @@ fn test_config(change: impl FnOnce(&mut LockOptions)) -> LockConfig {
 
 fn harness_with(jwks: Value, change: impl FnOnce(&mut LockOptions)) -> Harness {
     let config = test_config(change);
-    let lock = Lock::with_auth(WebAuth::with_jwks(config, Arc::new(StaticJwks(jwks))));
+    let lock = Lock::with_auth(WebAuth::with_jwks(
+        config,
+        Arc::new(StaticJwks(json(&jwks))),
+    ));
     let events: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
     let sink = events.clone();
     lock.on_any(move |e| {
         sink.lock()
             .unwrap()
-            .push((e.name().to_string(), e.payload()))
+            .push((e.name().to_string(), value(&e.payload())))
     });
     Harness { lock, events }
 }
@@ -466,11 +478,11 @@ impl leptos_passwordless::webauth::JwksSource for CountingJwks {
         &self,
     ) -> leptos_passwordless::webauth::LocalBoxFuture<
         '_,
-        Result<Value, leptos_passwordless::LockError>,
+        Result<leptos_passwordless::json::Json, leptos_passwordless::LockError>,
     > {
         self.fetches
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let keys = self.keys.lock().unwrap().clone();
+        let keys = json(&self.keys.lock().unwrap());
         Box::pin(async move { Ok(keys) })
     }
 }

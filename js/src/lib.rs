@@ -3,19 +3,22 @@
 //! live in `loader.js` (`on`, `off`, `once`); every event reaches it through one dispatcher.
 
 use leptos::prelude::*;
+use leptos_passwordless::json::Json;
 use leptos_passwordless::options::ShowOptions;
 use leptos_passwordless::{Lock, LockConfig, LockEvent, LockPasswordless};
 use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::*;
 
-fn to_js(value: &serde_json::Value) -> JsValue {
+fn to_js(value: &Json) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
 }
 
 fn error_value(error: &str, description: &str) -> JsValue {
-    to_js(
-        &serde_json::json!({"error": error, "errorDescription": description, "description": description}),
-    )
+    to_js(&Json::object([
+        ("error", Json::from(error)),
+        ("errorDescription", Json::from(description)),
+        ("description", Json::from(description)),
+    ]))
 }
 
 /// One widget instance, mounted into its own element at the end of `<body>` (or into the
@@ -104,10 +107,7 @@ impl LockHandle {
     /// `lock.show(options)`: `options` (JSON) may carry `flashMessage`; a bad one is an
     /// `unrecoverable_error` naming it.
     pub fn show(&self, options_json: Option<String>) {
-        let options = match options_json.as_deref().map(str::trim) {
-            None | Some("") | Some("null") | Some("undefined") => Ok(ShowOptions::default()),
-            Some(json) => serde_json::from_str::<ShowOptions>(json),
-        };
+        let options = ShowOptions::from_json(options_json.as_deref().unwrap_or(""));
         match options {
             Ok(o) => self.lock.show_with(o),
             Err(e) => self.lock.emit(&LockEvent::UnrecoverableError(format!(
@@ -136,11 +136,9 @@ impl LockHandle {
         let lock = self.lock.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let _ = match lock.auth().user_info(&access_token).await {
-                Ok(profile) => callback.call2(
-                    &JsValue::NULL,
-                    &JsValue::NULL,
-                    &to_js(&serde_json::to_value(profile).unwrap_or_default()),
-                ),
+                Ok(profile) => {
+                    callback.call2(&JsValue::NULL, &JsValue::NULL, &to_js(&profile.to_json()))
+                }
                 Err(e) => callback.call2(
                     &JsValue::NULL,
                     &error_value(e.code(), &e.description()),

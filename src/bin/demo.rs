@@ -11,7 +11,6 @@
 //! `?mode=redirect|iframe|token|code|backend` (how the login finishes), `?lang=` (one of Lock's
 //! languages), `?scheme=auto|light|dark` and `?color=` (the theme).
 
-use gloo_storage::{SessionStorage, Storage};
 use leptos::prelude::*;
 use leptos_passwordless::hook::use_passwordless;
 use leptos_passwordless::machine::Step;
@@ -39,10 +38,11 @@ fn setting(name: &str, default: &str) -> String {
         .and_then(|v| js_sys::decode_uri_component(v).ok())
         .and_then(|v| v.as_string());
     if let Some(v) = from_query {
-        let _ = SessionStorage::set(&key, &v);
+        leptos_passwordless::browser::store("sessionStorage", &key, &v);
         return v;
     }
-    SessionStorage::get(&key).unwrap_or_else(|_| default.to_string())
+    leptos_passwordless::browser::stored("sessionStorage", &key)
+        .unwrap_or_else(|| default.to_string())
 }
 
 /// Reloads the demo with one setting changed (the others are remembered for the tab).
@@ -145,7 +145,7 @@ fn log_events(lock: &Lock, shown: Shown) {
         };
         log.update(|l| l.push(format!("{}{detail}", event.name())));
         if let LockEvent::Authenticated(result) = event {
-            last.set(serde_json::to_string_pretty(&event.payload()).unwrap_or_default());
+            last.set(event.payload().to_string());
             refresh.set(result.refresh_token.clone());
             if result.access_token.is_none() {
                 // The code went to "the backend": nothing to show a profile with.

@@ -183,12 +183,7 @@ impl LockConfig {
         domain: &str,
         options_json: &str,
     ) -> Result<Self, OptionsError> {
-        let options = if options_json.trim().is_empty() || options_json.trim() == "null" {
-            LockOptions::default()
-        } else {
-            serde_json::from_str(options_json)
-                .map_err(|e| OptionsError::Malformed(e.to_string()))?
-        };
+        let options = LockOptions::from_json(options_json)?;
         Self::new(client_id, domain, options)
     }
 

@@ -1,26 +1,26 @@
-//! Lock's options, with Lock's names in serde (`allowedConnections`, `auth.redirectUrl`, …):
+//! Lock's options, read by Lock's names (`allowedConnections`, `auth.redirectUrl`, …):
 //! what the constructor takes (here), what one `show(options)` may change ([`ShowOptions`]), and the
 //! checked configuration a widget runs with ([`LockConfig`]).
 
 mod config;
+mod read;
 mod show;
 
 pub use config::{LockConfig, OptionsError};
 pub use show::{FlashKind, FlashMessage, ShowAuth, ShowOptions, ShowTheme};
 
-use serde::{Deserialize, Serialize};
+use crate::json::Json;
 
 /// The widget's options. Unknown options are refused by name rather than ignored.
 ///
 /// ```
 /// use leptos_passwordless::options::LockOptions;
-/// let opts: LockOptions = serde_json::from_str(
+/// let opts = LockOptions::from_json(
 ///     r#"{"allowedConnections":["sms"],"auth":{"redirectUrl":"https://app.example/cb","responseType":"token id_token"}}"#,
 /// ).unwrap();
 /// assert_eq!(opts.auth.redirect_url.as_deref(), Some("https://app.example/cb"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LockOptions {
     /// Connections the widget may offer; it needs `sms`.
     pub allowed_connections: Vec<String>,
@@ -51,7 +51,7 @@ pub struct LockOptions {
     /// Require a checkbox on the terms before a code is sent.
     pub must_accept_terms: bool,
     /// Lock's `languageDictionary`: texts by Lock's keys over the English ones.
-    pub language_dictionary: serde_json::Value,
+    pub language_dictionary: Json,
     /// Not in Lock: digits in the tenant's codes (4..=10; Auth0's default 6).
     pub code_length: usize,
     /// Not in Lock: submit the code as soon as its last digit is typed, pasted or read by WebOTP.
@@ -78,23 +78,18 @@ pub struct LockOptions {
 }
 
 /// `overrides` (custom domains).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overrides {
     /// The tenant name (Lock uses it for CDN paths; nothing here needs it).
-    #[serde(rename = "__tenant")]
     pub tenant: Option<String>,
     /// The issuer ID tokens must carry, when it is not `https://{domain}/`.
-    #[serde(rename = "__token_issuer")]
     pub token_issuer: Option<String>,
     /// The JWKS URL, when it is not `https://{domain}/.well-known/jwks.json`.
-    #[serde(rename = "__jwks_uri")]
     pub jwks_uri: Option<String>,
 }
 
 /// `theme`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
     /// Logo URL (https, http or a data: image), shown in the header.
     pub logo: Option<String>,
@@ -119,8 +114,7 @@ impl Default for Theme {
 }
 
 /// `prefill`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Prefill {
     /// A phone number for the input (national for `defaultLocation`, or international).
     pub phone_number: Option<String>,
@@ -142,7 +136,7 @@ impl Default for LockOptions {
             default_location: None,
             show_terms: true,
             must_accept_terms: false,
-            language_dictionary: serde_json::Value::Null,
+            language_dictionary: Json::Null,
             code_length: crate::otp::DEFAULT_CODE_LENGTH,
             auto_submit_code: true,
             language: None,
@@ -233,7 +227,7 @@ impl LockOptions {
         self
     }
     /// `languageDictionary` (Lock's nested object of texts).
-    pub fn language_dictionary(mut self, dictionary: serde_json::Value) -> Self {
+    pub fn language_dictionary(mut self, dictionary: Json) -> Self {
         self.language_dictionary = dictionary;
         self
     }
@@ -290,8 +284,7 @@ impl LockOptions {
 }
 
 /// `auth`: how the login completes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuthOptions {
     /// Complete by redirecting through `/authorize` (`true`, Lock's default) or in a hidden
     /// iframe without leaving the page (`false`).
@@ -339,8 +332,7 @@ impl Default for AuthOptions {
 }
 
 /// `auth.params`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuthParams {
     /// Requested scopes.
     pub scope: String,
@@ -418,8 +410,8 @@ mod tests {
         assert!(themed.inline() && !themed.closable() && !themed.autofocus());
         assert_eq!(themed.dictionary.text("title"), "Hoi");
         assert!(!themed.options.theme.labeled_submit_button);
-        let flash: ShowOptions =
-            serde_json::from_str(r#"{"flashMessage":{"type":"success","text":"<b>ok</b>"}}"#)
+        let flash =
+            ShowOptions::from_json(r#"{"flashMessage":{"type":"success","text":"<b>ok</b>"}}"#)
                 .unwrap();
         assert_eq!(flash.flash_message.unwrap().kind, FlashKind::Success);
         // The rest of Lock's options: auth.audience, auth.sso, configurationBaseUrl, overrides,
@@ -468,7 +460,7 @@ mod tests {
             LockConfig::from_json("app", "d", r#"{"theme":{"colorScheme":"dark"}}"#).unwrap();
         assert_eq!(dark.options.theme.color_scheme, "dark");
         // show(options) overrides one showing and is checked like the constructor's options.
-        let show: ShowOptions = serde_json::from_str(
+        let show = ShowOptions::from_json(
             r##"{"allowedConnections":["sms","email"],"auth":{"params":{"scope":"openid","audience":"api"}},
                "theme":{"primaryColor":"#0a7d32"},"language":"fr","languageDictionary":{"title":"Salut"}}"##,
         )
@@ -491,16 +483,28 @@ mod tests {
             base,
             "nothing given, nothing changed"
         );
-        let email_only: ShowOptions =
-            serde_json::from_str(r#"{"allowedConnections":["email"]}"#).unwrap();
+        let email_only = ShowOptions::from_json(r#"{"allowedConnections":["email"]}"#).unwrap();
         assert!(LockConfig::new("app", "d", email_only.apply(&base))
             .unwrap_err()
             .to_string()
             .contains("allowedConnections"));
-        let bad_color: ShowOptions =
-            serde_json::from_str(r#"{"theme":{"primaryColor":"url(x)"}}"#).unwrap();
+        let bad_color = ShowOptions::from_json(r#"{"theme":{"primaryColor":"url(x)"}}"#).unwrap();
         assert!(LockConfig::new("app", "d", bad_color.apply(&base)).is_err());
-        assert!(serde_json::from_str::<ShowOptions>(r#"{"container":"x"}"#).is_err());
+        assert!(ShowOptions::from_json(r#"{"container":"x"}"#).is_err());
+        for bad in [
+            r#"{"flashMessage":{"type":"warn","text":"x"}}"#,
+            r#"{"flashMessage":{"type":"info"}}"#,
+            r#"{"theme":{"logo":5}}"#,
+            r#"{"auth":{"redirect":true}}"#,
+            "[1]",
+        ] {
+            assert!(ShowOptions::from_json(bad).is_err(), "{bad}");
+        }
+        assert_eq!(ShowOptions::from_json("null"), Ok(ShowOptions::default()));
+        assert_eq!(
+            ShowOptions::from_json("undefined"),
+            Ok(ShowOptions::default())
+        );
         assert!(err("{not json").contains("invalid options"));
         assert!(LockConfig::new("", "d", LockOptions::default())
             .unwrap_err()

@@ -1,13 +1,12 @@
 //! What `show(options)` may change for one showing, and its flash message.
 
-use serde::{Deserialize, Serialize};
+use crate::json::Json;
 
 use super::{AuthParams, LockOptions};
 
 /// What `show(options)` may change for one showing, as in Lock: each `show` starts again from
 /// the constructor's options and applies only what it carries.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShowOptions {
     /// A message banner shown with the phone screen.
     pub flash_message: Option<FlashMessage>,
@@ -20,20 +19,18 @@ pub struct ShowOptions {
     /// `language` for this showing.
     pub language: Option<String>,
     /// `languageDictionary` for this showing.
-    pub language_dictionary: Option<serde_json::Value>,
+    pub language_dictionary: Option<Json>,
 }
 
 /// `show({auth})`: only `params` may change per showing.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShowAuth {
     /// `auth.params`.
     pub params: Option<AuthParams>,
 }
 
 /// `show({theme})`: the fields given replace the constructor's.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShowTheme {
     /// `theme.logo`.
     pub logo: Option<String>,
@@ -81,19 +78,16 @@ impl ShowOptions {
 }
 
 /// `flashMessage`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlashMessage {
     /// `error`, `success` or `info`.
-    #[serde(rename = "type")]
     pub kind: FlashKind,
     /// The text (shown as text).
     pub text: String,
 }
 
 /// The kind of a flash message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlashKind {
     /// Red.
     Error,

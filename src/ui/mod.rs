@@ -238,7 +238,10 @@ fn Modal(lock: Lock) -> impl IntoView {
                 return;
             }
             let typed = phone::as_you_type(&phone_text.get_untracked(), &region.get_untracked());
-            if let Some(r) = typed.region.filter(|_| pick_from_prefill && !picked.get_untracked()) {
+            if let Some(r) = typed
+                .region
+                .filter(|_| pick_from_prefill && !picked.get_untracked())
+            {
                 region.set(r);
                 picked.set(true);
             }

@@ -34,8 +34,8 @@ pub(super) fn PhoneScreen(
     let ready = super::tables_ready();
     let waiting = RwSignal::new(false);
     let sending = Memo::new(move |_| flow.step() == Step::Sending || waiting.get());
-    let submit = move || {
-        match PhoneNumber::parse(&phone_text.get_untracked(), &region.get_untracked()) {
+    let submit =
+        move || match PhoneNumber::parse(&phone_text.get_untracked(), &region.get_untracked()) {
             Ok(number) => {
                 invalid.set(false);
                 if let Some(r) = number.region() {
@@ -44,8 +44,7 @@ pub(super) fn PhoneScreen(
                 flow.submit_phone(number);
             }
             Err(_) => invalid.set(true),
-        }
-    };
+        };
     let submit_ready = ready.clone();
     let on_submit = move |e: ev::SubmitEvent| {
         e.prevent_default();

@@ -132,9 +132,12 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
         return Err("building the bundle's wasm failed".into());
     }
     // The widget's build script writes the phone tables the bundle fetches at run time.
-    let tables = out_dir(&String::from_utf8_lossy(&built.stdout), "leptos-passwordless")
-        .map(|dir| dir.join("phone-tables.txt"))
-        .ok_or("cargo reported no build script output for leptos-passwordless")?;
+    let tables = out_dir(
+        &String::from_utf8_lossy(&built.stdout),
+        "leptos-passwordless",
+    )
+    .map(|dir| dir.join("phone-tables.txt"))
+    .ok_or("cargo reported no build script output for leptos-passwordless")?;
     let raw = target().join("bundle-raw");
     let wasm = target().join("wasm32-unknown-unknown/wasm-release/lock_passwordless_js.wasm");
     run(Command::new(&t.wasm_bindgen)
@@ -340,8 +343,16 @@ fn size_checks(t: &tools::Tools, bundle: &Path) -> Result<usize, String> {
     let (_, tables) = sizes(&bundle.join("phone-tables.txt"))?;
     let ((_, marginal_gz, _), _, _) = marginal(t, false)?;
     let figures = [
-        ("bundle_gzip_max", "JS bundle, first screen (script + wasm)", first.1),
-        ("login_gzip_max", "JS bundle, whole login (+ phone tables)", first.1 + tables),
+        (
+            "bundle_gzip_max",
+            "JS bundle, first screen (script + wasm)",
+            first.1,
+        ),
+        (
+            "login_gzip_max",
+            "JS bundle, whole login (+ phone tables)",
+            first.1 + tables,
+        ),
         (
             "app_marginal_gzip_max",
             "the widget in a Leptos app (examples/size-app, with - without)",
@@ -639,7 +650,12 @@ fn bench_size() -> Result<(), String> {
     let dist = root().join("dist/bundle");
     let raw = target().join("bundle-raw/lock_passwordless_js_bg.wasm");
     let named = target().join("bundle-raw/named.wasm");
-    optimise(&t, &raw, &target().join("bundle-raw/opt.wasm"), Some(&named))?;
+    optimise(
+        &t,
+        &raw,
+        &target().join("bundle-raw/opt.wasm"),
+        Some(&named),
+    )?;
     let ((dr, dg, db), without, with) = marginal(&t, true)?;
     println!("\nbench size: page totals (script + wasm, as served)");
     print_page(
