@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
+use crate::b64;
 use crate::json::{obj, Json};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 
 use crate::browser::{self, HttpRequest, HttpResponse};
 use crate::error::LockError;
@@ -82,7 +81,7 @@ pub fn start_body(config: &LockConfig, phone: &PhoneNumber, tx: &Transaction) ->
 }
 
 fn telemetry() -> String {
-    B64.encode(
+    b64::encode(
         obj! {"name": "leptos-passwordless", "version": env!("CARGO_PKG_VERSION")}.to_string(),
     )
 }

@@ -30,13 +30,42 @@ pub enum Json {
 pub struct Number(String);
 
 impl Number {
-    /// The number as an integer, when it is one (`1`, `1.0`, `1e3`) within i64.
+    /// The number as an integer, when it is one (`1`, `1.0`, `1e3`, `1.5e1`) within i64.
+    /// Integer arithmetic on the checked text: no float parsing (whose code and tables would
+    /// ship in the wasm for a few timestamps).
     pub fn as_i64(&self) -> Option<i64> {
-        if let Ok(n) = self.0.parse() {
-            return Some(n);
+        let text = self.0.as_str();
+        let (negative, text) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (mantissa, exponent) = match text.find(['e', 'E']) {
+            Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+            None => (text, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        // The digits as one integer, then the decimal point moved by the exponent.
+        let mut digits = format!("{int}{frac}");
+        let mut shift = exponent.checked_sub(i32::try_from(frac.len()).ok()?)?;
+        while shift < 0 {
+            // Only zeros may be dropped: otherwise it is not an integer.
+            if !digits.ends_with('0') {
+                return (digits.bytes().all(|b| b == b'0')).then_some(0);
+            }
+            digits.pop();
+            shift += 1;
         }
-        let f: f64 = self.0.parse().ok()?;
-        (f.fract() == 0.0 && f.abs() < 9.0e18).then_some(f as i64)
+        if shift > 18 {
+            return digits.bytes().all(|b| b == b'0').then_some(0);
+        }
+        digits.extend(std::iter::repeat_n('0', shift as usize));
+        let significant = digits.trim_start_matches('0');
+        let value: i64 = if significant.is_empty() {
+            0
+        } else {
+            significant.parse().ok()?
+        };
+        Some(if negative { -value } else { value })
     }
 
     /// The number as a float.
@@ -623,6 +652,28 @@ mod tests {
             .unwrap();
         assert_eq!(v["exp"].as_i64(), Some(1_700_000_000));
         assert_eq!(v["f"].as_i64(), Some(10));
+        for (text, want) in [
+            ("0", Some(0)),
+            ("-0", Some(0)),
+            ("12", Some(12)),
+            ("-12", Some(-12)),
+            ("1.0", Some(1)),
+            ("1.50e1", Some(15)),
+            ("1e3", Some(1000)),
+            ("2E+2", Some(200)),
+            ("1500e-2", Some(15)),
+            ("1.5", None),
+            ("15e-1", None),
+            ("0.0", Some(0)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("92233720368547758070", None),
+            ("9223372036854775808", None),
+            ("1e30", None),
+            ("0e99", Some(0)),
+        ] {
+            let n = Json::parse(text).unwrap();
+            assert_eq!(n.as_i64(), want, "{text}");
+        }
         assert_eq!(v["s"], "x");
         assert_eq!(v["dup"].as_i64(), Some(2));
         assert!(v["missing"].is_null());

@@ -16,6 +16,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod api;
+mod b64;
 pub mod browser;
 pub mod error;
 pub mod hook;
@@ -30,6 +31,7 @@ pub mod phone;
 #[cfg(feature = "router")]
 #[cfg_attr(docsrs, doc(cfg(feature = "router")))]
 pub mod router;
+mod sha256;
 pub mod token;
 mod ui;
 pub mod url;

@@ -3,10 +3,9 @@
 
 use std::collections::HashMap;
 
+use crate::b64;
 use crate::json::Json;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
-use sha2::{Digest, Sha256};
+use crate::sha256;
 
 /// Seconds a transaction (`state`, `nonce`) stays usable.
 pub const TRANSACTION_SECS: i64 = 30 * 60;
@@ -45,11 +44,11 @@ impl Transaction {
         now: i64,
     ) -> Self {
         Self {
-            state: B64.encode(&random[..16]),
-            nonce: B64.encode(&random[16..32]),
+            state: b64::encode(&random[..16]),
+            nonce: b64::encode(&random[16..32]),
             client_id: client_id.to_string(),
             redirect_uri: redirect_uri.to_string(),
-            verifier: pkce.then(|| B64.encode(&random[32..])),
+            verifier: pkce.then(|| b64::encode(&random[32..])),
             created_at: now,
             return_to: None,
         }
@@ -95,7 +94,7 @@ impl Transaction {
     pub fn challenge(&self) -> Option<String> {
         self.verifier
             .as_ref()
-            .map(|v| B64.encode(Sha256::digest(v.as_bytes())))
+            .map(|v| b64::encode(sha256::digest(v.as_bytes())))
     }
 
     /// Whether it is too old to accept.
@@ -215,7 +214,7 @@ pub fn decode(token: &str) -> Result<Jwt, TokenError> {
         return Err(TokenError::Malformed);
     };
     let json = |part: &str| -> Result<Json, TokenError> {
-        let bytes = B64.decode(part).map_err(|_| TokenError::Malformed)?;
+        let bytes = b64::decode(part).ok_or(TokenError::Malformed)?;
         let text = std::str::from_utf8(&bytes).map_err(|_| TokenError::Malformed)?;
         Json::parse(text).map_err(|_| TokenError::Malformed)
     };
@@ -235,7 +234,7 @@ pub fn decode(token: &str) -> Result<Jwt, TokenError> {
     }
     Ok(Jwt {
         signing_input: format!("{h}.{p}"),
-        signature: B64.decode(s).map_err(|_| TokenError::Malformed)?,
+        signature: b64::decode(s).ok_or(TokenError::Malformed)?,
         header,
         claims,
     })
@@ -293,7 +292,7 @@ pub fn validate_claims(claims: &Json, e: &Expected<'_>) -> Result<(), TokenError
         }
     }
     if let (Some(at_hash), Some(access_token)) = (claims.get("at_hash"), e.access_token) {
-        let want = B64.encode(&Sha256::digest(access_token.as_bytes())[..16]);
+        let want = b64::encode(&sha256::digest(access_token.as_bytes())[..16]);
         if at_hash.as_str() != Some(want.as_str()) {
             return fail("at_hash does not match the access token");
         }
@@ -313,15 +312,15 @@ mod tests {
     fn jwt(header: Value, claims: Value) -> String {
         format!(
             "{}.{}.{}",
-            B64.encode(header.to_string()),
-            B64.encode(claims.to_string()),
-            B64.encode("sig")
+            b64::encode(header.to_string()),
+            b64::encode(claims.to_string()),
+            b64::encode("sig")
         )
     }
 
     fn good() -> Value {
         json!({"iss": "https://t/", "sub": "sms|1", "aud": "app", "exp": 2000, "iat": 1000,
-               "nonce": "n", "at_hash": B64.encode(&Sha256::digest(b"AT")[..16])})
+               "nonce": "n", "at_hash": b64::encode(&sha256::digest(b"AT")[..16])})
     }
 
     fn expect() -> Expected<'static> {
@@ -425,8 +424,8 @@ mod tests {
         let mut random = [7u8; TRANSACTION_RANDOM];
         random[40] = 9;
         let t = Transaction::new(random, "app", "http://cb/", true, 1000);
-        assert_eq!(B64.decode(&t.state).unwrap().len(), 16);
-        assert_eq!(B64.decode(&t.nonce).unwrap().len(), 16);
+        assert_eq!(b64::decode(&t.state).unwrap().len(), 16);
+        assert_eq!(b64::decode(&t.nonce).unwrap().len(), 16);
         let verifier = t.verifier.as_deref().unwrap();
         assert_eq!(verifier.len(), 43);
         // base64url(SHA-256(verifier)), the expected value computed independently with Python's hashlib.
