@@ -142,11 +142,13 @@ pub fn LockPasswordless(
         let lock = lock.clone();
         move || mounted.get() && lock.is_open()
     };
-    view! {
-        <Show when=open>
-            <Modal lock=lock.clone()/>
-        </Show>
-    }
+    // Built when it opens, dropped when it closes (`<Show>` would do the same with more code).
+    let shown = Memo::new(move |_| open());
+    (move || {
+        shown
+            .get()
+            .then(|| view! { <Modal lock=lock.clone()/> }.into_any())
+    })
     .into_any()
 }
 
@@ -307,7 +309,7 @@ fn Modal(lock: Lock) -> impl IntoView {
         }
     }
     };
-    let show_back = move || step.get() == Step::Code;
+    let show_back = Memo::new(move |_| step.get() == Step::Code);
     let theme = config.options.theme.clone();
     let primary = theme.primary_color.clone().unwrap_or_default();
     let root_class = format!(
@@ -338,10 +340,10 @@ fn Modal(lock: Lock) -> impl IntoView {
                 aria-modal=(!inline).then_some("true")
                 aria-labelledby="lpw-title" on:keydown=on_keydown>
                 <header class="lpw-header">
-                    <Show when=show_back>
+                    {move || show_back.get().then(|| view! {
                         <button type="button" class="lpw-back" aria-label=text("backLabel")
                             on:click=move |_| flow.back()>"←"</button>
-                    </Show>
+                    })}
                     {theme.logo.clone().map(|src| view! { <img class="lpw-logo" src=src alt=""/> })}
                     <h2 id="lpw-title" class="lpw-title">{text("title")}</h2>
                     {closable.then(|| {
