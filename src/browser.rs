@@ -364,6 +364,16 @@ pub fn focus_soon(id: &'static str) {
     });
 }
 
+/// Lower case by the browser's own Unicode tables (`String.prototype.toLowerCase`), so the
+/// wasm carries none; Rust's without a browser.
+pub fn lowercase(text: &str) -> String {
+    if AVAILABLE {
+        js_sys::JsString::from(text).to_lower_case().into()
+    } else {
+        text.to_lowercase()
+    }
+}
+
 /// Whether the platform draws flag emoji. Where it does not (Windows; Linux without a colour emoji
 /// font), a regional-indicator pair is drawn as two separate glyphs, about twice as wide as one;
 /// a drawn flag is one glyph. Measured once, in a hidden element; `true` without a browser.

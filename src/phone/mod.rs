@@ -555,28 +555,34 @@ impl Country {
     /// Whether `query` finds this country: its ISO code, its dial code (with or without `+`),
     /// or the start of any word of `name` (case and accents ignored).
     pub fn matches(&self, name: &str, query: &str) -> bool {
-        let query = fold(query.trim());
+        let lower = |t: &str| t.to_lowercase();
+        self.matches_folded(&fold_with(name, lower), &fold_with(query.trim(), lower))
+    }
+
+    /// [`Country::matches`] on a name and query already folded by [`fold_with`] (the widget
+    /// folds the names once, with the browser's own lower-casing).
+    pub fn matches_folded(&self, name: &str, query: &str) -> bool {
         if query.is_empty() {
             return true;
         }
-        if let Some(digits) = query.strip_prefix('+').or(Some(query.as_str())) {
+        if let Some(digits) = query.strip_prefix('+').or(Some(query)) {
             if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
                 return self.dial_code.to_string().starts_with(digits);
             }
         }
-        let name = fold(name);
         query.eq_ignore_ascii_case(&self.code)
-            || name.starts_with(&query)
+            || name.starts_with(query)
             || name
                 .split(|c: char| !c.is_alphanumeric())
-                .any(|word| word.starts_with(&query))
+                .any(|word| word.starts_with(query))
     }
 }
 
-/// Lower case without the common Latin accents, for searching names.
-fn fold(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
+/// Lower case (by `lower`: Rust's, or the browser's, whose tables are already there) without
+/// the common Latin accents, for searching names.
+pub fn fold_with(text: &str, lower: impl Fn(&str) -> String) -> String {
+    lower(text)
+        .chars()
         .map(|c| match c {
             'à'..='å' | 'ā' | 'ă' | 'ą' => 'a',
             'ç' | 'ć' | 'č' => 'c',

@@ -32,6 +32,12 @@ pub(super) fn CountryPicker(
         list.sort_by(|a, b| a.1.cmp(&b.1));
         list
     };
+    // The names folded for searching once, with the browser's own lower-casing.
+    let folded: Vec<String> = countries
+        .iter()
+        .map(|(_, name)| phone::fold_with(name, browser::lowercase))
+        .collect();
+    let folded = StoredValue::new(folded);
     let countries = StoredValue::new(countries);
     let empty_text = StoredValue::new(empty_text);
     let list_label = StoredValue::new(label.clone());
@@ -39,13 +45,16 @@ pub(super) fn CountryPicker(
     let query = RwSignal::new(String::new());
     let active = RwSignal::new(0usize);
     let matches = Memo::new(move |_| {
-        let q = query.get();
+        let q = phone::fold_with(query.get().trim(), browser::lowercase);
         countries.with_value(|list| {
-            list.iter()
-                .enumerate()
-                .filter(|(_, (c, name))| c.matches(name, &q))
-                .map(|(i, _)| i)
-                .collect::<Vec<usize>>()
+            folded.with_value(|names| {
+                list.iter()
+                    .zip(names)
+                    .enumerate()
+                    .filter(|(_, ((c, _), name))| c.matches_folded(name, &q))
+                    .map(|(i, _)| i)
+                    .collect::<Vec<usize>>()
+            })
         })
     });
     let shown = move || {

@@ -294,6 +294,25 @@ test('flags: drawn with a colour emoji font, region codes without one', async ({
   }
 });
 
+test('country search: names in the page language, any case, with or without accents', async ({ browser, web, tenant }) => {
+  const found = async (lang, query, region) => {
+    const page = await browser.newPage();
+    await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect&lang=${lang}`);
+    await page.click('#login');
+    await page.waitForSelector('#lpw-country');
+    await page.click('#lpw-country');
+    await page.fill('#lpw-country-search', query);
+    const hit = await page.$(`#lpw-country-${region}`);
+    await page.close();
+    return hit !== null;
+  };
+  // French names: "Émirats arabes unis", found by a word's start, accents and case ignored.
+  for (const q of ['emirats', 'ÉMIRATS', 'Arabes']) check(await found('fr', q, 'AE'), `fr: ${q} finds AE`);
+  check(!(await found('fr', 'mirats', 'AE')), 'fr: not from the middle of a word');
+  // Greek names, lower-cased by the browser: "Ελλάδα" from "ελλ" and "ΕΛΛ".
+  for (const q of ['ελλ', 'ΕΛΛ']) check(await found('el', q, 'GR'), `el: ${q} finds GR`);
+});
+
 test('JS bundle: Lock\'s snippet logs in and stores the tokens', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
   await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
