@@ -175,17 +175,7 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     minify(t, &out.join("lock-passwordless.js"), false)?;
     // The ES module build: wasm-bindgen's `web` target beside a module wrapper.
     let esm = target().join("bundle-esm");
-    run(Command::new(&t.wasm_bindgen)
-        .arg(&wasm)
-        .args([
-            "--target",
-            "web",
-            "--out-name",
-            "lock_passwordless_js_esm",
-            "--no-typescript",
-            "--out-dir",
-        ])
-        .arg(&esm))?;
+    bindgen_web(t, &wasm, "lock_passwordless_js_esm", &esm)?;
     run(Command::new(&t.wasm_opt)
         .args(STRIP_STREAM_EXPORTS)
         .arg("-Oz")
@@ -275,6 +265,22 @@ fn minify(t: &tools::Tools, file: &Path, module: bool) -> Result<(), String> {
     std::fs::rename(&tmp, file).map_err(|e| format!("{}: {e}", file.display()))
 }
 
+/// `wasm-bindgen --target web --out-name NAME --no-typescript --out-dir DIR`: the ES module
+/// form (the SSR example's `pkg/`, the size app, the bundle's module build).
+fn bindgen_web(t: &tools::Tools, wasm: &Path, name: &str, dir: &Path) -> Result<(), String> {
+    run(Command::new(&t.wasm_bindgen)
+        .arg(wasm)
+        .args([
+            "--target",
+            "web",
+            "--out-name",
+            name,
+            "--no-typescript",
+            "--out-dir",
+        ])
+        .arg(dir))
+}
+
 /// Builds the SSR example as cargo-leptos would, without it: the app's library for wasm32 with
 /// `hydrate`, through `wasm-bindgen --target web` into `target/ssr-site/pkg/` (the names
 /// Leptos' `HydrationScripts` asks for), then the server with `ssr`.
@@ -291,17 +297,12 @@ fn ssr_example(t: &tools::Tools) -> Result<(), String> {
     ]))?;
     let pkg = target().join("ssr-site/pkg");
     let _ = std::fs::remove_dir_all(&pkg);
-    run(Command::new(&t.wasm_bindgen)
-        .arg(target().join("wasm32-unknown-unknown/debug/passwordless_ssr_example.wasm"))
-        .args([
-            "--target",
-            "web",
-            "--out-name",
-            "passwordless_ssr_example",
-            "--no-typescript",
-            "--out-dir",
-        ])
-        .arg(&pkg))?;
+    bindgen_web(
+        t,
+        &target().join("wasm32-unknown-unknown/debug/passwordless_ssr_example.wasm"),
+        "passwordless_ssr_example",
+        &pkg,
+    )?;
     run(cargo().args([
         "build",
         "--package",
@@ -584,17 +585,12 @@ fn size_app(t: &tools::Tools, widget: bool, names: bool) -> Result<Built, String
     let name = if widget { "with-widget" } else { "without" };
     let dir = target().join("size-app").join(name);
     let _ = std::fs::remove_dir_all(&dir);
-    run(Command::new(&t.wasm_bindgen)
-        .arg(target().join("wasm32-unknown-unknown/wasm-release/passwordless-size-app.wasm"))
-        .args([
-            "--target",
-            "web",
-            "--out-name",
-            "app",
-            "--no-typescript",
-            "--out-dir",
-        ])
-        .arg(&dir))?;
+    bindgen_web(
+        t,
+        &target().join("wasm32-unknown-unknown/wasm-release/passwordless-size-app.wasm"),
+        "app",
+        &dir,
+    )?;
     let built = Built {
         js: dir.join("app.js"),
         wasm: dir.join("app_opt.wasm"),
