@@ -364,6 +364,24 @@ pub fn focus_soon(id: &'static str) {
     });
 }
 
+/// "Sorts before" in `language`'s order, by the browser's `Intl.Collator` (`localeCompare`);
+/// by code points without a browser.
+pub fn collator(language: &str) -> impl Fn(&str, &str) -> bool {
+    let language = if language == "ua" { "uk" } else { language };
+    let intl = AVAILABLE.then(|| {
+        (
+            js_sys::Array::of2(&language.into(), &"en".into()),
+            js_sys::Object::new(),
+        )
+    });
+    move |a: &str, b: &str| match &intl {
+        Some((locales, options)) => {
+            js_sys::JsString::from(a).locale_compare(b, locales, options) < 0
+        }
+        None => a < b,
+    }
+}
+
 /// Lower case by the browser's own Unicode tables (`String.prototype.toLowerCase`), so the
 /// wasm carries none; Rust's without a browser.
 pub fn lowercase(text: &str) -> String {

@@ -53,6 +53,34 @@ pub struct ReadmeDoctests;
 /// The passwordless OTP grant (`credential_type` of `/co/authenticate`).
 pub const PASSWORDLESS_OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
 
+/// Sorts a short slice in place, stable, by `less` (an insertion sort: the widget sorts a few
+/// hundred items at most, and each of the standard library's sort instances costs kilobytes of
+/// wasm).
+pub(crate) fn sort_small<T>(items: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && less(&items[j], &items[j - 1]) {
+            items.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sort_small_sorts_stably() {
+        let mut v = vec![(3, 'a'), (1, 'b'), (2, 'c'), (1, 'd'), (0, 'e'), (3, 'f')];
+        super::sort_small(&mut v, |a, b| a.0 < b.0);
+        assert_eq!(
+            v,
+            [(0, 'e'), (1, 'b'), (1, 'd'), (2, 'c'), (3, 'a'), (3, 'f')]
+        );
+        let mut empty: [u8; 0] = [];
+        super::sort_small(&mut empty, |a, b| a < b);
+    }
+}
+
 /// A mutex's guard, poisoned or not (nothing here leaves data half-written on a panic).
 pub(crate) fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())

@@ -63,7 +63,7 @@ impl LockConfig {
             );
         }
         let mut kinds: Vec<&str> = options.auth.response_type.split(' ').collect();
-        kinds.sort_unstable();
+        crate::sort_small(&mut kinds, |a, b| a < b);
         if !matches!(
             kinds.as_slice(),
             ["token"] | ["id_token"] | ["id_token", "token"] | ["code"]

@@ -208,7 +208,7 @@ mod data {
                     regions.push((m.id, i));
                 }
             }
-            regions.sort_unstable();
+            crate::sort_small(&mut regions, |a, b| a < b);
             Tables {
                 metas,
                 codes,

@@ -29,7 +29,9 @@ pub(super) fn CountryPicker(
                 (c, name)
             })
             .collect();
-        list.sort_by(|a, b| a.1.cmp(&b.1));
+        // In the language's own order (`Intl.Collator`): "Émirats" among the E's.
+        let before = browser::collator(&language);
+        crate::sort_small(&mut list, |a, b| before(&a.1, &b.1));
         list
     };
     // The names folded for searching once, with the browser's own lower-casing.

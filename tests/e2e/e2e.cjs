@@ -309,6 +309,21 @@ test('country search: names in the page language, any case, with or without acce
   // French names: "Émirats arabes unis", found by a word's start, accents and case ignored.
   for (const q of ['emirats', 'ÉMIRATS', 'Arabes']) check(await found('fr', q, 'AE'), `fr: ${q} finds AE`);
   check(!(await found('fr', 'mirats', 'AE')), 'fr: not from the middle of a word');
+  // The list in the language's own order (Intl.Collator), not by code points: "Émirats" among
+  // the E's in French.
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect&lang=fr`);
+  await page.click('#login');
+  await page.click('#lpw-country');
+  const names = await page.$$eval('.lpw-country-option', (items) => items.map((li) => li.childNodes[2].textContent.trim()));
+  const sorted = await page.evaluate((list) => {
+    const c = new Intl.Collator(['fr', 'en']);
+    return list.every((n, i) => i === 0 || c.compare(list[i - 1], n) <= 0);
+  }, names);
+  check(names.length > 240 && sorted, `sorted as French sorts: ${names.slice(60, 70).join(', ')}`);
+  const at = (n) => names.findIndex((x) => x.startsWith(n));
+  check(at('Émirats') < at('Zambie'), 'Émirats before Zambie');
+  await page.close();
   // Greek names, lower-cased by the browser: "Ελλάδα" from "ελλ" and "ΕΛΛ".
   for (const q of ['ελλ', 'ΕΛΛ']) check(await found('el', q, 'GR'), `el: ${q} finds GR`);
 });
