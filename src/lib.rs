@@ -66,6 +66,11 @@ pub(crate) fn sort_small<T>(items: &mut [T], less: impl Fn(&T, &T) -> bool) {
     }
 }
 
+/// A mutex's guard, poisoned or not (nothing here leaves data half-written on a panic).
+pub(crate) fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -79,9 +84,4 @@ mod tests {
         let mut empty: [u8; 0] = [];
         super::sort_small(&mut empty, |a, b| a < b);
     }
-}
-
-/// A mutex's guard, poisoned or not (nothing here leaves data half-written on a panic).
-pub(crate) fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
