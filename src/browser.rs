@@ -364,20 +364,34 @@ pub fn focus_soon(id: &'static str) {
     });
 }
 
-/// "Sorts before" in `language`'s order, by the browser's `Intl.Collator` (`localeCompare`);
-/// by code points without a browser.
+/// "Sorts before" in `language`'s order, by one `Intl.Collator`'s `compare`; by code points
+/// without a browser (or without `Intl.Collator`).
 pub fn collator(language: &str) -> impl Fn(&str, &str) -> bool {
     let language = if language == "ua" { "uk" } else { language };
-    let intl = AVAILABLE.then(|| {
-        (
-            js_sys::Array::of2(&language.into(), &"en".into()),
-            js_sys::Object::new(),
-        )
-    });
-    move |a: &str, b: &str| match &intl {
-        Some((locales, options)) => {
-            js_sys::JsString::from(a).locale_compare(b, locales, options) < 0
-        }
+    let compare = AVAILABLE
+        .then(|| {
+            use js_sys::Reflect;
+            let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+            let ctor: js_sys::Function = Reflect::get(&intl, &"Collator".into())
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            let locales = js_sys::Array::of2(&language.into(), &"en".into());
+            let collator = Reflect::construct(&ctor, &js_sys::Array::of1(&locales)).ok()?;
+            let compare: js_sys::Function = Reflect::get(&collator, &"compare".into())
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            Some(compare)
+        })
+        .flatten();
+    move |a: &str, b: &str| match &compare {
+        // `compare` is a bound function: no `this` needed.
+        Some(f) => f
+            .call2(&wasm_bindgen::JsValue::NULL, &a.into(), &b.into())
+            .ok()
+            .and_then(|r| r.as_f64())
+            .is_some_and(|r| r < 0.0),
         None => a < b,
     }
 }
