@@ -130,6 +130,16 @@ impl Json {
         }
     }
 
+    /// An optional string member: `Some(None)` when absent or `null`, `Some(Some(text))` for a
+    /// string, `None` for anything else (how stored records read their optional fields).
+    pub fn opt_str(&self, name: &str) -> Option<Option<String>> {
+        match self.get(name) {
+            None | Some(Json::Null) => Some(None),
+            Some(Json::String(s)) => Some(Some(s.clone())),
+            Some(_) => None,
+        }
+    }
+
     /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {

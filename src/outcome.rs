@@ -75,11 +75,7 @@ impl AuthResult {
     /// Reads the form [`AuthResult::to_json`] writes (persisted tokens); `None` for anything
     /// else.
     pub fn from_json(v: &Json) -> Option<Self> {
-        let text = |k: &str| match v.get(k) {
-            None | Some(Json::Null) => Some(None),
-            Some(Json::String(s)) => Some(Some(s.clone())),
-            Some(_) => None,
-        };
+        let text = |k: &str| v.opt_str(k);
         let value = |k: &str| v.get(k).filter(|x| !x.is_null()).cloned();
         Some(Self {
             access_token: text("accessToken")?,

@@ -74,11 +74,7 @@ impl Transaction {
     /// Reads the stored form back; `None` for anything else.
     pub fn from_json(v: &Json) -> Option<Self> {
         let text = |k: &str| v.get(k)?.as_str().map(str::to_string);
-        let optional = |k: &str| match v.get(k) {
-            None | Some(Json::Null) => Some(None),
-            Some(Json::String(s)) => Some(Some(s.clone())),
-            Some(_) => None,
-        };
+        let optional = |k: &str| v.opt_str(k);
         Some(Self {
             state: text("state")?,
             nonce: text("nonce")?,

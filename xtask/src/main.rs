@@ -155,13 +155,12 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     // Start clean, so a renamed or dropped file never lingers in what is shipped.
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    run(Command::new(&t.wasm_opt)
-        .args(STRIP_STREAM_EXPORTS)
-        .arg("-Oz")
-        .args(tools::WASM_FEATURES)
-        .arg(raw.join("lock_passwordless_js_bg.wasm"))
-        .arg("-o")
-        .arg(out.join("lock_passwordless_js_bg.wasm")))?;
+    wasm_opt(
+        t,
+        &raw.join("lock_passwordless_js_bg.wasm"),
+        &out.join("lock_passwordless_js_bg.wasm"),
+        false,
+    )?;
     let read =
         |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()));
     let loader = read(root.join("js/loader.js"))?;
@@ -176,13 +175,12 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     // The ES module build: wasm-bindgen's `web` target beside a module wrapper.
     let esm = target().join("bundle-esm");
     bindgen_web(t, &wasm, "lock_passwordless_js_esm", &esm)?;
-    run(Command::new(&t.wasm_opt)
-        .args(STRIP_STREAM_EXPORTS)
-        .arg("-Oz")
-        .args(tools::WASM_FEATURES)
-        .arg(esm.join("lock_passwordless_js_esm_bg.wasm"))
-        .arg("-o")
-        .arg(out.join("lock_passwordless_js_esm_bg.wasm")))?;
+    wasm_opt(
+        t,
+        &esm.join("lock_passwordless_js_esm_bg.wasm"),
+        &out.join("lock_passwordless_js_esm_bg.wasm"),
+        false,
+    )?;
     std::fs::write(
         out.join("lock_passwordless_js_esm.js"),
         strip_stream_classes(&read(esm.join("lock_passwordless_js_esm.js"))?)?,
@@ -546,25 +544,17 @@ struct Built {
     named: PathBuf,
 }
 
-/// Runs wasm-opt as the bundle does, into `out`, and (with `named`) again with `-g`, names kept.
-fn optimise(
-    t: &tools::Tools,
-    input: &Path,
-    out: &Path,
-    named: Option<&Path>,
-) -> Result<(), String> {
-    let runs = [(out, false)].into_iter().chain(named.map(|n| (n, true)));
-    for (to, keep_names) in runs {
-        let mut cmd = Command::new(&t.wasm_opt);
-        cmd.args(STRIP_STREAM_EXPORTS)
-            .arg("-Oz")
-            .args(tools::WASM_FEATURES);
-        if keep_names {
-            cmd.arg("-g");
-        }
-        run(cmd.arg(input).arg("-o").arg(to))?;
+/// wasm-opt as everything shipped is optimised (`-Oz`, the stream classes' exports removed);
+/// with `keep_names` (`-g`) the name section stays, for `bench size`'s breakdown.
+fn wasm_opt(t: &tools::Tools, input: &Path, output: &Path, keep_names: bool) -> Result<(), String> {
+    let mut cmd = Command::new(&t.wasm_opt);
+    cmd.args(STRIP_STREAM_EXPORTS)
+        .arg("-Oz")
+        .args(tools::WASM_FEATURES);
+    if keep_names {
+        cmd.arg("-g");
     }
-    Ok(())
+    run(cmd.arg(input).arg("-o").arg(output))
 }
 
 /// The size app (`examples/size-app`), with or without the widget, built as an app ships:
@@ -596,8 +586,10 @@ fn size_app(t: &tools::Tools, widget: bool, names: bool) -> Result<Built, String
         wasm: dir.join("app_opt.wasm"),
         named: dir.join("app_named.wasm"),
     };
-    let named = names.then_some(built.named.as_path());
-    optimise(t, &dir.join("app_bg.wasm"), &built.wasm, named)?;
+    wasm_opt(t, &dir.join("app_bg.wasm"), &built.wasm, false)?;
+    if names {
+        wasm_opt(t, &dir.join("app_bg.wasm"), &built.named, true)?;
+    }
     Ok(built)
 }
 
@@ -646,12 +638,7 @@ fn bench_size() -> Result<(), String> {
     let dist = root().join("dist/bundle");
     let raw = target().join("bundle-raw/lock_passwordless_js_bg.wasm");
     let named = target().join("bundle-raw/named.wasm");
-    optimise(
-        &t,
-        &raw,
-        &target().join("bundle-raw/opt.wasm"),
-        Some(&named),
-    )?;
+    wasm_opt(&t, &raw, &named, true)?;
     let ((dr, dg, db), without, with) = marginal(&t, true)?;
     println!("\nbench size: page totals (script + wasm, as served)");
     print_page(
@@ -807,13 +794,8 @@ fn bench_tenant(extra: &[String]) -> Result<(), String> {
 
 /// Raw and `gzip -9` sizes of a file.
 fn sizes(path: &Path) -> Result<(usize, usize), String> {
-    let raw = std::fs::metadata(path).map_err(|e| e.to_string())?.len() as usize;
-    let out = Command::new("gzip")
-        .args(["-9", "-c"])
-        .arg(path)
-        .output()
-        .map_err(|e| format!("gzip: {e}"))?;
-    Ok((raw, out.stdout.len()))
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((bytes.len(), wasm_size::gzip(&bytes)?))
 }
 
 fn trunk(t: &tools::Tools, args: &[&str]) -> Command {
