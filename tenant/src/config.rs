@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::store::Database;
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,6 +20,45 @@ pub struct Config {
     /// Brute-force and send limits.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// What is deleted when, and how often.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// Retention: expired codes, tickets, authorization codes, sessions and refresh tokens are
+/// deleted every `interval_secs`; outbox messages once they are `outbox_secs` old.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Seconds between purges; 0 turns the schedule off.
+    pub interval_secs: u64,
+    /// Age, seconds, at which development outbox messages are deleted.
+    pub outbox_secs: i64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            interval_secs: 600,
+            outbox_secs: 86_400,
+        }
+    }
+}
+
+/// An address range in `trusted_proxies`: CIDR (`10.0.0.0/8`, `fd00::/8`) or one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ProxyRange(pub ipnet::IpNet);
+
+impl TryFrom<String> for ProxyRange {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(Self)
+            .map_err(|_| format!("{s:?} is not an IP address or CIDR range"))
+    }
 }
 
 /// Tenant-wide settings.
@@ -29,8 +70,15 @@ pub struct TenantConfig {
     /// The root URL clients reach the tenant at, e.g. `http://127.0.0.1:4000`. The ID token
     /// issuer is this URL with a trailing slash.
     pub issuer: String,
-    /// SQLite database file; relative paths are resolved against the config file's folder.
-    pub database: PathBuf,
+    /// Where state lives: a SQLite file (relative paths are resolved against the config file's
+    /// folder), or a PostgreSQL URL `postgres://user@host:port/db` that several instances share.
+    /// When absent, the `DATABASE_URL` environment variable names it.
+    #[serde(default)]
+    pub database: Option<String>,
+    /// Proxies (load balancers) whose `Forwarded` / `X-Forwarded-For` headers name the client.
+    /// Requests from any other peer are keyed by the peer's own address, headers ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<ProxyRange>,
     /// What `/user/geoloc/country` answers (loopback has no geography).
     #[serde(default = "default_country")]
     pub default_country: String,
@@ -293,9 +341,12 @@ impl Config {
             path: path.into(),
             source: Box::new(source),
         })?;
-        if config.tenant.database.is_relative() {
-            let base = path.parent().unwrap_or(Path::new("."));
-            config.tenant.database = base.join(&config.tenant.database);
+        if let Some(Database::Sqlite(file)) = config.tenant.database.as_deref().map(Database::parse)
+        {
+            if file.is_relative() {
+                let base = path.parent().unwrap_or(Path::new("."));
+                config.tenant.database = Some(base.join(file).display().to_string());
+            }
         }
         config.validate()?;
         Ok(config)
@@ -360,12 +411,32 @@ impl Config {
                 }
             }
         }
+        self.database()?;
+        if self.retention.outbox_secs < 0 {
+            return invalid("retention.outbox_secs must not be negative".into());
+        }
         for id in &sms.enabled_clients {
             if !self.clients.iter().any(|c| &c.client_id == id) {
                 return invalid(format!("sms.enabled_clients names unknown client {id:?}"));
             }
         }
         Ok(())
+    }
+
+    /// The database: `tenant.database`, else the `DATABASE_URL` environment variable.
+    pub fn database(&self) -> Result<Database, ConfigError> {
+        self.tenant
+            .database
+            .clone()
+            .filter(|d| !d.trim().is_empty())
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|d| !d.trim().is_empty()))
+            .map(|d| Database::parse(d.trim()))
+            .ok_or_else(|| {
+                ConfigError::Invalid(
+                    "no database: set tenant.database (a SQLite file or a postgres:// URL) or DATABASE_URL"
+                        .into(),
+                )
+            })
     }
 
     /// The client with this ID.

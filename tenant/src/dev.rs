@@ -13,12 +13,12 @@ use crate::{html_escape, rfc3339, Tenant};
 
 const OUTBOX_LIMIT: usize = 200;
 
-fn messages(
+async fn messages(
     t: &Tenant,
     q: &HashMap<String, String>,
-) -> Result<Vec<crate::db::OutboxMessage>, ApiError> {
+) -> Result<Vec<crate::store::OutboxMessage>, ApiError> {
     let to = q.get("to").map(|s| s.trim()).filter(|s| !s.is_empty());
-    Ok(t.db.outbox(to, OUTBOX_LIMIT)?)
+    Ok(t.store.outbox(to, OUTBOX_LIMIT).await?)
 }
 
 /// `GET /dev/sms[?to=+E164]`: messages, newest first.
@@ -26,7 +26,8 @@ pub async fn outbox_json(
     State(t): State<Arc<Tenant>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> = messages(&t, &q)?
+    let list: Vec<Value> = messages(&t, &q)
+        .await?
         .into_iter()
         .map(|m| json!({"to": m.to, "body": m.body, "code": m.code, "sent_at": rfc3339(m.sent_at)}))
         .collect();
@@ -38,7 +39,8 @@ pub async fn outbox_html(
     State(t): State<Arc<Tenant>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, ApiError> {
-    let rows: String = messages(&t, &q)?
+    let rows: String = messages(&t, &q)
+        .await?
         .iter()
         .map(|m| {
             format!(

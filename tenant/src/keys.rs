@@ -13,7 +13,7 @@ use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::db::Db;
+use crate::store::Store;
 
 /// The tenant's RS256 key, persisted in the database so tokens survive restarts.
 pub struct Keys {
@@ -40,18 +40,22 @@ pub enum JwtError {
 
 impl Keys {
     /// Loads the keys from the database, creating them on first start.
-    pub fn load_or_create(db: &Db) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let der = match db.meta("rsa_pkcs8")? {
+    /// Two instances starting together on one empty database may both generate a key; the
+    /// first insert wins and both use it.
+    pub async fn load_or_create(
+        db: &Store,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let der = match db.meta("rsa_pkcs8").await? {
             Some(der) => der,
             None => {
                 let key = RsaPrivateKey::new(&mut OsRng, 2048)?;
                 let der = key.to_pkcs8_der()?.as_bytes().to_vec();
-                db.meta_get_or_insert("rsa_pkcs8", &der)?
+                db.meta_get_or_insert("rsa_pkcs8", &der).await?
             }
         };
         let mut secret = [0u8; 32];
         OsRng.fill_bytes(&mut secret);
-        let code_secret = db.meta_get_or_insert("code_hmac_secret", &secret)?;
+        let code_secret = db.meta_get_or_insert("code_hmac_secret", &secret).await?;
         let key = RsaPrivateKey::from_pkcs8_der(&der)?;
         let signing = ring::signature::RsaKeyPair::from_pkcs8(&der)
             .map_err(|e| format!("the stored signing key is unusable: {e}"))?;
@@ -200,8 +204,13 @@ mod tests {
     use super::*;
 
     fn keys() -> Keys {
-        let db = Db::open(&tempfile::tempdir().unwrap().keep().join("t.db")).unwrap();
-        Keys::load_or_create(&db).unwrap()
+        let path = tempfile::tempdir().unwrap().keep().join("t.db");
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let db = Store::open(&crate::store::Database::Sqlite(path))
+                .await
+                .unwrap();
+            Keys::load_or_create(&db).await.unwrap()
+        })
     }
 
     #[test]

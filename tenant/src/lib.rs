@@ -2,12 +2,17 @@
 //!
 //! It speaks the endpoints of Auth0's Authentication API that passwordless SMS clients use
 //! (see `shared/docs/protocol.md`), signs RS256 tokens, keeps state in SQLite and, with the `log`
-//! provider, delivers messages to a development outbox at `/dev/sms`.
+//! provider, delivers messages to a development outbox at `/dev/sms`. State lives in SQLite
+//! (embedded, one instance) or PostgreSQL (several instances behind a load balancer, one truth).
+//!
+//! Embedding it with your own `tracing` subscriber: keep the `tokio_postgres` target at `info` or
+//! above (`RUST_LOG=…,tokio_postgres=info`), as the binary does. At `debug` the driver logs every
+//! statement's parameters, which include phone numbers and hashes of codes and tokens.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! let config = passwordless_tenant::config::Config::load("tenant/demo.toml".as_ref())?;
-//! let tenant = passwordless_tenant::Tenant::new(config)?;
+//! let tenant = passwordless_tenant::Tenant::new(config).await?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:4000").await?;
 //! axum::serve(listener, passwordless_tenant::app(tenant)).await?;
 //! # Ok(()) }
@@ -15,12 +20,13 @@
 
 pub mod body;
 pub mod config;
-pub mod db;
 pub mod error;
 pub mod keys;
 pub mod phone;
 pub mod sms;
+pub mod store;
 
+mod client_ip;
 mod cors;
 mod dev;
 mod discovery;
@@ -34,10 +40,10 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::config::{ClientConfig, Config, ProviderKind};
-use crate::db::Db;
 use crate::error::ApiError;
 use crate::keys::{CodeGenerator, Keys, OsCodes};
 use crate::sms::{LogProvider, SmsProvider, Template, TwilioProvider};
+use crate::store::Store;
 
 /// The passwordless OTP grant type.
 pub const PASSWORDLESS_OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
@@ -68,7 +74,7 @@ pub struct Tenant {
     /// The configuration.
     pub config: Config,
     /// Durable state.
-    pub db: Arc<Db>,
+    pub store: Arc<Store>,
     /// Signing and code secrets.
     pub keys: Keys,
     /// The SMS template.
@@ -85,14 +91,19 @@ pub struct Tenant {
 pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Tenant {
-    /// Opens the database, loads or creates keys and compiles the template.
-    pub fn new(config: Config) -> Result<Self, StartError> {
+    /// Opens the database (migrating it), loads or creates keys and compiles the template.
+    pub async fn new(config: Config) -> Result<Self, StartError> {
         config.validate()?;
-        let db = Arc::new(Db::open(&config.tenant.database)?);
-        let keys = Keys::load_or_create(&db)?;
+        let database = config.database()?;
+        let store = Arc::new(
+            Store::open(&database)
+                .await
+                .map_err(|e| format!("cannot open the database {}: {e}", database.redacted()))?,
+        );
+        let keys = Keys::load_or_create(&store).await?;
         let template = Template::compile(&config.sms.template)?;
         let provider: Arc<dyn SmsProvider> = match config.sms.provider {
-            ProviderKind::Log => Arc::new(LogProvider::new(db.clone())),
+            ProviderKind::Log => Arc::new(LogProvider::new(store.clone())),
             ProviderKind::Twilio => {
                 let twilio = config.sms.twilio.as_ref().ok_or("sms.twilio is missing")?;
                 Arc::new(TwilioProvider::new(twilio)?)
@@ -100,7 +111,7 @@ impl Tenant {
         };
         Ok(Self {
             config,
-            db,
+            store,
             keys,
             template,
             provider,
@@ -157,12 +168,47 @@ impl Tenant {
             Some(other) => Err(bad(format!("Connection does not exist: {other}"))),
         }
     }
+
+    /// Deletes what can no longer be used (see [`store::Store::purge`]), as of the tenant's clock.
+    pub async fn purge(&self) -> Result<store::Purged, store::StoreError> {
+        self.store
+            .purge(self.clock.now(), self.config.retention.outbox_secs)
+            .await
+    }
 }
 
-/// The HTTP API of a tenant.
+/// Purges every `retention.interval_secs` while the app lives. Every instance runs it; the
+/// deletes are idempotent, so instances sharing a database need no coordination.
+fn spawn_retention(tenant: &Arc<Tenant>) {
+    let every = tenant.config.retention.interval_secs;
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if every == 0 {
+        return;
+    }
+    let weak = Arc::downgrade(tenant);
+    runtime.spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(tenant) = weak.upgrade() else { return };
+            match tenant.purge().await {
+                Ok(p) if p.total() > 0 => tracing::info!("retention: {p:?}"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("retention failed: {e}"),
+            }
+        }
+    });
+}
+
+/// The HTTP API of a tenant. Inside a tokio runtime it also starts the retention schedule,
+/// which ends when the last clone of the router is dropped.
 pub fn app(tenant: Tenant) -> Router {
     let dev_outbox = tenant.config.sms.provider == ProviderKind::Log;
     let state = Arc::new(tenant);
+    spawn_retention(&state);
     let api = Router::new()
         .route("/passwordless/start", post(passwordless::start))
         .route("/co/authenticate", post(passwordless::co_authenticate))
@@ -199,25 +245,7 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found.")
 }
 
-/// The peer's IP address, for rate limits. Behind no proxy by design: the tenant serves
-/// loopback and small deployments directly.
-pub struct ClientIp(pub String);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(Self(ip))
-    }
-}
+pub use client_ip::ClientIp;
 
 /// Escapes text for HTML.
 pub(crate) fn html_escape(s: &str) -> String {

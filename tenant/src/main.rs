@@ -21,12 +21,12 @@ struct Args {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "passwordless_tenant=info".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "passwordless_tenant=info".into())
+        // tokio-postgres logs every statement's parameters at debug level: phone numbers, code
+        // MACs, token hashes. Whatever RUST_LOG says, the driver logs no more than info.
+        .add_directive("tokio_postgres=info".parse().expect("a valid directive"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
     let args = Args::parse();
     if let Err(e) = run(args).await {
         eprintln!("passwordless-tenant: {e}");
@@ -37,12 +37,14 @@ async fn main() {
 async fn run(args: Args) -> Result<(), passwordless_tenant::StartError> {
     let config = Config::load(&args.config)?;
     let outbox = config.sms.provider == ProviderKind::Log;
-    let tenant = Tenant::new(config)?;
+    let database = config.database()?.redacted();
+    let tenant = Tenant::new(config).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(
-        "tenant {:?} listening on http://{addr}",
-        tenant.config.tenant.name
+        "tenant {:?} listening on http://{addr} ({} at {database})",
+        tenant.config.tenant.name,
+        tenant.store.engine()
     );
     if outbox {
         tracing::info!("SMS codes appear at http://{addr}/dev/sms.html (JSON: /dev/sms)");

@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 
 use crate::body::Strict;
 use crate::config::ClientConfig;
-use crate::db::{Grant, RefreshOutcome, User};
 use crate::error::{ApiError, WRONG_CODE};
 use crate::keys::half_hash;
 use crate::passwordless::{too_many_attempts_after, verify_otp, OtpFailure};
+use crate::store::{Grant, RefreshOutcome, User};
 use crate::{html_escape, rfc3339, ClientIp, Tenant, PASSWORDLESS_OTP_GRANT};
 
 /// Tokens for one login.
@@ -354,12 +354,14 @@ pub async fn authorize(
     let now = t.clock.now();
     let mut cookie = None;
     let user_id = if let Some(ticket) = get("login_ticket") {
-        match t.db.take_ticket(ticket, &client.client_id, now) {
+        match t.store.take_ticket(ticket, &client.client_id, now).await {
             Ok(Some(user_id)) => {
                 let session = crate::keys::random_token(32);
                 let lifetime = t.config.tenant.session_lifetime_secs;
-                if let Err(e) =
-                    t.db.put_session(&sha256(&session), &user_id, now + lifetime)
+                if let Err(e) = t
+                    .store
+                    .put_session(&sha256(&session), &user_id, now + lifetime)
+                    .await
                 {
                     ApiError::internal(e);
                     return reply.error("server_error", "The tenant failed to handle the request.");
@@ -374,14 +376,16 @@ pub async fn authorize(
             }
         }
     } else {
-        let session =
-            session_from(&headers).and_then(|s| t.db.session_user(&sha256(&s), now).ok().flatten());
+        let session = match session_from(&headers) {
+            Some(s) => t.store.session_user(&sha256(&s), now).await.ok().flatten(),
+            None => None,
+        };
         match session {
             Some(user_id) => user_id,
             None => return reply.error("login_required", "Login required."),
         }
     };
-    let user = match t.db.user(&user_id) {
+    let user = match t.store.user(&user_id).await {
         Ok(Some(user)) => user,
         Ok(None) => return reply.error("access_denied", "The user no longer exists."),
         Err(e) => {
@@ -401,8 +405,10 @@ pub async fn authorize(
             redirect_uri: Some(redirect_uri.to_string()),
             challenge: challenge.map(str::to_string),
         };
-        if let Err(e) =
-            t.db.put_code_grant(&sha256(&code), &stored, now + AUTH_CODE_SECS)
+        if let Err(e) = t
+            .store
+            .put_code_grant(&sha256(&code), &stored, now + AUTH_CODE_SECS)
+            .await
         {
             ApiError::internal(e);
             return reply.error("server_error", "The tenant failed to handle the request.");
@@ -532,7 +538,7 @@ pub async fn token(
                     "Missing required parameters: username and otp",
                 ));
             };
-            let user = match verify_otp(&t, &ip, &client.client_id, username, otp)? {
+            let user = match verify_otp(&t, &ip, &client.client_id, username, otp).await? {
                 Ok(user) => user,
                 Err(OtpFailure::Wrong) => return Err(invalid_grant(WRONG_CODE)),
                 Err(OtpFailure::TooManyAttempts(wait)) => {
@@ -552,9 +558,11 @@ pub async fn token(
                     "Missing required parameters: code and code_verifier",
                 ));
             };
-            let stored =
-                t.db.take_code_grant(&sha256(code), now)?
-                    .ok_or_else(|| invalid_grant("Invalid authorization code."))?;
+            let stored = t
+                .store
+                .take_code_grant(&sha256(code), now)
+                .await?
+                .ok_or_else(|| invalid_grant("Invalid authorization code."))?;
             if stored.client_id != client.client_id
                 || stored.redirect_uri.as_deref() != body.redirect_uri.as_deref()
             {
@@ -569,9 +577,11 @@ pub async fn token(
             if s256_challenge(verifier) != expected {
                 return Err(invalid_grant("Failed to verify code verifier."));
             }
-            let user =
-                t.db.user(&stored.user_id)?
-                    .ok_or_else(|| invalid_grant("The user no longer exists."))?;
+            let user = t
+                .store
+                .user(&stored.user_id)
+                .await?
+                .ok_or_else(|| invalid_grant("The user no longer exists."))?;
             (user, stored.scope, stored.nonce, stored.audience, None)
         }
         _ => {
@@ -582,7 +592,7 @@ pub async fn token(
                     "Missing required parameter: refresh_token",
                 ));
             };
-            let (stored, family) = match t.db.use_refresh(&sha256(refresh), now)? {
+            let (stored, family) = match t.store.use_refresh(&sha256(refresh), now).await? {
                 RefreshOutcome::Ok(g, family) => (g, family),
                 RefreshOutcome::Invalid => {
                     return Err(invalid_grant("Unknown or invalid refresh token."))
@@ -595,9 +605,11 @@ pub async fn token(
             if stored.client_id != client.client_id {
                 return Err(invalid_grant("Unknown or invalid refresh token."));
             }
-            let user =
-                t.db.user(&stored.user_id)?
-                    .ok_or_else(|| invalid_grant("The user no longer exists."))?;
+            let user = t
+                .store
+                .user(&stored.user_id)
+                .await?
+                .ok_or_else(|| invalid_grant("The user no longer exists."))?;
             (user, stored.scope, None, stored.audience, Some(family))
         }
     };
@@ -631,12 +643,19 @@ pub async fn token(
             redirect_uri: None,
             challenge: None,
         };
-        t.db.put_refresh(
-            &sha256(&refresh),
-            &family,
-            &stored,
-            now + client.refresh_token_lifetime_secs,
-        )?;
+        let stored = t
+            .store
+            .put_refresh(
+                &sha256(&refresh),
+                &family,
+                &stored,
+                now + client.refresh_token_lifetime_secs,
+            )
+            .await?;
+        if !stored {
+            // The token being rotated was reused meanwhile and its family revoked.
+            return Err(invalid_grant("Unknown or invalid refresh token."));
+        }
         answer["refresh_token"] = json!(refresh);
     }
     Ok((
@@ -673,7 +692,7 @@ pub async fn logout(
         }
     }
     if let Some(session) = session_from(&headers) {
-        if let Err(e) = t.db.delete_session(&sha256(&session)) {
+        if let Err(e) = t.store.delete_session(&sha256(&session)).await {
             ApiError::internal(e);
         }
     }
@@ -775,10 +794,12 @@ pub async fn userinfo(
         .as_str()
         .and_then(|s| s.strip_prefix("sms|"))
         .unwrap_or("");
-    let user =
-        t.db.user(id)
-            .map_err(|e| ApiError::internal(e).into_response())?
-            .ok_or_else(|| unauthorized("Unknown user."))?;
+    let user = t
+        .store
+        .user(id)
+        .await
+        .map_err(|e| ApiError::internal(e).into_response())?
+        .ok_or_else(|| unauthorized("Unknown user."))?;
     Ok(Json(profile_claims(
         &user,
         claims["scope"].as_str().unwrap_or("openid"),

@@ -9,13 +9,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::body::Strict;
-use crate::db::CodeUnavailable;
-use crate::db::Limit;
 use crate::error::{ApiError, WRONG_CODE};
 use crate::keys::{random_hex, random_token};
 use crate::sms::{
     checked_language, first_accept_language, mask_phone, ProviderError, SmsMessage, TemplateData,
 };
+use crate::store::{CodeUnavailable, Limit, User};
 use crate::{phone, ClientIp, Tenant, LOGIN_TICKET_SECS, PASSWORDLESS_OTP_GRANT};
 
 /// The body auth0.js and Lock send.
@@ -81,7 +80,7 @@ pub async fn start(
     let language = request_language(&headers);
     let now = t.clock.now();
     let limits = &t.config.limits;
-    if let Some(wait) = t.db.blocked(&format!("fail-phone:{phone}"), now)? {
+    if let Some(wait) = t.store.blocked(&format!("fail-phone:{phone}"), now).await? {
         return Err(too_many_attempts().retry_after(wait));
     }
     // Counted before sending, so provider errors cannot be used to pump messages.
@@ -102,7 +101,7 @@ pub async fn start(
             window: 3600,
         },
     ];
-    if let Err(wait) = t.db.take(&window, now)? {
+    if let Err(wait) = t.store.take(&window, now).await? {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
@@ -115,7 +114,7 @@ pub async fn start(
         "phone_number": phone,
         "request_language": language,
     }));
-    if t.config.sms.disable_signup && !t.db.user_exists(&phone)? {
+    if t.config.sms.disable_signup && !t.store.user_exists(&phone).await? {
         // The same answer as for a known number: sign-ups being off must not reveal who exists.
         tracing::info!(to = %mask_phone(&phone), "sign-ups are disabled; no SMS for an unknown number");
         return Ok(answer);
@@ -157,13 +156,15 @@ pub async fn start(
     // Stored only once the provider accepted the message: never a code for an unsent SMS.
     let flow_id = random_token(16);
     let mac = t.keys.code_mac(&flow_id, &phone, &code);
-    t.db.put_code(
-        &phone,
-        &client.client_id,
-        &flow_id,
-        &mac,
-        now + t.config.sms.otp_lifetime_secs,
-    )?;
+    t.store
+        .put_code(
+            &phone,
+            &client.client_id,
+            &flow_id,
+            &mac,
+            now + t.config.sms.otp_lifetime_secs,
+        )
+        .await?;
     tracing::info!(to = %mask_phone(&phone), client = %client.client_id, "code sent");
     Ok(answer)
 }
@@ -178,54 +179,73 @@ pub(crate) enum OtpFailure {
 }
 
 /// Checks a code for `client_id` and consumes it; on success returns the (new or existing) user.
-pub(crate) fn verify_otp(
+///
+/// The try is counted against the address's hourly ceiling *before* anything is compared, in one
+/// atomic take, and given back on success: concurrent guesses cannot overshoot the ceiling.
+pub(crate) async fn verify_otp(
     t: &Tenant,
     ip: &str,
     client_id: &str,
     username: &str,
     otp: &str,
-) -> Result<Result<crate::db::User, OtpFailure>, ApiError> {
+) -> Result<Result<User, OtpFailure>, ApiError> {
     let now = t.clock.now();
     let limits = &t.config.limits;
     let ip_key = format!("fail-ip:{ip}");
-    if t.db.count(&ip_key, 3600, now)? >= limits.failures_per_ip_per_hour {
-        return Ok(Err(OtpFailure::TooManyAttempts(Some(3600))));
+    let ip_limit = Limit {
+        key: ip_key.clone(),
+        max: limits.failures_per_ip_per_hour,
+        window: 3600,
+    };
+    if let Err(wait) = t.store.take(std::slice::from_ref(&ip_limit), now).await? {
+        return Ok(Err(OtpFailure::TooManyAttempts(Some(wait))));
     }
     let Ok(phone) = phone::normalize(username) else {
-        t.db.record(&ip_key, now)?;
         return Ok(Err(OtpFailure::Wrong));
     };
     let phone_key = format!("fail-phone:{phone}");
-    if let Some(wait) = t.db.blocked(&phone_key, now)? {
+    if let Some(wait) = t.store.blocked(&phone_key, now).await? {
         return Ok(Err(OtpFailure::TooManyAttempts(Some(wait))));
     }
-    let fail = |outcome: OtpFailure| -> Result<Result<crate::db::User, OtpFailure>, ApiError> {
-        t.db.record(&ip_key, now)?;
-        t.db.record_failure(
-            &phone_key,
-            limits.failures_per_phone,
-            limits.block_secs,
-            now,
-        )?;
-        tracing::info!(to = %mask_phone(&phone), "code refused");
-        Ok(Err(outcome))
-    };
-    let stored = match t
-        .db
-        .begin_code_attempt(&phone, now, t.config.sms.otp_max_attempts)?
+    let outcome = match t
+        .store
+        .begin_code_attempt(&phone, now, t.config.sms.otp_max_attempts)
+        .await?
     {
-        Ok(stored) => stored,
-        Err(CodeUnavailable::Missing) => return fail(OtpFailure::Wrong),
-        Err(CodeUnavailable::Exhausted) => return fail(OtpFailure::TooManyAttempts(None)),
+        Err(CodeUnavailable::Missing) => Err(OtpFailure::Wrong),
+        Err(CodeUnavailable::Exhausted) => Err(OtpFailure::TooManyAttempts(None)),
+        Ok(stored) => {
+            let matches = t
+                .keys
+                .code_matches(&stored.flow_id, &phone, otp.trim(), &stored.mac);
+            if matches
+                && stored.client_id == client_id
+                && t.store.consume_code(&phone, &stored.flow_id).await?
+            {
+                Ok(())
+            } else {
+                Err(OtpFailure::Wrong)
+            }
+        }
     };
-    let matches = t
-        .keys
-        .code_matches(&stored.flow_id, &phone, otp.trim(), &stored.mac);
-    if !matches || stored.client_id != client_id || !t.db.consume_code(&phone, &stored.flow_id)? {
-        return fail(OtpFailure::Wrong);
+    if let Err(failure) = outcome {
+        t.store
+            .record_failure(
+                &phone_key,
+                limits.failures_per_phone,
+                limits.block_secs,
+                now,
+            )
+            .await?;
+        tracing::info!(to = %mask_phone(&phone), "code refused");
+        return Ok(Err(failure));
     }
-    t.db.clear_failures(&phone_key)?;
-    let user = t.db.find_or_create_user(&phone, &random_hex(12), now)?;
+    t.store.refund(&ip_key, now).await?;
+    t.store.clear_failures(&phone_key).await?;
+    let user = t
+        .store
+        .find_or_create_user(&phone, &random_hex(12), now)
+        .await?;
     Ok(Ok(user))
 }
 
@@ -268,7 +288,7 @@ pub async fn co_authenticate(
         )));
     }
     t.sms_connection(client, Some(&body.realm))?;
-    let user = match verify_otp(&t, &ip, &client.client_id, &body.username, &body.otp)? {
+    let user = match verify_otp(&t, &ip, &client.client_id, &body.username, &body.otp).await? {
         Ok(user) => user,
         Err(OtpFailure::Wrong) => {
             return Err(ApiError::new(
@@ -280,12 +300,14 @@ pub async fn co_authenticate(
         Err(OtpFailure::TooManyAttempts(wait)) => return Err(too_many_attempts_after(wait)),
     };
     let ticket = random_token(24);
-    t.db.put_ticket(
-        &ticket,
-        &client.client_id,
-        &user.id,
-        t.clock.now() + LOGIN_TICKET_SECS,
-    )?;
+    t.store
+        .put_ticket(
+            &ticket,
+            &client.client_id,
+            &user.id,
+            t.clock.now() + LOGIN_TICKET_SECS,
+        )
+        .await?;
     Ok(Json(json!({
         "login_ticket": ticket,
         "co_verifier": random_token(24),

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::db::{Db, OutboxMessage};
+use crate::store::{OutboxMessage, Store};
 
 /// Twilio's limit for one message body.
 pub const MAX_BODY_CHARS: usize = 1600;
@@ -149,12 +149,12 @@ pub trait SmsProvider: Send + Sync {
 
 /// The development outbox: stores messages for `/dev/sms` and logs them. Never sends.
 pub struct LogProvider {
-    db: Arc<Db>,
+    db: Arc<Store>,
 }
 
 impl LogProvider {
     /// An outbox in this database.
-    pub fn new(db: Arc<Db>) -> Self {
+    pub fn new(db: Arc<Store>) -> Self {
         Self { db }
     }
 }
@@ -173,6 +173,7 @@ impl SmsProvider for LogProvider {
                     code: msg.code.clone(),
                     sent_at: now,
                 })
+                .await
                 .map_err(|e| ProviderError::Unavailable(format!("development outbox: {e}")))?;
             // Logs never carry a code, even in development: the outbox page is where it shows.
             tracing::info!(to = %mask_phone(&msg.to), "SMS stored in the development outbox (GET /dev/sms.html)");

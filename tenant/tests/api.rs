@@ -13,7 +13,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn happy_path_logs_in_and_finds_the_same_user_again() {
-    let h = harness();
+    let h = harness().await;
     let r = h.start(PHONE).await;
     assert_eq!(r.json()["phone_number"], PHONE);
     let p = h.login(PHONE).await;
@@ -50,7 +50,7 @@ async fn happy_path_logs_in_and_finds_the_same_user_again() {
 
 #[tokio::test]
 async fn wrong_code_is_access_denied() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -66,7 +66,7 @@ async fn wrong_code_is_access_denied() {
 
 #[tokio::test]
 async fn unknown_number_answers_like_a_wrong_code() {
-    let h = harness();
+    let h = harness().await;
     let r = h.co_authenticate("+12015550199", "123456").await;
     assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
     assert_eq!(
@@ -77,7 +77,7 @@ async fn unknown_number_answers_like_a_wrong_code() {
 
 #[tokio::test]
 async fn expired_code_is_refused() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     h.clock.0.fetch_add(181, Ordering::SeqCst);
@@ -87,7 +87,7 @@ async fn expired_code_is_refused() {
 
 #[tokio::test]
 async fn reused_code_is_refused() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     assert_eq!(h.co_authenticate(PHONE, &code).await.status, StatusCode::OK);
@@ -97,7 +97,7 @@ async fn reused_code_is_refused() {
 
 #[tokio::test]
 async fn only_the_latest_code_is_valid() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let first = h.latest_code(PHONE).await;
     h.start(PHONE).await;
@@ -114,7 +114,7 @@ async fn only_the_latest_code_is_valid() {
 
 #[tokio::test]
 async fn three_wrong_tries_kill_the_code() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -140,7 +140,7 @@ async fn three_wrong_tries_kill_the_code() {
 
 #[tokio::test]
 async fn concurrent_submissions_of_one_code_succeed_once() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     let h = Arc::new(h);
@@ -162,7 +162,7 @@ async fn concurrent_submissions_of_one_code_succeed_once() {
 
 #[tokio::test]
 async fn unknown_client_is_bad_client_id() {
-    let h = harness();
+    let h = harness().await;
     let r = h
         .post(
             "/passwordless/start",
@@ -179,7 +179,7 @@ async fn unknown_client_is_bad_client_id() {
 
 #[tokio::test]
 async fn connection_must_be_enabled_for_the_client() {
-    let h = harness();
+    let h = harness().await;
     let r = h
         .post(
             "/passwordless/start",
@@ -206,7 +206,7 @@ async fn connection_must_be_enabled_for_the_client() {
 
 #[tokio::test]
 async fn malformed_bodies_are_bad_request() {
-    let h = harness();
+    let h = harness().await;
     let send_raw = |body: &'static str, ct: &'static str| {
         Request::post("/passwordless/start")
             .header(header::CONTENT_TYPE, ct)
@@ -255,7 +255,7 @@ async fn malformed_bodies_are_bad_request() {
 
 #[tokio::test]
 async fn phone_must_be_e164_and_valid() {
-    let h = harness();
+    let h = harness().await;
     for phone in [
         json!("2015550123"),
         json!("+1 201 555 012a"),
@@ -291,7 +291,7 @@ async fn phone_must_be_e164_and_valid() {
 
 #[tokio::test]
 async fn sms_language_follows_the_request() {
-    let h = harness();
+    let h = harness().await;
     for (headers, prefix) in [
         (vec![("x-request-language", "nl-NL")], "Uw code: "),
         (vec![("accept-language", "fr-FR")], "Code Test App : "),
@@ -310,7 +310,7 @@ async fn sms_language_follows_the_request() {
         let text = outbox[0]["body"].as_str().unwrap();
         assert!(text.starts_with(prefix), "{headers:?}: {text}");
     }
-    let h = harness();
+    let h = harness().await;
     h.post(
         "/passwordless/start",
         json!({"client_id": "app", "connection": "sms", "phone_number": PHONE}),
@@ -349,7 +349,7 @@ async fn sms_language_follows_the_request() {
 
 #[tokio::test]
 async fn outbox_filters_by_recipient() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     h.start("+31612345678").await;
     let all = h.get("/dev/sms", &[]).await.json();
@@ -364,7 +364,7 @@ async fn outbox_filters_by_recipient() {
 
 #[tokio::test]
 async fn cors_only_for_registered_origins() {
-    let h = harness();
+    let h = harness().await;
     let r = h.start(PHONE).await;
     assert!(r.header("access-control-allow-origin").is_none());
     let r = h
@@ -416,7 +416,7 @@ async fn cors_only_for_registered_origins() {
 
 #[tokio::test]
 async fn co_authenticate_needs_a_registered_origin() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     let r = h
@@ -437,7 +437,7 @@ async fn co_authenticate_needs_a_registered_origin() {
 
 #[tokio::test]
 async fn authorize_refuses_unregistered_redirects_and_reused_tickets() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     let ticket = h.co_authenticate(PHONE, &code).await.json()["login_ticket"]
@@ -461,7 +461,7 @@ async fn authorize_refuses_unregistered_redirects_and_reused_tickets() {
 
 #[tokio::test]
 async fn token_endpoint_grants_with_a_code() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     let grant = |otp: &str| {
@@ -498,7 +498,7 @@ async fn token_endpoint_grants_with_a_code() {
 
 #[tokio::test]
 async fn userinfo_refuses_bad_tokens() {
-    let h = harness();
+    let h = harness().await;
     assert_eq!(
         h.get("/userinfo", &[]).await.status,
         StatusCode::UNAUTHORIZED
@@ -511,7 +511,7 @@ async fn userinfo_refuses_bad_tokens() {
 
 #[tokio::test]
 async fn discovery_documents_describe_the_tenant() {
-    let h = harness();
+    let h = harness().await;
     let jwks = h.get("/.well-known/jwks.json", &[]).await.json();
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "RSA");
@@ -527,16 +527,20 @@ async fn discovery_documents_describe_the_tenant() {
 async fn keys_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let kid = |t: Tenant| t.keys.jwks()["keys"][0]["kid"].clone();
-    let first = kid(Tenant::new(config(dir.path())).unwrap());
-    let second = kid(Tenant::new(config(dir.path())).unwrap());
+    let first = kid(Tenant::new(config(dir.path()).await).await.unwrap());
+    let second = kid(Tenant::new(config(dir.path()).await).await.unwrap());
     assert_eq!(first, second);
 }
 
 #[tokio::test]
 async fn an_invalid_template_stops_startup_with_its_position() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path());
+    let mut c = config(dir.path()).await;
     c.sms.template = "Hello\n{% if %}".into();
-    let err = Tenant::new(c).err().expect("must not start").to_string();
+    let err = Tenant::new(c)
+        .await
+        .err()
+        .expect("must not start")
+        .to_string();
     assert!(err.contains("invalid SMS template"), "{err}");
 }

@@ -62,7 +62,7 @@ async fn token(h: &Harness, body: Value) -> Reply {
 
 #[tokio::test]
 async fn code_with_pkce_is_redeemed_once_with_its_verifier() {
-    let h = harness();
+    let h = harness().await;
     let t = ticket(&h).await;
     let c = challenge(VERIFIER);
     let r = authorize(
@@ -106,7 +106,7 @@ async fn code_with_pkce_is_redeemed_once_with_its_verifier() {
 
 #[tokio::test]
 async fn pkce_cannot_be_downgraded_or_guessed() {
-    let h = harness();
+    let h = harness().await;
     let t = ticket(&h).await;
     let r = authorize(&h, &[("response_type", "code"), ("login_ticket", &t)], None).await;
     assert_eq!(
@@ -165,7 +165,7 @@ async fn pkce_cannot_be_downgraded_or_guessed() {
 
 #[tokio::test]
 async fn tokens_never_go_in_the_query() {
-    let h = harness();
+    let h = harness().await;
     let t = ticket(&h).await;
     let r = authorize(
         &h,
@@ -185,7 +185,7 @@ async fn tokens_never_go_in_the_query() {
 
 #[tokio::test]
 async fn web_message_posts_to_the_callback_origin_only() {
-    let h = harness();
+    let h = harness().await;
     let t = ticket(&h).await;
     let r = authorize(
         &h,
@@ -222,7 +222,8 @@ async fn web_message_posts_to_the_callback_origin_only() {
 
 #[tokio::test]
 async fn the_session_answers_prompt_none_until_logout() {
-    let h = harness_with(|c| c.clients[0].allowed_logout_urls = vec!["http://app.test/".into()]);
+    let h =
+        harness_with(|c| c.clients[0].allowed_logout_urls = vec!["http://app.test/".into()]).await;
     let t = ticket(&h).await;
     let first = authorize(
         &h,
@@ -273,7 +274,7 @@ async fn the_session_answers_prompt_none_until_logout() {
 
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
-    let h = harness_with(|c| c.clients[0].refresh_tokens = true);
+    let h = harness_with(|c| c.clients[0].refresh_tokens = true).await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     let r = token(&h, json!({"grant_type": "http://auth0.com/oauth/grant-type/passwordless/otp", "client_id": "app",
@@ -304,7 +305,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
 
 #[tokio::test]
 async fn refresh_tokens_only_for_clients_that_allow_them() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     let r = token(&h, json!({"grant_type": "http://auth0.com/oauth/grant-type/passwordless/otp", "client_id": "app",
@@ -315,7 +316,7 @@ async fn refresh_tokens_only_for_clients_that_allow_them() {
 
 #[tokio::test]
 async fn grants_are_per_client() {
-    let h = harness_with(|c| c.clients[0].grant_types = vec!["implicit".into()]);
+    let h = harness_with(|c| c.clients[0].grant_types = vec!["implicit".into()]).await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     let r = token(&h, json!({"grant_type": "http://auth0.com/oauth/grant-type/passwordless/otp", "client_id": "app",
@@ -331,7 +332,8 @@ async fn token_lifetimes_are_per_client() {
     let h = harness_with(|c| {
         c.clients[0].access_token_lifetime_secs = 600;
         c.clients[0].id_token_lifetime_secs = 900;
-    });
+    })
+    .await;
     let p = h.login(PHONE).await;
     assert_eq!(p["expires_in"], "600");
     let id = claims(&p["id_token"]);
@@ -343,7 +345,7 @@ async fn token_lifetimes_are_per_client() {
 
 #[tokio::test]
 async fn login_tickets_expire() {
-    let h = harness();
+    let h = harness().await;
     let t = ticket(&h).await;
     h.advance(121);
     let r = authorize(
@@ -361,7 +363,7 @@ async fn login_tickets_expire() {
 
 #[tokio::test]
 async fn client_script_and_geo_lookup() {
-    let h = harness();
+    let h = harness().await;
     let r = h.get("/client/app.js", &[]).await;
     assert!(r
         .header("content-type")

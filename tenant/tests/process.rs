@@ -1,6 +1,8 @@
 //! The real binary: state survives a crash between start and verify, and its log output never
 //! holds a code, a token or a full phone number.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -35,8 +37,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn write_config(dir: &Path, port: u16) -> PathBuf {
-    let path = dir.join("tenant.toml");
+fn write_config(dir: &Path, port: u16, database: &str) -> PathBuf {
+    let path = dir.join(format!("tenant-{port}.toml"));
     std::fs::write(
         &path,
         format!(
@@ -44,7 +46,7 @@ fn write_config(dir: &Path, port: u16) -> PathBuf {
 [tenant]
 name = "process"
 issuer = "http://127.0.0.1:{port}"
-database = "state.db"
+database = "{database}"
 
 [[clients]]
 client_id = "app"
@@ -64,11 +66,11 @@ template = "Code: @@password@@"
 
 // `Server::drop` kills and waits; clippy cannot see through the Drop impl.
 #[allow(clippy::zombie_processes)]
-async fn launch(dir: &Path, port: u16, log_name: &str) -> Server {
+async fn launch(dir: &Path, port: u16, log_name: &str, database: &str) -> Server {
     let log = std::fs::File::create(dir.join(log_name)).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_passwordless-tenant"))
         .args(["--config"])
-        .arg(write_config(dir, port))
+        .arg(write_config(dir, port, database))
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "trace")
         .stdout(Stdio::from(log.try_clone().unwrap()))
@@ -171,10 +173,11 @@ fn wrong(code: &str) -> &'static str {
 #[tokio::test]
 async fn a_crash_between_start_and_verify_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
+    let db = common::database(dir.path()).await;
     let port = free_port();
     let (a, b, c) = ("+12015550123", "+31612345678", "+447400123456");
 
-    let first = launch(dir.path(), port, "first.log").await;
+    let first = launch(dir.path(), port, "first.log", &db).await;
     // A finished login whose tokens must outlive the process.
     assert_eq!(start(&first, c).await, 200);
     let (status, body) = verify(&first, c, &code(&first, c).await).await;
@@ -190,7 +193,7 @@ async fn a_crash_between_start_and_verify_loses_nothing() {
     }
     drop(first); // SIGKILL: no graceful shutdown.
 
-    let second = launch(dir.path(), port, "second.log").await;
+    let second = launch(dir.path(), port, "second.log", &db).await;
     let (status, body) = verify(&second, a, &code_a).await;
     assert_eq!(
         status, 200,
@@ -251,8 +254,9 @@ async fn a_crash_between_start_and_verify_loses_nothing() {
 #[tokio::test]
 async fn bad_requests_never_stop_the_process() {
     let dir = tempfile::tempdir().unwrap();
+    let db = common::database(dir.path()).await;
     let port = free_port();
-    let s = launch(dir.path(), port, "bad.log").await;
+    let s = launch(dir.path(), port, "bad.log", &db).await;
     // A connection per request: the server may close one after refusing an oversized body,
     // and a pooled client would then fail the next request on it.
     let c = reqwest::Client::builder()

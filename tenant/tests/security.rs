@@ -40,7 +40,7 @@ fn wrong(code: &str) -> &'static str {
 
 #[tokio::test]
 async fn a_number_waits_between_sends_with_retry_after() {
-    let h = harness();
+    let h = harness().await;
     assert_eq!(h.start(PHONE).await.status, StatusCode::OK);
     h.advance(10);
     let r = h.send(start_request(PHONE)).await;
@@ -56,7 +56,7 @@ async fn a_number_waits_between_sends_with_retry_after() {
 
 #[tokio::test]
 async fn an_ip_gets_fifty_sends_an_hour() {
-    let h = harness();
+    let h = harness().await;
     for i in 0..50 {
         let phone = format!("+3161234{:04}", 5000 + i);
         let r = h.send_from("203.0.113.7", start_request(&phone)).await;
@@ -88,7 +88,7 @@ async fn an_ip_gets_fifty_sends_an_hour() {
 
 #[tokio::test]
 async fn a_number_gets_ten_codes_an_hour() {
-    let h = harness();
+    let h = harness().await;
     for _ in 0..10 {
         assert_eq!(h.start(PHONE).await.status, StatusCode::OK);
     }
@@ -101,7 +101,7 @@ async fn a_number_gets_ten_codes_an_hour() {
 
 #[tokio::test]
 async fn fifty_concurrent_wrong_guesses_evaluate_at_most_the_cap() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     let h = Arc::new(h);
@@ -130,7 +130,7 @@ async fn fifty_concurrent_wrong_guesses_evaluate_at_most_the_cap() {
 
 #[tokio::test]
 async fn ten_consecutive_failures_block_the_number() {
-    let h = harness();
+    let h = harness().await;
     for round in 0..4 {
         h.start(PHONE).await;
         let code = h.latest_code(PHONE).await;
@@ -158,7 +158,7 @@ async fn ten_consecutive_failures_block_the_number() {
 
 #[tokio::test]
 async fn a_success_resets_the_consecutive_failures() {
-    let h = harness();
+    let h = harness().await;
     for _ in 0..3 {
         h.start(PHONE).await;
         let code = h.latest_code(PHONE).await;
@@ -188,7 +188,7 @@ async fn a_success_resets_the_consecutive_failures() {
 
 #[tokio::test]
 async fn an_ip_guessing_across_numbers_is_blocked() {
-    let h = harness_with(|c| c.limits.failures_per_ip_per_hour = 5);
+    let h = harness_with(|c| c.limits.failures_per_ip_per_hour = 5).await;
     for i in 0..5 {
         let r = h
             .send_from(
@@ -217,7 +217,7 @@ async fn an_ip_guessing_across_numbers_is_blocked() {
 
 #[tokio::test]
 async fn spellings_of_one_number_are_one_user() {
-    let h = harness();
+    let h = harness().await;
     let r = h.send(start_request("＋１ (201) 555\u{200b}-0123")).await;
     assert_eq!(r.json()["phone_number"], PHONE);
     let outbox = h.get("/dev/sms", &[]).await.json();
@@ -237,7 +237,7 @@ async fn spellings_of_one_number_are_one_user() {
 
 #[tokio::test]
 async fn known_and_unknown_numbers_get_identical_answers() {
-    let h = harness();
+    let h = harness().await;
     h.login(PHONE).await;
     let unknown = "+12015550188";
     h.start(unknown).await;
@@ -250,7 +250,7 @@ async fn known_and_unknown_numbers_get_identical_answers() {
 
 #[tokio::test]
 async fn with_sign_ups_disabled_unknown_numbers_get_no_sms_but_the_same_answer() {
-    let h = harness_with(|c| c.sms.disable_signup = true);
+    let h = harness_with(|c| c.sms.disable_signup = true).await;
     let r = h.start("+12015550166").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["phone_number"], "+12015550166");
@@ -267,17 +267,16 @@ async fn with_sign_ups_disabled_unknown_numbers_get_no_sms_but_the_same_answer()
 
 #[tokio::test]
 async fn codes_are_stored_as_macs_not_digits() {
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
-    let db = rusqlite::Connection::open(h.dir.path().join("t.db")).unwrap();
-    let (mac, flow): (Vec<u8>, String) = db
-        .query_row(
-            "SELECT mac, flow_id FROM codes WHERE phone = ?1",
-            [PHONE],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (mac, flow) = stored_bytes_and_text(
+        &h.database,
+        "SELECT mac, flow_id FROM codes WHERE phone = ?1",
+        "SELECT mac, flow_id FROM codes WHERE phone = $1",
+        PHONE,
+    )
+    .await;
     assert_eq!(mac.len(), 32, "HMAC-SHA256");
     assert!(!String::from_utf8_lossy(&mac).contains(&code));
     assert!(!flow.contains(&code));
@@ -306,15 +305,19 @@ async fn logs_mask_numbers_and_never_hold_codes_or_tokens() {
         .get_or_init(|| {
             let captured = Captured::default();
             let writer = captured.clone();
+            // Everything at trace, but the PostgreSQL driver at info, as the binary caps it: at
+            // debug, tokio-postgres logs every statement's parameters (see the crate docs).
             tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
+                .with_env_filter(tracing_subscriber::EnvFilter::new(
+                    "trace,tokio_postgres=info",
+                ))
                 .with_writer(move || writer.clone())
                 .init();
             captured
         })
         .clone();
 
-    let h = harness();
+    let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
     h.send(co_request(PHONE, wrong(&code))).await;

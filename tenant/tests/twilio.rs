@@ -110,7 +110,7 @@ fn use_twilio(c: &mut Config, url: &str, change: impl FnOnce(&mut TwilioConfig))
 #[tokio::test]
 async fn sends_form_encoded_with_basic_auth() {
     let (fake, url) = fake_twilio(vec![]).await;
-    let h = harness_with(|c| use_twilio(c, &url, |_| {}));
+    let h = harness_with(|c| use_twilio(c, &url, |_| {})).await;
     let r = h.start(PHONE).await;
     assert_eq!(
         r.status,
@@ -149,7 +149,8 @@ async fn a_messaging_service_replaces_the_from_number() {
             tw.from = None;
             tw.messaging_service_sid = Some("MG0000000000000000000000000000test".into());
         })
-    });
+    })
+    .await;
     assert_eq!(h.start(PHONE).await.status, StatusCode::OK);
     let form = fake.requests.lock().unwrap()[0].form.clone();
     assert_eq!(
@@ -171,7 +172,8 @@ async fn credentials_can_come_from_the_environment() {
             tw.account_sid_env = "LPW_TEST_SID_ENV".into();
             tw.auth_token_env = "LPW_TEST_TOKEN_ENV".into();
         })
-    });
+    })
+    .await;
     assert_eq!(h.start(PHONE).await.status, StatusCode::OK);
     assert_eq!(fake.requests.lock().unwrap()[0].account, "ACfromenv");
 }
@@ -179,9 +181,10 @@ async fn credentials_can_come_from_the_environment() {
 #[tokio::test]
 async fn missing_credentials_stop_startup_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path());
+    let mut c = config(dir.path()).await;
     use_twilio(&mut c, "http://127.0.0.1:9", |tw| tw.auth_token = None);
     let err = passwordless_tenant::Tenant::new(c)
+        .await
         .err()
         .expect("must not start")
         .to_string();
@@ -196,7 +199,7 @@ async fn an_invalid_number_is_the_users_error_and_still_counts() {
         "The 'To' number +12015550123 is not a valid phone number.",
     )])
     .await;
-    let h = harness_with(|c| use_twilio(c, &url, |_| {}));
+    let h = harness_with(|c| use_twilio(c, &url, |_| {})).await;
     let r = h.start(PHONE).await;
     assert_eq!(
         r.error(),
@@ -232,7 +235,7 @@ async fn operator_errors_are_generic_for_the_user() {
     for code in [20003, 21608] {
         let (_fake, url) =
             fake_twilio(vec![twilio_error(401, code, "Authenticate: secret detail")]).await;
-        let h = harness_with(|c| use_twilio(c, &url, |_| {}));
+        let h = harness_with(|c| use_twilio(c, &url, |_| {})).await;
         let r = h.start(PHONE).await;
         assert_eq!(
             r.error(),
@@ -249,7 +252,7 @@ async fn operator_errors_are_generic_for_the_user() {
 #[tokio::test]
 async fn too_many_concurrent_requests_is_retried_once() {
     let (fake, url) = fake_twilio(vec![twilio_error(429, 20429, "Too Many Requests")]).await;
-    let h = harness_with(|c| use_twilio(c, &url, |_| {}));
+    let h = harness_with(|c| use_twilio(c, &url, |_| {})).await;
     assert_eq!(h.start(PHONE).await.status, StatusCode::OK);
     assert_eq!(fake.requests.lock().unwrap().len(), 2);
 
@@ -258,7 +261,7 @@ async fn too_many_concurrent_requests_is_retried_once() {
         twilio_error(429, 20429, "busy"),
     ])
     .await;
-    let h = harness_with(|c| use_twilio(c, &url, |_| {}));
+    let h = harness_with(|c| use_twilio(c, &url, |_| {})).await;
     let r = h.start(PHONE).await;
     assert_eq!(
         r.error(),
@@ -283,7 +286,7 @@ async fn server_errors_and_malformed_replies_are_unavailable_without_retry() {
         },
     ] {
         let (fake, url) = fake_twilio(vec![answer.clone()]).await;
-        let h = harness_with(|c| use_twilio(c, &url, |_| {}));
+        let h = harness_with(|c| use_twilio(c, &url, |_| {})).await;
         let r = h.start(PHONE).await;
         assert_eq!(
             r.error(),
@@ -310,7 +313,7 @@ async fn a_slow_provider_times_out() {
         ..ok()
     };
     let (fake, url) = fake_twilio(vec![slow]).await;
-    let h = harness_with(|c| use_twilio(c, &url, |tw| tw.timeout_secs = 1));
+    let h = harness_with(|c| use_twilio(c, &url, |tw| tw.timeout_secs = 1)).await;
     let started = std::time::Instant::now();
     let r = h.start(PHONE).await;
     assert_eq!(
@@ -333,7 +336,7 @@ async fn an_unreachable_provider_is_unavailable() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let h = harness_with(|c| use_twilio(c, &url, |_| {}));
+    let h = harness_with(|c| use_twilio(c, &url, |_| {})).await;
     let r = h.start(PHONE).await;
     assert_eq!(
         r.error(),

@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: set-up, build, demo, test. Only the standard library, so it builds
 //! in seconds on a fresh machine.
 
+mod postgres;
 mod tools;
 mod wasm_size;
 
@@ -1009,6 +1010,20 @@ fn test() -> Result<(), String> {
         ]));
         (all.0 && fetched.0, all.1 + fetched.1)
     });
+    step(
+        "tenant suite on PostgreSQL (throwaway cluster, two instances per database)",
+        &mut || match postgres::Cluster::start(&scratch.join("postgres")) {
+            Ok(cluster) => run_counting(
+                cargo()
+                    .args(["test", "--package", "passwordless-tenant"])
+                    .env("LPW_TEST_POSTGRES", cluster.url()),
+            ),
+            Err(e) => {
+                eprintln!("{e}");
+                (false, 0)
+            }
+        },
+    );
     step(
         "server rendering tests (ssr: the widget rendered to HTML, doctests)",
         &mut || {

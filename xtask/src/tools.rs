@@ -94,6 +94,34 @@ fn locked_wasm_bindgen() -> Result<String, String> {
     Err("wasm-bindgen is not in Cargo.lock".into())
 }
 
+/// Installs Debian packages (through sudo when not root); nothing when `packages` is empty.
+pub fn apt_install(packages: &[&str], why: &str) -> Result<(), String> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let sudo = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() != "0");
+    let apt = |args: &[&str]| {
+        let mut c = if sudo {
+            Command::new("sudo")
+        } else {
+            Command::new("apt-get")
+        };
+        if sudo {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    println!(
+        "xtask: installing {} from Debian ({why})",
+        packages.join(", ")
+    );
+    run(&mut apt(&["update"]))?;
+    let mut c = apt(&["install", "-y"]);
+    c.args(packages);
+    run(&mut c).map_err(|e| format!("{e} (while running {})", describe(&c)))
+}
+
 fn install(why: &str, cmd: &mut Command) -> Result<(), String> {
     println!("xtask: installing {why}");
     run(cmd)
@@ -210,9 +238,10 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
     }
 
     // Debian packages, each installed only when the file it provides is missing: the browser
-    // and its driver, and a colour emoji font so the widget's flags are drawn (the end-to-end
-    // tests check both ways, and the README's screenshots show flags).
-    let debian: Vec<&str> = [
+    // and its driver, a colour emoji font so the widget's flags are drawn (the end-to-end
+    // tests check both ways, and the README's screenshots show flags), and PostgreSQL, the
+    // tenant's shared backend, which the tenant suite runs against a second time.
+    let mut debian: Vec<&str> = [
         (CHROMIUM, "chromium"),
         (CHROMEDRIVER, "chromium-driver"),
         (EMOJI_FONT, "fonts-noto-color-emoji"),
@@ -221,29 +250,10 @@ pub fn ensure(need: Need) -> Result<Tools, String> {
     .filter(|(file, _)| need == Need::Test && !Path::new(file).exists())
     .map(|(_, package)| package)
     .collect();
-    if !debian.is_empty() {
-        let sudo = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() != "0");
-        let apt = |args: &[&str]| {
-            let mut c = if sudo {
-                Command::new("sudo")
-            } else {
-                Command::new("apt-get")
-            };
-            if sudo {
-                c.arg("apt-get");
-            }
-            c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-            c
-        };
-        println!(
-            "xtask: installing {} from Debian (browser and end-to-end tests)",
-            debian.join(", ")
-        );
-        run(&mut apt(&["update"]))?;
-        let mut c = apt(&["install", "-y"]);
-        c.args(&debian);
-        run(&mut c).map_err(|e| format!("{e} (while running {})", describe(&c)))?;
+    if need == Need::Test && crate::postgres::bin_dir().is_none() {
+        debian.push("postgresql");
     }
+    apt_install(&debian, "browser, end-to-end and PostgreSQL tests")?;
 
     Ok(Tools {
         trunk,

@@ -29,9 +29,69 @@ pub struct Harness {
     pub app: Router,
     pub clock: Arc<TestClock>,
     pub dir: tempfile::TempDir,
+    /// The database the tenant uses (a SQLite file or a PostgreSQL URL).
+    pub database: String,
 }
 
-pub fn config(dir: &std::path::Path) -> Config {
+/// The PostgreSQL server the suite runs against instead of SQLite, if any: a URL without a
+/// database name (`postgres://postgres@127.0.0.1:5433`). `cargo xtask test` sets it for the
+/// second run of the tenant suite.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("LPW_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_end_matches('/').to_string())
+}
+
+/// A database of this test's own: a SQLite file in `dir`, or on the PostgreSQL server a
+/// database named after `dir` (so the same `dir` gives the same database, as a restart needs).
+pub async fn database(dir: &std::path::Path) -> String {
+    let Some(server) = postgres_server() else {
+        return dir.join("t.db").display().to_string();
+    };
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut hasher);
+    let name = format!("lpw_test_{:016x}", hasher.finish());
+    let (client, connection) =
+        tokio_postgres::connect(&format!("{server}/postgres"), tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {server}: {e}"));
+    tokio::spawn(connection);
+    match client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+    {
+        Ok(()) => {}
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {}
+        Err(e) => panic!("CREATE DATABASE {name}: {e}"),
+    }
+    format!("{server}/{name}")
+}
+
+/// Runs one query on the test's database, whichever engine it is; returns the first row's
+/// first two columns as (bytes, text). For tests that look at what is stored.
+pub async fn stored_bytes_and_text(
+    database: &str,
+    sql_sqlite: &str,
+    sql_postgres: &str,
+    key: &str,
+) -> (Vec<u8>, String) {
+    if postgres_server().is_some() {
+        let (client, connection) = tokio_postgres::connect(database, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        let row = client.query_one(sql_postgres, &[&key]).await.unwrap();
+        (row.get(0), row.get(1))
+    } else {
+        let db = rusqlite::Connection::open(database).unwrap();
+        db.query_row(sql_sqlite, [key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+    }
+}
+
+pub async fn config(dir: &std::path::Path) -> Config {
     let text = format!(
         r#"
 [tenant]
@@ -53,27 +113,48 @@ name = "Other"
 enabled_clients = ["app"]
 template = "{{% if request_language contains 'fr' %}}Code {{{{ application.name }}}} : @@password@@{{% elsif request_language contains 'nl' %}}Uw code: {{{{ code }}}}{{% else %}}Your code is @@password@@{{% endif %}}"
 "#,
-        dir.join("t.db").display()
+        database(dir).await
     );
     toml::from_str(&text).unwrap()
 }
 
-pub fn harness() -> Harness {
-    harness_with(|_| {})
+pub async fn harness() -> Harness {
+    harness_with(|_| {}).await
 }
 
 /// A harness whose configuration `change` adjusts first.
-pub fn harness_with(change: impl FnOnce(&mut Config)) -> Harness {
+pub async fn harness_with(change: impl FnOnce(&mut Config)) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
-    let mut config = config(dir.path());
+    let mut config = config(dir.path()).await;
     change(&mut config);
-    let tenant = Tenant::new(config).unwrap().with_clock(clock.clone());
+    let database = config.tenant.database.clone().unwrap();
+    let tenant = Tenant::new(config).await.unwrap().with_clock(clock.clone());
     Harness {
         app: app(tenant),
         clock,
         dir,
+        database,
     }
+}
+
+/// Two tenant instances on one database, sharing a clock: what two processes behind a load
+/// balancer are. The first harness owns the directory.
+pub async fn pair_with(change: impl Fn(&mut Config)) -> (Harness, Harness) {
+    let first = harness_with(&change).await;
+    let mut config = config(first.dir.path()).await;
+    change(&mut config);
+    let tenant = Tenant::new(config)
+        .await
+        .unwrap()
+        .with_clock(first.clock.clone());
+    let second = Harness {
+        app: app(tenant),
+        clock: first.clock.clone(),
+        dir: tempfile::tempdir().unwrap(),
+        database: first.database.clone(),
+    };
+    (first, second)
 }
 
 pub struct Reply {

@@ -1,0 +1,517 @@
+//! Durable state behind one async interface of the tenant's own operations (not SQL), with two
+//! backends: SQLite, embedded and the default, and PostgreSQL, which several tenant instances
+//! share as one truth.
+//!
+//! Every operation that decides a security question is atomic *across instances*: one
+//! conditional statement, or one transaction holding the lock that serialises it (SQLite's
+//! database write lock, taken at `BEGIN IMMEDIATE`; PostgreSQL row locks and transaction-scoped
+//! advisory locks). None relies on a lock inside one process, so two processes on one database
+//! decide exactly as one would.
+
+mod postgres;
+mod sqlite;
+
+use std::fmt;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// A stored user of the `sms` connection.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// The part after `sms|`.
+    pub id: String,
+    /// E.164.
+    pub phone: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// The current code of one phone number.
+#[derive(Debug, Clone)]
+pub struct StoredCode {
+    /// Random per send; part of the MAC input.
+    pub flow_id: String,
+    /// `HMAC-SHA256(secret, flow_id ‖ phone ‖ code)`.
+    pub mac: Vec<u8>,
+    /// The client the code was sent for.
+    pub client_id: String,
+}
+
+/// Why a code could not be tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeUnavailable {
+    /// No code, an expired one, or a used one.
+    Missing,
+    /// The code had its allowed wrong tries.
+    Exhausted,
+}
+
+/// One message in the development outbox.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutboxMessage {
+    /// E.164 recipient.
+    pub to: String,
+    /// The rendered text.
+    pub body: String,
+    /// The code it carries.
+    pub code: String,
+    /// Unix seconds.
+    #[serde(skip)]
+    pub sent_at: i64,
+}
+
+/// A rate limit: at most `max` events per `window` seconds for `key`.
+#[derive(Debug, Clone)]
+pub struct Limit {
+    /// What is counted (`start-ip:127.0.0.1`, `start-phone:+31…`).
+    pub key: String,
+    /// Events allowed in the window.
+    pub max: i64,
+    /// Window, seconds.
+    pub window: i64,
+}
+
+/// What an authorization code or refresh token stands for.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// The client.
+    pub client_id: String,
+    /// The user.
+    pub user_id: String,
+    /// Granted scopes.
+    pub scope: String,
+    /// API audience.
+    pub audience: Option<String>,
+    /// The `/authorize` nonce (codes only).
+    pub nonce: Option<String>,
+    /// The registered redirect URI the code went to (codes only).
+    pub redirect_uri: Option<String>,
+    /// PKCE S256 challenge (codes only).
+    pub challenge: Option<String>,
+}
+
+impl Grant {
+    /// A refresh token's grant: no nonce, redirect or challenge.
+    pub(crate) fn refresh(
+        client_id: String,
+        user_id: String,
+        scope: String,
+        audience: Option<String>,
+    ) -> Self {
+        Self {
+            client_id,
+            user_id,
+            scope,
+            audience,
+            nonce: None,
+            redirect_uri: None,
+            challenge: None,
+        }
+    }
+}
+
+/// How a refresh token exchange went.
+#[derive(Debug, Clone)]
+pub enum RefreshOutcome {
+    /// Valid and now used: here is its grant and family.
+    Ok(Grant, String),
+    /// Unknown, expired, or of a revoked family.
+    Invalid,
+    /// Already used: the whole family is now revoked.
+    Reused,
+}
+
+/// How many rows retention removed, per kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Expired or used one-time codes.
+    pub codes: u64,
+    /// Expired login tickets.
+    pub tickets: u64,
+    /// Expired authorization codes.
+    pub auth_codes: u64,
+    /// Expired sessions.
+    pub sessions: u64,
+    /// Expired refresh tokens (and families left with none).
+    pub refresh_tokens: u64,
+    /// Outbox messages older than the configured age.
+    pub outbox: u64,
+    /// Rate-limit events older than every window, and spent failure counters.
+    pub events: u64,
+}
+
+impl Purged {
+    /// Rows removed in all.
+    pub fn total(&self) -> u64 {
+        self.codes
+            + self.tickets
+            + self.auth_codes
+            + self.sessions
+            + self.refresh_tokens
+            + self.outbox
+            + self.events
+    }
+}
+
+/// Rows per table, for the drift check of the bench and the retention tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowCounts {
+    /// `users`.
+    pub users: i64,
+    /// `codes`.
+    pub codes: i64,
+    /// `tickets`.
+    pub tickets: i64,
+    /// `auth_codes`.
+    pub auth_codes: i64,
+    /// `sessions`.
+    pub sessions: i64,
+    /// `refresh_tokens`.
+    pub refresh_tokens: i64,
+    /// `outbox`.
+    pub outbox: i64,
+    /// `events`.
+    pub events: i64,
+}
+
+/// Events older than this are never counted by any limit (the longest window is an hour).
+pub const EVENTS_KEEP_SECS: i64 = 86_400;
+
+/// A storage failure. Shown to clients only as a 500; the cause is logged.
+#[derive(Debug)]
+pub enum StoreError {
+    /// SQLite said no.
+    Sqlite(rusqlite::Error),
+    /// PostgreSQL said no.
+    Postgres(tokio_postgres::Error),
+    /// No PostgreSQL connection could be had from the pool.
+    Pool(String),
+    /// The blocking task running a SQLite call was lost.
+    Task(String),
+    /// The database URL or path cannot be used.
+    Config(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(e) => write!(f, "SQLite: {e}"),
+            Self::Postgres(e) => match e.as_db_error() {
+                Some(db) => write!(f, "PostgreSQL: {} ({})", db.message(), db.code().code()),
+                None => write!(f, "PostgreSQL: {e}"),
+            },
+            Self::Pool(e) => write!(f, "PostgreSQL pool: {e}"),
+            Self::Task(e) => write!(f, "database task: {e}"),
+            Self::Config(e) => write!(f, "database: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e)
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Postgres(e)
+    }
+}
+
+/// Store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Where the state lives, as the configuration names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL URL (`postgres://user[:password]@host[:port]/db`, or `host=/run/…` sockets).
+    Postgres(String),
+}
+
+impl Database {
+    /// A URL starting `postgres://` or `postgresql://` is PostgreSQL; anything else is a SQLite
+    /// path (`sqlite://` prefix optional).
+    pub fn parse(s: &str) -> Self {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Self::Postgres(s.to_string())
+        } else {
+            Self::Sqlite(s.strip_prefix("sqlite://").unwrap_or(s).into())
+        }
+    }
+
+    /// For logs: the URL without its password.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(p) => p.display().to_string(),
+            Self::Postgres(url) => redact_url(url),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{scheme}://{name}:***@{host}{path}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// The tenant's durable state.
+pub enum Store {
+    /// Embedded SQLite.
+    Sqlite(SqliteStore),
+    /// Shared PostgreSQL.
+    Postgres(PostgresStore),
+}
+
+/// Forwards one call to whichever backend this is.
+macro_rules! backend {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match $self {
+            Store::Sqlite(s) => s.$method($($arg),*).await,
+            Store::Postgres(s) => s.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if needed) and brings the schema up to date. Safe when
+    /// several instances start at once: migrations run under the database's own lock.
+    pub async fn open(database: &Database) -> Result<Self> {
+        Ok(match database {
+            Database::Sqlite(path) => Self::Sqlite(SqliteStore::open(path).await?),
+            Database::Postgres(url) => Self::Postgres(PostgresStore::connect(url).await?),
+        })
+    }
+
+    /// Which engine this is: `sqlite` or `postgres`.
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// A value from the key/value table.
+    pub async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        backend!(self.meta(key))
+    }
+
+    /// Stores `value` under `key` unless a value is already there; returns the stored value.
+    /// Two instances racing get the same answer: the first insert wins.
+    pub async fn meta_get_or_insert(&self, key: &str, value: &[u8]) -> Result<Vec<u8>> {
+        backend!(self.meta_get_or_insert(key, value))
+    }
+
+    /// Replaces the phone's code: only the latest code is valid.
+    pub async fn put_code(
+        &self,
+        phone: &str,
+        client_id: &str,
+        flow_id: &str,
+        mac: &[u8],
+        expires_at: i64,
+    ) -> Result<()> {
+        backend!(self.put_code(phone, client_id, flow_id, mac, expires_at))
+    }
+
+    /// Counts one try against the phone's live code *before* it is compared, and returns it.
+    pub async fn begin_code_attempt(
+        &self,
+        phone: &str,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<Result<StoredCode, CodeUnavailable>> {
+        backend!(self.begin_code_attempt(phone, now, max_attempts))
+    }
+
+    /// Marks the code used; true only for the one caller that flipped it.
+    pub async fn consume_code(&self, phone: &str, flow_id: &str) -> Result<bool> {
+        backend!(self.consume_code(phone, flow_id))
+    }
+
+    /// Finds the user with this phone, creating one on first login.
+    pub async fn find_or_create_user(&self, phone: &str, new_id: &str, now: i64) -> Result<User> {
+        backend!(self.find_or_create_user(phone, new_id, now))
+    }
+
+    /// The user with this ID.
+    pub async fn user(&self, id: &str) -> Result<Option<User>> {
+        backend!(self.user(id))
+    }
+
+    /// Whether a user exists for this phone.
+    pub async fn user_exists(&self, phone: &str) -> Result<bool> {
+        backend!(self.user_exists(phone))
+    }
+
+    /// Stores a single-use login ticket.
+    pub async fn put_ticket(
+        &self,
+        id: &str,
+        client_id: &str,
+        user_id: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        backend!(self.put_ticket(id, client_id, user_id, expires_at))
+    }
+
+    /// Redeems a ticket for this client once; returns its user ID.
+    pub async fn take_ticket(&self, id: &str, client_id: &str, now: i64) -> Result<Option<String>> {
+        backend!(self.take_ticket(id, client_id, now))
+    }
+
+    /// Appends a message to the development outbox.
+    pub async fn push_outbox(&self, m: &OutboxMessage) -> Result<()> {
+        backend!(self.push_outbox(m))
+    }
+
+    /// Outbox messages, newest first, optionally for one recipient.
+    pub async fn outbox(&self, to: Option<&str>, limit: usize) -> Result<Vec<OutboxMessage>> {
+        backend!(self.outbox(to, limit))
+    }
+
+    /// Checks every limit; when all pass records one event for each and returns `Ok`, else
+    /// returns the seconds until the tightest limit frees up. Check and record are atomic.
+    pub async fn take(&self, limits: &[Limit], now: i64) -> Result<Result<(), i64>> {
+        backend!(self.take(limits, now))
+    }
+
+    /// Takes back one event of `key` recorded at `now` by [`Store::take`] (a try that turned
+    /// out not to count).
+    pub async fn refund(&self, key: &str, now: i64) -> Result<()> {
+        backend!(self.refund(key, now))
+    }
+
+    /// Seconds left on a block of `key`, if blocked.
+    pub async fn blocked(&self, key: &str, now: i64) -> Result<Option<i64>> {
+        backend!(self.blocked(key, now))
+    }
+
+    /// Counts a consecutive failure of `key`; at `threshold` the key is blocked for
+    /// `block_secs` and the count starts again. One statement.
+    pub async fn record_failure(
+        &self,
+        key: &str,
+        threshold: i64,
+        block_secs: i64,
+        now: i64,
+    ) -> Result<()> {
+        backend!(self.record_failure(key, threshold, block_secs, now))
+    }
+
+    /// Forgets the consecutive failures of `key` (after a success).
+    pub async fn clear_failures(&self, key: &str) -> Result<()> {
+        backend!(self.clear_failures(key))
+    }
+
+    /// Stores a login session (by the hash of its cookie value).
+    pub async fn put_session(&self, id_hash: &[u8], user_id: &str, expires_at: i64) -> Result<()> {
+        backend!(self.put_session(id_hash, user_id, expires_at))
+    }
+
+    /// The user of a live session.
+    pub async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<String>> {
+        backend!(self.session_user(id_hash, now))
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, id_hash: &[u8]) -> Result<()> {
+        backend!(self.delete_session(id_hash))
+    }
+
+    /// Stores an authorization code (by hash).
+    pub async fn put_code_grant(&self, code_hash: &[u8], g: &Grant, expires_at: i64) -> Result<()> {
+        backend!(self.put_code_grant(code_hash, g, expires_at))
+    }
+
+    /// Redeems an authorization code once.
+    pub async fn take_code_grant(&self, code_hash: &[u8], now: i64) -> Result<Option<Grant>> {
+        backend!(self.take_code_grant(code_hash, now))
+    }
+
+    /// Stores a refresh token (by hash) in `family`, a new family unless it exists. Returns
+    /// false, storing nothing, when the family was revoked meanwhile (a rotation racing a reuse).
+    pub async fn put_refresh(
+        &self,
+        token_hash: &[u8],
+        family: &str,
+        g: &Grant,
+        expires_at: i64,
+    ) -> Result<bool> {
+        backend!(self.put_refresh(token_hash, family, g, expires_at))
+    }
+
+    /// Uses a refresh token once. A second use is theft or a bug: the family is revoked.
+    pub async fn use_refresh(&self, token_hash: &[u8], now: i64) -> Result<RefreshOutcome> {
+        backend!(self.use_refresh(token_hash, now))
+    }
+
+    /// Deletes what can no longer be used: expired codes, tickets, authorization codes,
+    /// sessions and refresh tokens, outbox messages older than `outbox_keep_secs`, and events
+    /// older than any window.
+    pub async fn purge(&self, now: i64, outbox_keep_secs: i64) -> Result<Purged> {
+        backend!(self.purge(now, outbox_keep_secs))
+    }
+
+    /// Rows per table.
+    pub async fn row_counts(&self) -> Result<RowCounts> {
+        backend!(self.row_counts())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_choose_the_backend() {
+        assert_eq!(
+            Database::parse("postgres://u@127.0.0.1:5432/t"),
+            Database::Postgres("postgres://u@127.0.0.1:5432/t".into())
+        );
+        assert_eq!(
+            Database::parse("postgresql://u@h/t"),
+            Database::Postgres("postgresql://u@h/t".into())
+        );
+        assert_eq!(
+            Database::parse("state.db"),
+            Database::Sqlite("state.db".into())
+        );
+        assert_eq!(
+            Database::parse("sqlite:///var/lib/t.db"),
+            Database::Sqlite("/var/lib/t.db".into())
+        );
+    }
+
+    #[test]
+    fn logs_never_show_the_password() {
+        assert_eq!(
+            redact_url("postgres://tenant:s3cret@db.internal:5432/auth"),
+            "postgres://tenant:***@db.internal:5432/auth"
+        );
+        assert_eq!(
+            redact_url("postgres://tenant@db/auth"),
+            "postgres://tenant@db/auth"
+        );
+        assert_eq!(
+            redact_url("postgres://a:b:c@h/d?sslmode=require"),
+            "postgres://a:***@h/d?sslmode=require"
+        );
+    }
+}

@@ -1,0 +1,688 @@
+//! The shared backend: PostgreSQL through `tokio-postgres` and a `deadpool` pool, for several
+//! tenant instances behind a load balancer.
+//!
+//! Single-use and counting decisions are one conditional statement (`UPDATE … WHERE used = false
+//! … RETURNING`: PostgreSQL re-checks the condition on the locked row, so exactly one of any
+//! number of concurrent callers wins). Check-then-record limits run in a transaction holding a
+//! transaction-scoped advisory lock per key, taken in sorted order; refresh-token rotation and
+//! reuse detection lock the family's row.
+
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use super::{
+    CodeUnavailable, Grant, Limit, OutboxMessage, Purged, RefreshOutcome, Result, RowCounts,
+    StoreError, StoredCode, User, EVENTS_KEEP_SECS,
+};
+
+/// Connections per instance. A login makes about a dozen short statements; more connections
+/// than cores only adds contention on the database.
+const POOL_SIZE: usize = 16;
+
+/// The advisory lock key migrations run under (any constant; one per application).
+const MIGRATION_LOCK: i64 = 0x6c70_775f_6d69_6772; // "lpw_migr"
+
+/// A PostgreSQL database.
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+fn pool_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Pool(e.to_string())
+}
+
+impl PostgresStore {
+    /// Connects to `url` and migrates the schema.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Config(format!("{}: {e}", super::redact_url(url))))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(std::time::Duration::from_secs(10)))
+            .create_timeout(Some(std::time::Duration::from_secs(10)))
+            .build()
+            .map_err(pool_error)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Applies what `schema_migrations` lacks, all under one advisory lock, so instances that
+    /// start together migrate one after the other and the second finds nothing to do.
+    async fn migrate(&self) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+               version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await?;
+        let done: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await?
+            .get(0);
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+            tx.batch_execute(step).await?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&(i as i64 + 1)],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn opt_row(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<tokio_postgres::Row>> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await?;
+        Ok(client.query_opt(&stmt, params).await?)
+    }
+
+    async fn exec(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await?;
+        Ok(client.execute(&stmt, params).await?)
+    }
+
+    pub(super) async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .opt_row("SELECT value FROM meta WHERE key = $1", &[&key])
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    pub(super) async fn meta_get_or_insert(&self, key: &str, value: &[u8]) -> Result<Vec<u8>> {
+        // `DO UPDATE` with the old value (not `DO NOTHING`) so the row comes back either way;
+        // a concurrent first insert makes this one wait for it and return its value.
+        let row = self
+            .opt_row(
+                "INSERT INTO meta (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = meta.value RETURNING value",
+                &[&key, &value],
+            )
+            .await?;
+        row.map(|r| r.get(0))
+            .ok_or_else(|| StoreError::Config(format!("meta {key} vanished")))
+    }
+
+    pub(super) async fn put_code(
+        &self,
+        phone: &str,
+        client_id: &str,
+        flow_id: &str,
+        mac: &[u8],
+        expires_at: i64,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO codes (phone, client_id, flow_id, mac, expires_at, attempts, used)
+             VALUES ($1, $2, $3, $4, $5, 0, false)
+             ON CONFLICT (phone) DO UPDATE SET client_id = $2, flow_id = $3, mac = $4,
+               expires_at = $5, attempts = 0, used = false",
+            &[&phone, &client_id, &flow_id, &mac, &expires_at],
+        )
+        .await
+        .map(drop)
+    }
+
+    pub(super) async fn begin_code_attempt(
+        &self,
+        phone: &str,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<Result<StoredCode, CodeUnavailable>> {
+        let row = self
+            .opt_row(
+                "UPDATE codes SET attempts = attempts + 1
+                 WHERE phone = $1 AND NOT used AND expires_at > $2 AND attempts < $3
+                 RETURNING flow_id, mac, client_id",
+                &[&phone, &now, &max_attempts],
+            )
+            .await?;
+        if let Some(r) = row {
+            return Ok(Ok(StoredCode {
+                flow_id: r.get(0),
+                mac: r.get(1),
+                client_id: r.get(2),
+            }));
+        }
+        let exhausted = self
+            .opt_row(
+                "SELECT 1 FROM codes WHERE phone = $1 AND NOT used AND expires_at > $2
+                 AND attempts >= $3",
+                &[&phone, &now, &max_attempts],
+            )
+            .await?
+            .is_some();
+        Ok(Err(if exhausted {
+            CodeUnavailable::Exhausted
+        } else {
+            CodeUnavailable::Missing
+        }))
+    }
+
+    pub(super) async fn consume_code(&self, phone: &str, flow_id: &str) -> Result<bool> {
+        Ok(self
+            .exec(
+                "UPDATE codes SET used = true WHERE phone = $1 AND flow_id = $2 AND NOT used",
+                &[&phone, &flow_id],
+            )
+            .await?
+            == 1)
+    }
+
+    pub(super) async fn find_or_create_user(
+        &self,
+        phone: &str,
+        new_id: &str,
+        now: i64,
+    ) -> Result<User> {
+        let row = self
+            .opt_row(
+                "INSERT INTO users (id, phone, created_at, updated_at) VALUES ($1, $2, $3, $3)
+                 ON CONFLICT (phone) DO UPDATE SET updated_at = $3
+                 RETURNING id, phone, created_at, updated_at",
+                &[&new_id, &phone, &now],
+            )
+            .await?;
+        row.map(|r| user_from_row(&r))
+            .ok_or_else(|| StoreError::Config("the user upsert returned no row".into()))
+    }
+
+    pub(super) async fn user(&self, id: &str) -> Result<Option<User>> {
+        Ok(self
+            .opt_row(
+                "SELECT id, phone, created_at, updated_at FROM users WHERE id = $1",
+                &[&id],
+            )
+            .await?
+            .map(|r| user_from_row(&r)))
+    }
+
+    pub(super) async fn user_exists(&self, phone: &str) -> Result<bool> {
+        Ok(self
+            .opt_row("SELECT 1 FROM users WHERE phone = $1", &[&phone])
+            .await?
+            .is_some())
+    }
+
+    pub(super) async fn put_ticket(
+        &self,
+        id: &str,
+        client_id: &str,
+        user_id: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO tickets (id, client_id, user_id, expires_at, used)
+             VALUES ($1, $2, $3, $4, false)",
+            &[&id, &client_id, &user_id, &expires_at],
+        )
+        .await
+        .map(drop)
+    }
+
+    pub(super) async fn take_ticket(
+        &self,
+        id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<Option<String>> {
+        Ok(self
+            .opt_row(
+                "UPDATE tickets SET used = true
+                 WHERE id = $1 AND client_id = $2 AND NOT used AND expires_at > $3
+                 RETURNING user_id",
+                &[&id, &client_id, &now],
+            )
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    pub(super) async fn push_outbox(&self, m: &OutboxMessage) -> Result<()> {
+        self.exec(
+            "INSERT INTO outbox (to_number, body, code, sent_at) VALUES ($1, $2, $3, $4)",
+            &[&m.to, &m.body, &m.code, &m.sent_at],
+        )
+        .await
+        .map(drop)
+    }
+
+    pub(super) async fn outbox(
+        &self,
+        to: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT to_number, body, code, sent_at FROM outbox
+                 WHERE $1::TEXT IS NULL OR to_number = $1 ORDER BY id DESC LIMIT $2",
+            )
+            .await?;
+        let rows = client.query(&stmt, &[&to, &(limit as i64)]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| OutboxMessage {
+                to: r.get(0),
+                body: r.get(1),
+                code: r.get(2),
+                sent_at: r.get(3),
+            })
+            .collect())
+    }
+
+    pub(super) async fn take(&self, limits: &[Limit], now: i64) -> Result<Result<(), i64>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let mut keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
+        // One order for every caller, so two takes sharing keys cannot deadlock.
+        keys.sort_unstable();
+        keys.dedup();
+        let lock = tx
+            .prepare_cached("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .await?;
+        for key in keys {
+            tx.execute(&lock, &[&key]).await?;
+        }
+        let count = tx
+            .prepare_cached("SELECT COUNT(*), MIN(at) FROM events WHERE key = $1 AND at > $2")
+            .await?;
+        let mut retry = 0;
+        for l in limits {
+            let row = tx.query_one(&count, &[&l.key, &(now - l.window)]).await?;
+            let (n, oldest): (i64, Option<i64>) = (row.get(0), row.get(1));
+            if n >= l.max {
+                retry = retry.max(oldest.unwrap_or(now) + l.window - now).max(1);
+            }
+        }
+        if retry > 0 {
+            tx.rollback().await?;
+            return Ok(Err(retry));
+        }
+        let insert = tx
+            .prepare_cached("INSERT INTO events (key, at) VALUES ($1, $2)")
+            .await?;
+        for l in limits {
+            tx.execute(&insert, &[&l.key, &now]).await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    pub(super) async fn refund(&self, key: &str, now: i64) -> Result<()> {
+        self.exec(
+            "DELETE FROM events WHERE id =
+               (SELECT id FROM events WHERE key = $1 AND at = $2 LIMIT 1)",
+            &[&key, &now],
+        )
+        .await
+        .map(drop)
+    }
+
+    pub(super) async fn blocked(&self, key: &str, now: i64) -> Result<Option<i64>> {
+        Ok(self
+            .opt_row(
+                "SELECT blocked_until FROM blocks WHERE key = $1 AND blocked_until > $2",
+                &[&key, &now],
+            )
+            .await?
+            .map(|r| r.get::<_, i64>(0) - now))
+    }
+
+    pub(super) async fn record_failure(
+        &self,
+        key: &str,
+        threshold: i64,
+        block_secs: i64,
+        now: i64,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO blocks (key, failures, blocked_until)
+               VALUES ($1, CASE WHEN $2::BIGINT <= 1 THEN 0 ELSE 1 END,
+                       CASE WHEN $2::BIGINT <= 1 THEN $3::BIGINT ELSE 0 END)
+             ON CONFLICT (key) DO UPDATE SET
+               blocked_until = CASE WHEN blocks.failures + 1 >= $2 THEN $3
+                               ELSE blocks.blocked_until END,
+               failures = CASE WHEN blocks.failures + 1 >= $2 THEN 0
+                          ELSE blocks.failures + 1 END",
+            &[&key, &threshold, &(now + block_secs)],
+        )
+        .await
+        .map(drop)
+    }
+
+    pub(super) async fn clear_failures(&self, key: &str) -> Result<()> {
+        self.exec("UPDATE blocks SET failures = 0 WHERE key = $1", &[&key])
+            .await
+            .map(drop)
+    }
+
+    pub(super) async fn put_session(
+        &self,
+        id_hash: &[u8],
+        user_id: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+            &[&id_hash, &user_id, &expires_at],
+        )
+        .await
+        .map(drop)
+    }
+
+    pub(super) async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<String>> {
+        Ok(self
+            .opt_row(
+                "SELECT user_id FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+                &[&id_hash, &now],
+            )
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    pub(super) async fn delete_session(&self, id_hash: &[u8]) -> Result<()> {
+        self.exec("DELETE FROM sessions WHERE id_hash = $1", &[&id_hash])
+            .await
+            .map(drop)
+    }
+
+    pub(super) async fn put_code_grant(
+        &self,
+        code_hash: &[u8],
+        g: &Grant,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO auth_codes (code_hash, client_id, user_id, scope, audience, nonce,
+               redirect_uri, challenge, expires_at, used)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false)",
+            &[
+                &code_hash,
+                &g.client_id,
+                &g.user_id,
+                &g.scope,
+                &g.audience,
+                &g.nonce,
+                &g.redirect_uri,
+                &g.challenge,
+                &expires_at,
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    pub(super) async fn take_code_grant(
+        &self,
+        code_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<Grant>> {
+        Ok(self
+            .opt_row(
+                "UPDATE auth_codes SET used = true
+                 WHERE code_hash = $1 AND NOT used AND expires_at > $2
+                 RETURNING client_id, user_id, scope, audience, nonce, redirect_uri, challenge",
+                &[&code_hash, &now],
+            )
+            .await?
+            .map(|r| Grant {
+                client_id: r.get(0),
+                user_id: r.get(1),
+                scope: r.get(2),
+                audience: r.get(3),
+                nonce: r.get(4),
+                redirect_uri: r.get(5),
+                challenge: r.get(6),
+            }))
+    }
+
+    pub(super) async fn put_refresh(
+        &self,
+        token_hash: &[u8],
+        family: &str,
+        g: &Grant,
+        expires_at: i64,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "INSERT INTO refresh_families (family, revoked) VALUES ($1, false)
+             ON CONFLICT (family) DO NOTHING",
+            &[&family],
+        )
+        .await?;
+        // The row lock a concurrent reuse's revocation also needs: one of the two goes first.
+        let revoked: bool = tx
+            .query_one(
+                "SELECT revoked FROM refresh_families WHERE family = $1 FOR UPDATE",
+                &[&family],
+            )
+            .await?
+            .get(0);
+        if revoked {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO refresh_tokens (token_hash, family, client_id, user_id, scope, audience,
+               expires_at, used) VALUES ($1, $2, $3, $4, $5, $6, $7, false)",
+            &[
+                &token_hash,
+                &family,
+                &g.client_id,
+                &g.user_id,
+                &g.scope,
+                &g.audience,
+                &expires_at,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(super) async fn use_refresh(&self, token_hash: &[u8], now: i64) -> Result<RefreshOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let Some(family) = tx
+            .query_opt(
+                "SELECT family FROM refresh_tokens WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await?
+            .map(|r| r.get::<_, String>(0))
+        else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+        let revoked: Option<bool> = tx
+            .query_opt(
+                "SELECT revoked FROM refresh_families WHERE family = $1 FOR UPDATE",
+                &[&family],
+            )
+            .await?
+            .map(|r| r.get(0));
+        if revoked != Some(false) {
+            return Ok(RefreshOutcome::Invalid);
+        }
+        let row = tx
+            .query_opt(
+                "UPDATE refresh_tokens SET used = true
+                 WHERE token_hash = $1 AND NOT used AND expires_at > $2
+                 RETURNING client_id, user_id, scope, audience",
+                &[&token_hash, &now],
+            )
+            .await?;
+        let outcome = match row {
+            Some(r) => RefreshOutcome::Ok(
+                Grant::refresh(r.get(0), r.get(1), r.get(2), r.get(3)),
+                family,
+            ),
+            None => {
+                let used = tx
+                    .query_opt(
+                        "SELECT 1 FROM refresh_tokens WHERE token_hash = $1 AND used",
+                        &[&token_hash],
+                    )
+                    .await?
+                    .is_some();
+                if used {
+                    tx.execute(
+                        "UPDATE refresh_families SET revoked = true WHERE family = $1",
+                        &[&family],
+                    )
+                    .await?;
+                    RefreshOutcome::Reused
+                } else {
+                    RefreshOutcome::Invalid
+                }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    pub(super) async fn purge(&self, now: i64, outbox_keep_secs: i64) -> Result<Purged> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let purged = Purged {
+            codes: tx
+                .execute("DELETE FROM codes WHERE expires_at <= $1 OR used", &[&now])
+                .await?,
+            tickets: tx
+                .execute("DELETE FROM tickets WHERE expires_at <= $1", &[&now])
+                .await?,
+            auth_codes: tx
+                .execute("DELETE FROM auth_codes WHERE expires_at <= $1", &[&now])
+                .await?,
+            sessions: tx
+                .execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now])
+                .await?,
+            refresh_tokens: tx
+                .execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", &[&now])
+                .await?
+                + tx.execute(
+                    "DELETE FROM refresh_families f WHERE NOT EXISTS
+                           (SELECT 1 FROM refresh_tokens t WHERE t.family = f.family)",
+                    &[],
+                )
+                .await?,
+            outbox: tx
+                .execute(
+                    "DELETE FROM outbox WHERE sent_at <= $1",
+                    &[&(now - outbox_keep_secs)],
+                )
+                .await?,
+            events: tx
+                .execute(
+                    "DELETE FROM events WHERE at <= $1",
+                    &[&(now - EVENTS_KEEP_SECS)],
+                )
+                .await?
+                + tx.execute(
+                    "DELETE FROM blocks WHERE failures = 0 AND blocked_until <= $1",
+                    &[&now],
+                )
+                .await?,
+        };
+        tx.commit().await?;
+        Ok(purged)
+    }
+
+    pub(super) async fn row_counts(&self) -> Result<RowCounts> {
+        let client = self.client().await?;
+        let r = client
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM codes),
+                   (SELECT COUNT(*) FROM tickets), (SELECT COUNT(*) FROM auth_codes),
+                   (SELECT COUNT(*) FROM sessions), (SELECT COUNT(*) FROM refresh_tokens),
+                   (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM events)",
+                &[],
+            )
+            .await?;
+        Ok(RowCounts {
+            users: r.get(0),
+            codes: r.get(1),
+            tickets: r.get(2),
+            auth_codes: r.get(3),
+            sessions: r.get(4),
+            refresh_tokens: r.get(5),
+            outbox: r.get(6),
+            events: r.get(7),
+        })
+    }
+}
+
+fn user_from_row(r: &tokio_postgres::Row) -> User {
+    User {
+        id: r.get(0),
+        phone: r.get(1),
+        created_at: r.get(2),
+        updated_at: r.get(3),
+    }
+}
+
+const MIGRATIONS: &[&str] = &["
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
+CREATE TABLE users (
+  id TEXT PRIMARY KEY, phone TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE TABLE codes (
+  phone TEXT PRIMARY KEY, client_id TEXT NOT NULL, flow_id TEXT NOT NULL, mac BYTEA NOT NULL,
+  expires_at BIGINT NOT NULL, attempts BIGINT NOT NULL, used BOOLEAN NOT NULL);
+CREATE TABLE tickets (
+  id TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
+  expires_at BIGINT NOT NULL, used BOOLEAN NOT NULL);
+CREATE TABLE events (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, key TEXT NOT NULL, at BIGINT NOT NULL);
+CREATE INDEX events_key_at ON events (key, at);
+CREATE INDEX events_at ON events (at);
+CREATE TABLE blocks (
+  key TEXT PRIMARY KEY, failures BIGINT NOT NULL, blocked_until BIGINT NOT NULL);
+CREATE TABLE sessions (
+  id_hash BYTEA PRIMARY KEY, user_id TEXT NOT NULL, expires_at BIGINT NOT NULL);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+CREATE TABLE auth_codes (
+  code_hash BYTEA PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL, scope TEXT NOT NULL,
+  audience TEXT, nonce TEXT, redirect_uri TEXT, challenge TEXT, expires_at BIGINT NOT NULL,
+  used BOOLEAN NOT NULL);
+CREATE TABLE refresh_families (family TEXT PRIMARY KEY, revoked BOOLEAN NOT NULL);
+CREATE TABLE refresh_tokens (
+  token_hash BYTEA PRIMARY KEY, family TEXT NOT NULL, client_id TEXT NOT NULL,
+  user_id TEXT NOT NULL, scope TEXT NOT NULL, audience TEXT, expires_at BIGINT NOT NULL,
+  used BOOLEAN NOT NULL);
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
+CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
+CREATE TABLE outbox (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, to_number TEXT NOT NULL, body TEXT NOT NULL,
+  code TEXT NOT NULL, sent_at BIGINT NOT NULL);
+CREATE INDEX outbox_to ON outbox (to_number, id);
+CREATE INDEX outbox_sent ON outbox (sent_at);
+"];

@@ -1,0 +1,690 @@
+//! The embedded backend: one SQLite file in WAL mode, called on tokio's blocking pool so no
+//! database call ever blocks the async runtime.
+//!
+//! Each operation is one statement, or one `BEGIN IMMEDIATE` transaction: SQLite's write lock is
+//! taken at its start and held to the commit, across connections and processes alike, so two
+//! tenant instances on one file cannot interleave a check with its act.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::{
+    CodeUnavailable, Grant, Limit, OutboxMessage, Purged, RefreshOutcome, Result, RowCounts,
+    StoreError, StoredCode, User, EVENTS_KEEP_SECS,
+};
+
+/// A SQLite database.
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the file and migrates it.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let path = path.to_path_buf();
+        let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
+            if let Some(parent) = path.parent() {
+                // A missing folder would otherwise surface as an opaque "unable to open" error.
+                let _ = std::fs::create_dir_all(parent);
+            }
+            let mut conn = Connection::open(&path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            migrate(&mut conn)?;
+            restrict_permissions(&path);
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave SQLite inconsistent (each statement
+            // and transaction is atomic), so a poisoned lock is safe to keep using.
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(StoreError::from)
+    }
+
+    pub(super) async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let key = key.to_owned();
+        self.call(move |c| {
+            c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    pub(super) async fn meta_get_or_insert(&self, key: &str, value: &[u8]) -> Result<Vec<u8>> {
+        let (key, value) = (key.to_owned(), value.to_vec());
+        self.call(move |c| {
+            c.query_row(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = meta.value RETURNING value",
+                params![key, value],
+                |r| r.get(0),
+            )
+        })
+        .await
+    }
+
+    pub(super) async fn put_code(
+        &self,
+        phone: &str,
+        client_id: &str,
+        flow_id: &str,
+        mac: &[u8],
+        expires_at: i64,
+    ) -> Result<()> {
+        let (phone, client_id, flow_id, mac) = (
+            phone.to_owned(),
+            client_id.to_owned(),
+            flow_id.to_owned(),
+            mac.to_vec(),
+        );
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO codes (phone, client_id, flow_id, mac, expires_at, attempts, used)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, 0)
+                 ON CONFLICT(phone) DO UPDATE SET client_id = ?2, flow_id = ?3, mac = ?4,
+                   expires_at = ?5, attempts = 0, used = 0",
+                params![phone, client_id, flow_id, mac, expires_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn begin_code_attempt(
+        &self,
+        phone: &str,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<Result<StoredCode, CodeUnavailable>> {
+        let phone = phone.to_owned();
+        self.call(move |c| {
+            let row = c
+                .query_row(
+                    "UPDATE codes SET attempts = attempts + 1
+                     WHERE phone = ?1 AND used = 0 AND expires_at > ?2 AND attempts < ?3
+                     RETURNING flow_id, mac, client_id",
+                    params![phone, now, max_attempts],
+                    |r| {
+                        Ok(StoredCode {
+                            flow_id: r.get(0)?,
+                            mac: r.get(1)?,
+                            client_id: r.get(2)?,
+                        })
+                    },
+                )
+                .optional()?;
+            if let Some(code) = row {
+                return Ok(Ok(code));
+            }
+            let exhausted = c
+                .query_row(
+                    "SELECT 1 FROM codes WHERE phone = ?1 AND used = 0 AND expires_at > ?2
+                     AND attempts >= ?3",
+                    params![phone, now, max_attempts],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            Ok(Err(if exhausted {
+                CodeUnavailable::Exhausted
+            } else {
+                CodeUnavailable::Missing
+            }))
+        })
+        .await
+    }
+
+    pub(super) async fn consume_code(&self, phone: &str, flow_id: &str) -> Result<bool> {
+        let (phone, flow_id) = (phone.to_owned(), flow_id.to_owned());
+        self.call(move |c| {
+            c.execute(
+                "UPDATE codes SET used = 1 WHERE phone = ?1 AND flow_id = ?2 AND used = 0",
+                params![phone, flow_id],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    pub(super) async fn find_or_create_user(
+        &self,
+        phone: &str,
+        new_id: &str,
+        now: i64,
+    ) -> Result<User> {
+        let (phone, new_id) = (phone.to_owned(), new_id.to_owned());
+        self.call(move |c| {
+            c.query_row(
+                "INSERT INTO users (id, phone, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT(phone) DO UPDATE SET updated_at = ?3
+                 RETURNING id, phone, created_at, updated_at",
+                params![new_id, phone, now],
+                user_from_row,
+            )
+        })
+        .await
+    }
+
+    pub(super) async fn user(&self, id: &str) -> Result<Option<User>> {
+        let id = id.to_owned();
+        self.call(move |c| {
+            c.query_row(
+                "SELECT id, phone, created_at, updated_at FROM users WHERE id = ?1",
+                [id],
+                user_from_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    pub(super) async fn user_exists(&self, phone: &str) -> Result<bool> {
+        let phone = phone.to_owned();
+        self.call(move |c| {
+            c.query_row("SELECT 1 FROM users WHERE phone = ?1", [phone], |_| Ok(()))
+                .optional()
+                .map(|r| r.is_some())
+        })
+        .await
+    }
+
+    pub(super) async fn put_ticket(
+        &self,
+        id: &str,
+        client_id: &str,
+        user_id: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let (id, client_id, user_id) = (id.to_owned(), client_id.to_owned(), user_id.to_owned());
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO tickets (id, client_id, user_id, expires_at, used)
+                 VALUES (?1, ?2, ?3, ?4, 0)",
+                params![id, client_id, user_id, expires_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn take_ticket(
+        &self,
+        id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<Option<String>> {
+        let (id, client_id) = (id.to_owned(), client_id.to_owned());
+        self.call(move |c| {
+            c.query_row(
+                "UPDATE tickets SET used = 1
+                 WHERE id = ?1 AND client_id = ?2 AND used = 0 AND expires_at > ?3
+                 RETURNING user_id",
+                params![id, client_id, now],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    pub(super) async fn push_outbox(&self, m: &OutboxMessage) -> Result<()> {
+        let m = m.clone();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO outbox (to_number, body, code, sent_at) VALUES (?1, ?2, ?3, ?4)",
+                params![m.to, m.body, m.code, m.sent_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn outbox(
+        &self,
+        to: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>> {
+        let to = to.map(str::to_owned);
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT to_number, body, code, sent_at FROM outbox
+                 WHERE ?1 IS NULL OR to_number = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![to, limit as i64], |r| {
+                Ok(OutboxMessage {
+                    to: r.get(0)?,
+                    body: r.get(1)?,
+                    code: r.get(2)?,
+                    sent_at: r.get(3)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    pub(super) async fn take(&self, limits: &[Limit], now: i64) -> Result<Result<(), i64>> {
+        let limits = limits.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut retry = 0;
+            for l in &limits {
+                let (count, oldest): (i64, Option<i64>) = tx.query_row(
+                    "SELECT COUNT(*), MIN(at) FROM events WHERE key = ?1 AND at > ?2",
+                    params![l.key, now - l.window],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                if count >= l.max {
+                    retry = retry.max(oldest.unwrap_or(now) + l.window - now).max(1);
+                }
+            }
+            if retry > 0 {
+                return Ok(Err(retry));
+            }
+            for l in &limits {
+                tx.execute(
+                    "INSERT INTO events (key, at) VALUES (?1, ?2)",
+                    params![l.key, now],
+                )?;
+            }
+            tx.commit()?;
+            Ok(Ok(()))
+        })
+        .await
+    }
+
+    pub(super) async fn refund(&self, key: &str, now: i64) -> Result<()> {
+        let key = key.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "DELETE FROM events WHERE rowid =
+                   (SELECT rowid FROM events WHERE key = ?1 AND at = ?2 LIMIT 1)",
+                params![key, now],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn blocked(&self, key: &str, now: i64) -> Result<Option<i64>> {
+        let key = key.to_owned();
+        self.call(move |c| {
+            c.query_row(
+                "SELECT blocked_until FROM blocks WHERE key = ?1 AND blocked_until > ?2",
+                params![key, now],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|until| until.map(|u| u - now))
+        })
+        .await
+    }
+
+    pub(super) async fn record_failure(
+        &self,
+        key: &str,
+        threshold: i64,
+        block_secs: i64,
+        now: i64,
+    ) -> Result<()> {
+        let key = key.to_owned();
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO blocks (key, failures, blocked_until)
+                   VALUES (?1, CASE WHEN ?2 <= 1 THEN 0 ELSE 1 END,
+                           CASE WHEN ?2 <= 1 THEN ?3 ELSE 0 END)
+                 ON CONFLICT(key) DO UPDATE SET
+                   blocked_until = CASE WHEN blocks.failures + 1 >= ?2 THEN ?3
+                                   ELSE blocks.blocked_until END,
+                   failures = CASE WHEN blocks.failures + 1 >= ?2 THEN 0
+                              ELSE blocks.failures + 1 END",
+                params![key, threshold, now + block_secs],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn clear_failures(&self, key: &str) -> Result<()> {
+        let key = key.to_owned();
+        self.call(move |c| {
+            c.execute("UPDATE blocks SET failures = 0 WHERE key = ?1", [key])
+                .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn put_session(
+        &self,
+        id_hash: &[u8],
+        user_id: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let (id_hash, user_id) = (id_hash.to_vec(), user_id.to_owned());
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![id_hash, user_id, expires_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<String>> {
+        let id_hash = id_hash.to_vec();
+        self.call(move |c| {
+            c.query_row(
+                "SELECT user_id FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
+                params![id_hash, now],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    pub(super) async fn delete_session(&self, id_hash: &[u8]) -> Result<()> {
+        let id_hash = id_hash.to_vec();
+        self.call(move |c| {
+            c.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])
+                .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn put_code_grant(
+        &self,
+        code_hash: &[u8],
+        g: &Grant,
+        expires_at: i64,
+    ) -> Result<()> {
+        let (code_hash, g) = (code_hash.to_vec(), g.clone());
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO auth_codes (code_hash, client_id, user_id, scope, audience, nonce,
+                   redirect_uri, challenge, expires_at, used)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
+                params![
+                    code_hash,
+                    g.client_id,
+                    g.user_id,
+                    g.scope,
+                    g.audience,
+                    g.nonce,
+                    g.redirect_uri,
+                    g.challenge,
+                    expires_at
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(super) async fn take_code_grant(
+        &self,
+        code_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<Grant>> {
+        let code_hash = code_hash.to_vec();
+        self.call(move |c| {
+            c.query_row(
+                "UPDATE auth_codes SET used = 1
+                 WHERE code_hash = ?1 AND used = 0 AND expires_at > ?2
+                 RETURNING client_id, user_id, scope, audience, nonce, redirect_uri, challenge",
+                params![code_hash, now],
+                |r| {
+                    Ok(Grant {
+                        client_id: r.get(0)?,
+                        user_id: r.get(1)?,
+                        scope: r.get(2)?,
+                        audience: r.get(3)?,
+                        nonce: r.get(4)?,
+                        redirect_uri: r.get(5)?,
+                        challenge: r.get(6)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    pub(super) async fn put_refresh(
+        &self,
+        token_hash: &[u8],
+        family: &str,
+        g: &Grant,
+        expires_at: i64,
+    ) -> Result<bool> {
+        let (token_hash, family, g) = (token_hash.to_vec(), family.to_owned(), g.clone());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO refresh_families (family, revoked) VALUES (?1, 0)
+                 ON CONFLICT(family) DO NOTHING",
+                [&family],
+            )?;
+            let revoked: bool = tx.query_row(
+                "SELECT revoked FROM refresh_families WHERE family = ?1",
+                [&family],
+                |r| r.get(0),
+            )?;
+            if revoked {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO refresh_tokens (token_hash, family, client_id, user_id, scope,
+                   audience, expires_at, used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+                params![
+                    token_hash,
+                    family,
+                    g.client_id,
+                    g.user_id,
+                    g.scope,
+                    g.audience,
+                    expires_at
+                ],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    pub(super) async fn use_refresh(&self, token_hash: &[u8], now: i64) -> Result<RefreshOutcome> {
+        let token_hash = token_hash.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row = tx
+                .query_row(
+                    "UPDATE refresh_tokens SET used = 1
+                     WHERE token_hash = ?1 AND used = 0 AND expires_at > ?2
+                       AND family IN (SELECT family FROM refresh_families WHERE revoked = 0)
+                     RETURNING family, client_id, user_id, scope, audience",
+                    params![token_hash, now],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            Grant::refresh(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                        ))
+                    },
+                )
+                .optional()?;
+            let outcome = match row {
+                Some((family, grant)) => RefreshOutcome::Ok(grant, family),
+                None => {
+                    let reused = tx
+                        .query_row(
+                            "UPDATE refresh_families SET revoked = 1 WHERE revoked = 0 AND family =
+                               (SELECT family FROM refresh_tokens WHERE token_hash = ?1 AND used = 1)
+                             RETURNING family",
+                            [&token_hash],
+                            |_| Ok(()),
+                        )
+                        .optional()?;
+                    if reused.is_some() {
+                        RefreshOutcome::Reused
+                    } else {
+                        RefreshOutcome::Invalid
+                    }
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    pub(super) async fn purge(&self, now: i64, outbox_keep_secs: i64) -> Result<Purged> {
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let del = |sql: &str, at: i64| tx.execute(sql, [at]).map(|n| n as u64);
+            let purged = Purged {
+                codes: del("DELETE FROM codes WHERE expires_at <= ?1 OR used = 1", now)?,
+                tickets: del("DELETE FROM tickets WHERE expires_at <= ?1", now)?,
+                auth_codes: del("DELETE FROM auth_codes WHERE expires_at <= ?1", now)?,
+                sessions: del("DELETE FROM sessions WHERE expires_at <= ?1", now)?,
+                refresh_tokens: del("DELETE FROM refresh_tokens WHERE expires_at <= ?1", now)?
+                    + tx.execute(
+                        "DELETE FROM refresh_families
+                         WHERE family NOT IN (SELECT family FROM refresh_tokens)",
+                        [],
+                    )? as u64,
+                outbox: del(
+                    "DELETE FROM outbox WHERE sent_at <= ?1",
+                    now - outbox_keep_secs,
+                )?,
+                events: del("DELETE FROM events WHERE at <= ?1", now - EVENTS_KEEP_SECS)?
+                    + del(
+                        "DELETE FROM blocks WHERE failures = 0 AND blocked_until <= ?1",
+                        now,
+                    )?,
+            };
+            tx.commit()?;
+            Ok(purged)
+        })
+        .await
+    }
+
+    pub(super) async fn row_counts(&self) -> Result<RowCounts> {
+        self.call(|c| {
+            let n = |table: &str| {
+                c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            };
+            Ok(RowCounts {
+                users: n("users")?,
+                codes: n("codes")?,
+                tickets: n("tickets")?,
+                auth_codes: n("auth_codes")?,
+                sessions: n("sessions")?,
+                refresh_tokens: n("refresh_tokens")?,
+                outbox: n("outbox")?,
+                events: n("events")?,
+            })
+        })
+        .await
+    }
+}
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        phone: r.get(1)?,
+        created_at: r.get(2)?,
+        updated_at: r.get(3)?,
+    })
+}
+
+/// The database file and its WAL hold the signing key and the code secret: owner only.
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut shm = path.as_os_str().to_owned();
+        shm.push("-shm");
+        for file in [path.as_os_str(), &wal, &shm] {
+            let _ = std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+}
+
+/// Brings the schema to the newest version under SQLite's write lock; `user_version` records
+/// the version. Version 1 is the schema databases were created with before versioning (so its
+/// statements keep `IF NOT EXISTS`).
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+    }
+    tx.commit()
+}
+
+const MIGRATIONS: &[&str] = &[
+    "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, phone TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS codes (
+  phone TEXT PRIMARY KEY, client_id TEXT NOT NULL, flow_id TEXT NOT NULL, mac BLOB NOT NULL,
+  expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL, used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tickets (
+  id TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL, used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events (key TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_key_at ON events (key, at);
+CREATE INDEX IF NOT EXISTS events_at ON events (at);
+CREATE TABLE IF NOT EXISTS blocks (
+  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, blocked_until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  id_hash BLOB PRIMARY KEY, user_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_codes (
+  code_hash BLOB PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL, scope TEXT NOT NULL,
+  audience TEXT, nonce TEXT, redirect_uri TEXT, challenge TEXT, expires_at INTEGER NOT NULL,
+  used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+  token_hash BLOB PRIMARY KEY, family TEXT NOT NULL, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
+  scope TEXT NOT NULL, audience TEXT, expires_at INTEGER NOT NULL, used INTEGER NOT NULL,
+  revoked INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, to_number TEXT NOT NULL, body TEXT NOT NULL,
+  code TEXT NOT NULL, sent_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_to ON outbox (to_number, id);
+",
+    // Revocation moves to one row per family, which a rotation and a reuse both lock.
+    "
+CREATE TABLE refresh_families (family TEXT PRIMARY KEY, revoked INTEGER NOT NULL);
+INSERT INTO refresh_families (family, revoked)
+  SELECT family, MAX(revoked) FROM refresh_tokens GROUP BY family;
+ALTER TABLE refresh_tokens DROP COLUMN revoked;
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
+CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
+CREATE INDEX outbox_sent ON outbox (sent_at);
+",
+];
