@@ -205,9 +205,9 @@ fn spawn_retention(tenant: &Arc<Tenant>) {
 
 /// The HTTP API of a tenant. Inside a tokio runtime it also starts the retention schedule,
 /// which ends when the last clone of the router is dropped.
-pub fn app(tenant: Tenant) -> Router {
-    let dev_outbox = tenant.config.sms.provider == ProviderKind::Log;
-    let state = Arc::new(tenant);
+pub fn app(tenant: impl Into<Arc<Tenant>>) -> Router {
+    let state: Arc<Tenant> = tenant.into();
+    let dev_outbox = state.config.sms.provider == ProviderKind::Log;
     spawn_retention(&state);
     let api = Router::new()
         .route("/passwordless/start", post(passwordless::start))

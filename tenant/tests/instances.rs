@@ -67,7 +67,11 @@ async fn eight_concurrent_uses_of_one_code_on_two_instances_log_in_once() {
             async move { verify_from(pick(&p, i), i, &phone, &code).await }
         })
         .await;
-        assert_eq!(count(&statuses, StatusCode::OK), 1, "round {round}: {statuses:?}");
+        assert_eq!(
+            count(&statuses, StatusCode::OK),
+            1,
+            "round {round}: {statuses:?}"
+        );
     }
 }
 
@@ -89,8 +93,14 @@ async fn forty_concurrent_wrong_guesses_compare_at_most_the_allowed_tries() {
         .await;
         // 403 is a compared (wrong) code; 429 is refused before any comparison.
         let compared = count(&statuses, StatusCode::FORBIDDEN);
-        assert!(compared <= 3, "round {round}: {compared} tries compared: {statuses:?}");
-        assert_eq!(compared + count(&statuses, StatusCode::TOO_MANY_REQUESTS), 40);
+        assert!(
+            compared <= 3,
+            "round {round}: {compared} tries compared: {statuses:?}"
+        );
+        assert_eq!(
+            compared + count(&statuses, StatusCode::TOO_MANY_REQUESTS),
+            40
+        );
         let right = pair.1.co_authenticate(&phone, &code).await;
         assert_eq!(
             right.error(),

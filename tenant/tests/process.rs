@@ -18,14 +18,23 @@ const ORIGIN: &str = "http://app.test";
 const CALLBACK: &str = "http://app.test/cb";
 
 struct Server {
-    child: Child,
+    child: Option<Child>,
     root: String,
+}
+
+impl Server {
+    /// A handle on a server another `Server` owns.
+    fn remote(root: String) -> Self {
+        Self { child: None, root }
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -37,7 +46,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn write_config(dir: &Path, port: u16, database: &str) -> PathBuf {
+fn write_config(dir: &Path, port: u16, database: &str, issuer_port: u16) -> PathBuf {
     let path = dir.join(format!("tenant-{port}.toml"));
     std::fs::write(
         &path,
@@ -45,7 +54,7 @@ fn write_config(dir: &Path, port: u16, database: &str) -> PathBuf {
             r#"
 [tenant]
 name = "process"
-issuer = "http://127.0.0.1:{port}"
+issuer = "http://127.0.0.1:{issuer_port}"
 database = "{database}"
 
 [[clients]]
@@ -67,10 +76,22 @@ template = "Code: @@password@@"
 // `Server::drop` kills and waits; clippy cannot see through the Drop impl.
 #[allow(clippy::zombie_processes)]
 async fn launch(dir: &Path, port: u16, log_name: &str, database: &str) -> Server {
+    launch_as(dir, port, log_name, database, port).await
+}
+
+/// An instance on `port` of the tenant whose public address is `issuer_port`'s (the balancer).
+#[allow(clippy::zombie_processes)]
+async fn launch_as(
+    dir: &Path,
+    port: u16,
+    log_name: &str,
+    database: &str,
+    issuer_port: u16,
+) -> Server {
     let log = std::fs::File::create(dir.join(log_name)).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_passwordless-tenant"))
         .args(["--config"])
-        .arg(write_config(dir, port, database))
+        .arg(write_config(dir, port, database, issuer_port))
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "trace")
         .stdout(Stdio::from(log.try_clone().unwrap()))
@@ -83,7 +104,10 @@ async fn launch(dir: &Path, port: u16, log_name: &str, database: &str) -> Server
             .await
             .is_ok()
         {
-            return Server { child, root };
+            return Server {
+                child: Some(child),
+                root,
+            };
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -314,4 +338,99 @@ async fn bad_requests_never_stop_the_process() {
         .unwrap();
     assert!(r.status().is_client_error());
     assert_eq!(start(&s, "+12015550123").await, 200, "still serving");
+}
+
+/// Runs `n` copies of `f` at once, copy `i` against server `i % 2`.
+async fn on_both<F, Fut>(servers: &[String; 2], n: usize, f: F) -> Vec<u16>
+where
+    F: Fn(String, usize) -> Fut,
+    Fut: std::future::Future<Output = u16> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n)
+        .map(|i| tokio::spawn(f(servers[i % 2].clone(), i)))
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_on_one_database_are_one_tenant_and_a_kill_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::database(dir.path()).await;
+    let (port_a, port_b) = (free_port(), free_port());
+    let a = launch_as(dir.path(), port_a, "a.log", &db, port_a).await;
+    let b = launch_as(dir.path(), port_b, "b.log", &db, port_a).await;
+    let roots = [a.root.clone(), b.root.clone()];
+
+    // One code used eight times at once across both processes: one login.
+    let phone = "+12015550146";
+    assert_eq!(start(&a, phone).await, 200);
+    let otp = code(&b, phone).await;
+    let statuses = on_both(&roots, 8, |root, _| {
+        let otp = otp.clone();
+        async move {
+            let s = Server::remote(root);
+            verify(&s, phone, &otp).await.0
+        }
+    })
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+
+    // Twenty sends to one number at once: one code.
+    let phone = "+12015550147";
+    let statuses = on_both(&roots, 20, |root, _| async move {
+        start(&Server::remote(root), phone).await.as_u16()
+    })
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+
+    // A login half done on A, one wrong try spent there; A is killed (SIGKILL, no shutdown).
+    let phone = "+12015550148";
+    assert_eq!(start(&a, phone).await, 200);
+    let otp = code(&a, phone).await;
+    assert_eq!(verify(&a, phone, wrong(&otp)).await.0, 403);
+    drop(a);
+    // B finishes it, with everything A recorded.
+    assert_eq!(start(&b, phone).await, 429, "A's send interval holds on B");
+    let (status, body) = verify(&b, phone, &otp).await;
+    assert_eq!(status, 200, "{body}");
+    let tokens = tokens(&b, body["login_ticket"].as_str().unwrap()).await;
+    let jwks: Value = reqwest::get(format!("{}/.well-known/jwks.json", b.root))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(verifies_against(&jwks, &tokens["id_token"]));
+    let id: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(tokens["id_token"].split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        id["iss"],
+        format!("http://127.0.0.1:{port_a}/"),
+        "one issuer"
+    );
+    // A comes back on its address and serves the same tenant.
+    let a = launch_as(dir.path(), port_a, "a2.log", &db, port_a).await;
+    let again: Value = reqwest::get(format!("{}/.well-known/jwks.json", a.root))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, jwks);
 }

@@ -31,6 +31,8 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
     /// The database the tenant uses (a SQLite file or a PostgreSQL URL).
     pub database: String,
+    /// The tenant behind `app`.
+    pub tenant: Arc<Tenant>,
 }
 
 /// The PostgreSQL server the suite runs against instead of SQLite, if any: a URL without a
@@ -129,12 +131,13 @@ pub async fn harness_with(change: impl FnOnce(&mut Config)) -> Harness {
     let mut config = config(dir.path()).await;
     change(&mut config);
     let database = config.tenant.database.clone().unwrap();
-    let tenant = Tenant::new(config).await.unwrap().with_clock(clock.clone());
+    let tenant = Arc::new(Tenant::new(config).await.unwrap().with_clock(clock.clone()));
     Harness {
-        app: app(tenant),
+        app: app(tenant.clone()),
         clock,
         dir,
         database,
+        tenant,
     }
 }
 
@@ -144,15 +147,18 @@ pub async fn pair_with(change: impl Fn(&mut Config)) -> (Harness, Harness) {
     let first = harness_with(&change).await;
     let mut config = config(first.dir.path()).await;
     change(&mut config);
-    let tenant = Tenant::new(config)
-        .await
-        .unwrap()
-        .with_clock(first.clock.clone());
+    let tenant = Arc::new(
+        Tenant::new(config)
+            .await
+            .unwrap()
+            .with_clock(first.clock.clone()),
+    );
     let second = Harness {
-        app: app(tenant),
+        app: app(tenant.clone()),
         clock: first.clock.clone(),
         dir: tempfile::tempdir().unwrap(),
         database: first.database.clone(),
+        tenant,
     };
     (first, second)
 }
@@ -197,7 +203,7 @@ impl Harness {
 
     /// A request as if from `ip` (the rate limits key on the peer address).
     pub async fn send_from(&self, ip: &str, mut req: Request<Body>) -> Reply {
-        let addr: std::net::SocketAddr = format!("{ip}:50000").parse().unwrap();
+        let addr = std::net::SocketAddr::new(ip.parse().unwrap(), 50000);
         req.extensions_mut()
             .insert(axum::extract::ConnectInfo(addr));
         self.send(req).await

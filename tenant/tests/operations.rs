@@ -1,0 +1,260 @@
+//! Running a tenant: retention deletes what can no longer be used, on its schedule, and nothing
+//! else; behind a load balancer the client's own address is what limits count.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::*;
+use passwordless_tenant::store::RowCounts;
+use serde_json::json;
+
+const OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
+
+async fn counts(h: &Harness) -> RowCounts {
+    h.tenant.store.row_counts().await.unwrap()
+}
+
+/// A login by the OTP grant with a refresh token, a login through `/authorize` (ticket,
+/// session, authorization code), and a code sent but never used.
+async fn leave_state_behind(h: &Harness) -> String {
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let r = h
+        .post(
+            "/oauth/token",
+            json!({"grant_type": OTP_GRANT, "client_id": "app", "username": PHONE, "otp": code,
+                   "realm": "sms", "scope": "openid offline_access"}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json()["refresh_token"].is_string());
+    h.login("+12015550144").await;
+    let pending = "+12015550145";
+    h.start(pending).await;
+    h.latest_code(pending).await
+}
+
+#[tokio::test]
+async fn the_schedule_purges_everything_expired_and_keeps_users() {
+    let h = harness_with(|c| {
+        c.clients[0].refresh_tokens = true;
+        c.retention.interval_secs = 1;
+    })
+    .await;
+    leave_state_behind(&h).await;
+    let before = counts(&h).await;
+    for (what, n) in [
+        ("codes", before.codes),
+        ("tickets", before.tickets),
+        ("sessions", before.sessions),
+        ("refresh_tokens", before.refresh_tokens),
+        ("outbox", before.outbox),
+        ("events", before.events),
+    ] {
+        assert!(n > 0, "{what} has rows before: {before:?}");
+    }
+    // Past every lifetime: refresh tokens (30 days) are the longest.
+    h.advance(31 * 86_400);
+    let mut after = counts(&h).await;
+    for _ in 0..50 {
+        if after.codes
+            + after.tickets
+            + after.sessions
+            + after.refresh_tokens
+            + after.outbox
+            + after.events
+            == 0
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = counts(&h).await;
+    }
+    assert_eq!(
+        after,
+        RowCounts {
+            users: before.users,
+            ..RowCounts::default()
+        },
+        "the schedule ran and left only users"
+    );
+}
+
+#[tokio::test]
+async fn a_purge_keeps_what_is_still_usable() {
+    let h = harness_with(|c| {
+        c.clients[0].refresh_tokens = true;
+        c.retention.interval_secs = 0;
+    })
+    .await;
+    let pending_code = leave_state_behind(&h).await;
+    let before = counts(&h).await;
+    // Nothing has expired yet; used codes and tickets are the only dead rows.
+    let purged = h.tenant.purge().await.unwrap();
+    assert!(purged.codes >= 2, "the used codes go: {purged:?}");
+    assert!(purged.tickets == 0 && purged.sessions == 0 && purged.refresh_tokens == 0);
+    let after = counts(&h).await;
+    assert_eq!(after.codes, 1, "the unused code stays");
+    assert_eq!(after.sessions, before.sessions);
+    assert_eq!(after.outbox, before.outbox, "the outbox keeps a day");
+    // …and still works.
+    let r = h.co_authenticate("+12015550145", &pending_code).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // A day on, the outbox goes, the session (three days) stays.
+    h.advance(86_400);
+    let purged = h.tenant.purge().await.unwrap();
+    assert_eq!(purged.outbox as i64, before.outbox);
+    assert_eq!(counts(&h).await.sessions, before.sessions);
+}
+
+fn start_request(phone: &str, forwarded_for: Option<&str>) -> Request<Body> {
+    let mut req =
+        Request::post("/passwordless/start").header(header::CONTENT_TYPE, "application/json");
+    if let Some(ip) = forwarded_for {
+        req = req.header("x-forwarded-for", ip);
+    }
+    req.body(Body::from(
+        json!({"client_id": "app", "connection": "sms", "phone_number": phone}).to_string(),
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_send_limit() {
+    let h = harness_with(|c| {
+        c.tenant.trusted_proxies = vec!["10.0.0.0/8".to_string().try_into().unwrap()];
+        c.limits.start_per_ip_per_hour = 3;
+    })
+    .await;
+    for i in 0..3 {
+        let r = h
+            .send_from(
+                "10.0.0.1",
+                start_request(&format!("+1201555016{i}"), Some("198.51.100.1")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let r = h
+        .send_from(
+            "10.0.0.1",
+            start_request("+12015550163", Some("198.51.100.1")),
+        )
+        .await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_requests".into())
+    );
+    // Another client behind the same balancer is not the first one.
+    let r = h
+        .send_from(
+            "10.0.0.2",
+            start_request("+12015550164", Some("198.51.100.2")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn forwarding_headers_from_anyone_else_change_nothing() {
+    let h = harness_with(|c| {
+        c.tenant.trusted_proxies = vec!["10.0.0.0/8".to_string().try_into().unwrap()];
+        c.limits.start_per_ip_per_hour = 3;
+    })
+    .await;
+    for i in 0..3 {
+        let spoofed = format!("198.51.100.{i}");
+        let r = h
+            .send_from(
+                "203.0.113.9",
+                start_request(&format!("+1201555017{i}"), Some(&spoofed)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let r = h
+        .send_from(
+            "203.0.113.9",
+            start_request("+12015550173", Some("198.51.100.77")),
+        )
+        .await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_requests".into()),
+        "a new X-Forwarded-For from an untrusted peer is not a new client"
+    );
+}
+
+#[tokio::test]
+async fn one_attacker_behind_the_proxy_cannot_block_verification_for_everyone() {
+    let h = harness_with(|c| {
+        c.tenant.trusted_proxies = vec!["127.0.0.1".to_string().try_into().unwrap()];
+        c.limits.failures_per_ip_per_hour = 5;
+    })
+    .await;
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let verify = |otp: &str, client: &str| {
+        let body = json!({"client_id": "app", "credential_type": OTP_GRANT,
+                          "username": PHONE, "otp": otp, "realm": "sms"});
+        Request::post("/co/authenticate")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, ORIGIN)
+            .header("x-forwarded-for", client)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    // The attacker's guesses at other numbers use up *its* hourly ceiling.
+    for i in 0..6 {
+        let other = format!("+1201555018{i}");
+        let body = json!({"client_id": "app", "credential_type": OTP_GRANT,
+                          "username": other, "otp": "123456", "realm": "sms"});
+        let req = Request::post("/co/authenticate")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, ORIGIN)
+            .header("x-forwarded-for", "198.51.100.66")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let r = h.send_from("127.0.0.1", req).await;
+        let expected = if i < 5 {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(r.status, expected, "guess {i}");
+    }
+    let r = h
+        .send_from("127.0.0.1", verify(&code, "198.51.100.10"))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the real user, another client, logs in"
+    );
+}
+
+#[tokio::test]
+async fn ipv6_clients_share_a_limit_per_64() {
+    let h = harness_with(|c| c.limits.start_per_ip_per_hour = 2).await;
+    for (i, ip) in ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9"]
+        .iter()
+        .enumerate()
+    {
+        let r = h
+            .send_from(ip, start_request(&format!("+1201555019{i}"), None))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let r = h
+        .send_from("2001:db8:1:2:abcd::1", start_request("+12015550192", None))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "same /64");
+    let r = h
+        .send_from("2001:db8:1:3::1", start_request("+12015550193", None))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "the next /64 is someone else");
+}
