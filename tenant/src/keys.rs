@@ -25,6 +25,8 @@ pub struct Keys {
     jwk: Value,
     kid: String,
     code_secret: Vec<u8>,
+    /// AES-256-GCM key of the opaque access tokens (`dir` JWEs only the tenant reads).
+    access_key: ring::aead::LessSafeKey,
 }
 
 /// Why a JWT was refused.
@@ -56,16 +58,26 @@ impl Keys {
         let mut secret = [0u8; 32];
         OsRng.fill_bytes(&mut secret);
         let code_secret = db.meta_get_or_insert("code_hmac_secret", &secret).await?;
+        OsRng.fill_bytes(&mut secret);
+        let access_secret = db.meta_get_or_insert("access_token_key", &secret).await?;
         let key = RsaPrivateKey::from_pkcs8_der(&der)?;
         let signing = ring::signature::RsaKeyPair::from_pkcs8(&der)
             .map_err(|e| format!("the stored signing key is unusable: {e}"))?;
-        Ok(Self::from_parts(key, signing, code_secret))
+        let access_key = ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &access_secret)
+            .map_err(|_| "the stored access token key is unusable")?;
+        Ok(Self::from_parts(
+            key,
+            signing,
+            code_secret,
+            ring::aead::LessSafeKey::new(access_key),
+        ))
     }
 
     fn from_parts(
         key: RsaPrivateKey,
         signing: ring::signature::RsaKeyPair,
         code_secret: Vec<u8>,
+        access_key: ring::aead::LessSafeKey,
     ) -> Self {
         let public = key.to_public_key();
         let n = B64.encode(public.n().to_bytes_be());
@@ -81,6 +93,7 @@ impl Keys {
             jwk,
             kid,
             code_secret,
+            access_key,
         }
     }
 
@@ -129,6 +142,58 @@ impl Keys {
             .verify(&token.as_bytes()[..input_len], &sig)
             .map_err(|_| JwtError::Signature)?;
         decode_json(p)
+    }
+
+    /// Encrypts `claims` as an opaque access token: a compact JWE, `dir` with `A256GCM` (the
+    /// shape Auth0's opaque tokens have), readable by this tenant alone and costing no RSA
+    /// signature. Auth0 issues these when no API audience is asked; only `/userinfo` reads them.
+    pub fn seal(&self, claims: &Value) -> String {
+        use ring::rand::SecureRandom;
+        let header = B64.encode(r#"{"alg":"dir","enc":"A256GCM"}"#);
+        let mut iv = [0u8; 12];
+        self.rng.fill(&mut iv).expect("the OS random source works");
+        let mut data = claims.to_string().into_bytes();
+        let tag = self
+            .access_key
+            .seal_in_place_separate_tag(
+                ring::aead::Nonce::assume_unique_for_key(iv),
+                ring::aead::Aad::from(header.as_bytes()),
+                &mut data,
+            )
+            .expect("AES-GCM sealing of a short message cannot fail");
+        format!(
+            "{header}..{}.{}.{}",
+            B64.encode(iv),
+            B64.encode(&data),
+            B64.encode(tag.as_ref())
+        )
+    }
+
+    /// Decrypts an opaque access token from [`Keys::seal`] and returns its claims.
+    pub fn open(&self, token: &str) -> Result<Value, JwtError> {
+        let parts: Vec<&str> = token.split('.').collect();
+        let [header, "", iv, data, tag] = parts[..] else {
+            return Err(JwtError::Malformed);
+        };
+        if decode_json(header)? != json!({"alg": "dir", "enc": "A256GCM"}) {
+            return Err(JwtError::Signature);
+        }
+        let iv: [u8; 12] = B64
+            .decode(iv)
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or(JwtError::Malformed)?;
+        let mut sealed = B64.decode(data).map_err(|_| JwtError::Malformed)?;
+        sealed.extend(B64.decode(tag).map_err(|_| JwtError::Malformed)?);
+        let plain = self
+            .access_key
+            .open_in_place(
+                ring::aead::Nonce::assume_unique_for_key(iv),
+                ring::aead::Aad::from(header.as_bytes()),
+                &mut sealed,
+            )
+            .map_err(|_| JwtError::Signature)?;
+        serde_json::from_slice(plain).map_err(|_| JwtError::Malformed)
     }
 
     /// `HMAC-SHA256(secret, flow_id ‖ 0 ‖ phone ‖ 0 ‖ code)`: codes are never stored in clear.
@@ -226,6 +291,38 @@ mod tests {
             Err(JwtError::Signature)
         );
         assert_eq!(k.verify("a.b"), Err(JwtError::Malformed));
+    }
+
+    #[test]
+    fn opaque_tokens_open_only_unaltered_and_only_here() {
+        let k = keys();
+        let t = k.seal(&json!({"sub": "sms|1", "scope": "openid"}));
+        assert_eq!(t.split('.').count(), 5, "a compact JWE");
+        assert!(
+            !t.contains(&B64.encode("sms|1")),
+            "the claims are not readable"
+        );
+        assert_eq!(k.open(&t).unwrap()["sub"], "sms|1");
+        assert_ne!(
+            t,
+            k.seal(&json!({"sub": "sms|1", "scope": "openid"})),
+            "a fresh IV each"
+        );
+        for i in [5, t.len() / 2, t.len() - 3] {
+            let mut bytes = t.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            assert!(
+                k.open(&String::from_utf8(bytes).unwrap()).is_err(),
+                "flip at {i}"
+            );
+        }
+        assert_eq!(
+            keys().open(&t),
+            Err(JwtError::Signature),
+            "another tenant's key"
+        );
+        assert_eq!(k.open("a.b.c"), Err(JwtError::Malformed));
+        assert!(k.verify(&t).is_err(), "not a JWT");
     }
 
     #[test]

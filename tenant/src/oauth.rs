@@ -43,10 +43,15 @@ fn issue_tokens(
         Some(a) if !a.is_empty() => vec![a, &userinfo_aud],
         _ => vec![&userinfo_aud],
     };
-    let access_token = t.keys.sign(&json!({
+    let access_claims = json!({
         "iss": issuer, "sub": sub, "aud": aud, "azp": client.client_id,
         "iat": now, "exp": now + client.access_token_lifetime_secs, "scope": scope,
-    }));
+    });
+    // As Auth0: a JWT for an API audience; otherwise an opaque token only /userinfo reads.
+    let access_token = match audience {
+        Some(a) if !a.is_empty() => t.keys.sign(&access_claims),
+        _ => t.keys.seal(&access_claims),
+    };
     let mut claims = profile_claims(user, &scope);
     claims["iss"] = json!(issuer);
     claims["sub"] = json!(sub);
@@ -773,10 +778,13 @@ pub async fn userinfo(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| unauthorized("Missing bearer token."))?;
-    let claims = t
-        .keys
-        .verify(token.trim())
-        .map_err(|_| unauthorized("Invalid token."))?;
+    let token = token.trim();
+    let claims = if token.split('.').count() == 5 {
+        t.keys.open(token)
+    } else {
+        t.keys.verify(token)
+    }
+    .map_err(|_| unauthorized("Invalid token."))?;
     let userinfo_aud = format!("{}userinfo", t.issuer());
     let aud_ok = claims["aud"]
         .as_array()

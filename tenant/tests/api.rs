@@ -510,6 +510,74 @@ async fn userinfo_refuses_bad_tokens() {
 }
 
 #[tokio::test]
+async fn access_tokens_are_opaque_without_an_audience_and_jwts_for_an_api() {
+    let h = harness().await;
+    // No audience, as Auth0: an opaque token (a `dir` JWE), read by /userinfo and by no one else.
+    let p = h.login(PHONE).await;
+    let opaque = &p["access_token"];
+    assert_eq!(opaque.split('.').count(), 5, "{opaque}");
+    assert!(
+        claims(&p["id_token"])["at_hash"].is_string(),
+        "at_hash covers it"
+    );
+    let bearer = |t: &str| format!("Bearer {t}");
+    let info = h
+        .get("/userinfo", &[("authorization", &bearer(opaque))])
+        .await;
+    assert_eq!(info.status, StatusCode::OK);
+    assert_eq!(info.json()["phone_number"], PHONE);
+    // Altered, expired: refused.
+    let mut altered = opaque.clone().into_bytes();
+    let i = altered.len() - 30;
+    altered[i] = if altered[i] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    let r = h
+        .get("/userinfo", &[("authorization", &bearer(&altered))])
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    h.advance(7201);
+    let r = h
+        .get("/userinfo", &[("authorization", &bearer(opaque))])
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "expired");
+
+    // For an API audience: an RS256 JWT for that API and /userinfo.
+    h.start("+12015550149").await;
+    let code = h.latest_code("+12015550149").await;
+    let ticket = h.co_authenticate("+12015550149", &code).await.json()["login_ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let q = serde_urlencoded::to_string([
+        ("client_id", "app"),
+        ("response_type", "token id_token"),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid"),
+        ("state", "s"),
+        ("nonce", "n"),
+        ("audience", "https://api.example.test"),
+        ("login_ticket", ticket.as_str()),
+    ])
+    .unwrap();
+    let r = h.get(&format!("/authorize?{q}"), &[]).await;
+    let location = r.header("location").unwrap();
+    let p: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(location.split_once('#').unwrap().1).unwrap();
+    let at = claims(&p["access_token"]);
+    assert_eq!(
+        at["aud"],
+        json!(["https://api.example.test", "http://tenant.test/userinfo"])
+    );
+    let r = h
+        .get(
+            "/userinfo",
+            &[("authorization", &bearer(&p["access_token"]))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn discovery_documents_describe_the_tenant() {
     let h = harness().await;
     let jwks = h.get("/.well-known/jwks.json", &[]).await.json();

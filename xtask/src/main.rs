@@ -26,9 +26,11 @@ commands:
   bench load [--runs N]
            cold-start time to a usable phone input, ours against Auth0 Lock (npm auth0-lock,
            installed and bundled as a measuring peer only), and the transfer sizes
-  bench tenant [--logins N] [--concurrency N]
-           complete logins against a release tenant from a separate process; prints logins/s,
-           latency percentiles, peak memory and a drift check
+  bench tenant [--backend sqlite|postgres] [--instances N] [--logins N] [--concurrency N]
+           complete logins against release tenant instances from a separate process (SQLite,
+           one instance, first; then PostgreSQL in a throwaway cluster if asked); prints
+           logins/s against the RS256 signing floor, latency percentiles, CPU per login,
+           peak memory and a drift check
   i18n     regenerate i18n/<lang>.json from npm auth0-lock's 44 dictionaries
   setup    only install what is missing";
 
@@ -777,8 +779,29 @@ fn bench_load(extra: &[String]) -> Result<(), String> {
         .env("TMPDIR", &scratch))
 }
 
-/// `cargo xtask bench tenant`: a release tenant and the load generator, two processes.
+/// `cargo xtask bench tenant`: release tenant instances and the load generator, separate processes.
 fn bench_tenant(extra: &[String]) -> Result<(), String> {
+    let mut backend = "sqlite".to_string();
+    let mut instances = "1".to_string();
+    let mut rest = Vec::new();
+    let mut it = extra.iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--backend" => {
+                backend = it
+                    .next()
+                    .ok_or("--backend needs sqlite or postgres")?
+                    .clone()
+            }
+            "--instances" => instances = it.next().ok_or("--instances needs a number")?.clone(),
+            _ => rest.push(flag.clone()),
+        }
+    }
+    if backend != "sqlite" && backend != "postgres" {
+        return Err(format!(
+            "--backend must be sqlite or postgres, got {backend}"
+        ));
+    }
     run(cargo().args([
         "build",
         "--release",
@@ -787,10 +810,31 @@ fn bench_tenant(extra: &[String]) -> Result<(), String> {
         "--bins",
     ]))?;
     let release = target().join("release");
-    run(Command::new(release.join("tenant-bench"))
-        .arg("--tenant-bin")
-        .arg(release.join("passwordless-tenant"))
-        .args(extra))
+    let bench = |args: &[String]| {
+        run(Command::new(release.join("tenant-bench"))
+            .arg("--tenant-bin")
+            .arg(release.join("passwordless-tenant"))
+            .args(&rest)
+            .args(args))
+    };
+    // The embedded default, one instance: the figure every other one is read beside.
+    let sqlite = if backend == "sqlite" {
+        instances.clone()
+    } else {
+        "1".into()
+    };
+    bench(&["--instances".into(), sqlite])?;
+    if backend == "postgres" {
+        let cluster = postgres::Cluster::start(&target().join("xtask-scratch/bench-postgres"))?;
+        let database = cluster.create_database("bench")?;
+        bench(&[
+            "--instances".into(),
+            instances,
+            "--database".into(),
+            database,
+        ])?;
+    }
+    Ok(())
 }
 
 /// Raw and `gzip -9` sizes of a file.
