@@ -1,12 +1,14 @@
-//! The embedded backend: one SQLite file in WAL mode, called on tokio's blocking pool so no
-//! database call ever blocks the async runtime.
+//! The embedded backend: one SQLite file in WAL mode. Its connection lives on a thread of its
+//! own that runs the calls in order, so no database call ever blocks the async runtime and no
+//! two threads ever contend for the connection (one thread, one queue: cheaper than a mutex
+//! that a dozen blocking-pool threads wait on). Statements are prepared once and cached.
 //!
 //! Each operation is one statement, or one `BEGIN IMMEDIATE` transaction: SQLite's write lock is
 //! taken at its start and held to the commit, across connections and processes alike, so two
 //! tenant instances on one file cannot interleave a check with its act.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -15,16 +17,20 @@ use super::{
     StoreError, StoredCode, User, EVENTS_KEEP_SECS,
 };
 
+/// A call for the connection's thread.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
 /// A SQLite database.
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    /// The queue of the thread that owns the connection; it ends when this is dropped.
+    jobs: mpsc::Sender<Job>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the file and migrates it.
     pub async fn open(path: &Path) -> Result<Self> {
         let path = path.to_path_buf();
-        let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
+        let mut conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
             if let Some(parent) = path.parent() {
                 // A missing folder would otherwise surface as an opaque "unable to open" error.
                 let _ = std::fs::create_dir_all(parent);
@@ -33,38 +39,51 @@ impl SqliteStore {
             conn.busy_timeout(std::time::Duration::from_secs(10))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.set_prepared_statement_cache_capacity(64);
             migrate(&mut conn)?;
             restrict_permissions(&path);
             Ok(conn)
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite".into())
+            .spawn(move || {
+                for job in queue {
+                    job(&mut conn);
+                }
+            })
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok(Self { jobs })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Runs `f` with the connection on its thread and waits for the answer.
     async fn call<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
     ) -> Result<R> {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock cannot leave SQLite inconsistent (each statement
-            // and transaction is atomic), so a poisoned lock is safe to keep using.
-            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
-        .map_err(StoreError::from)
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |conn| {
+                // A panic in one call must not take the thread (and every later call) down;
+                // each statement and transaction is atomic, so the connection stays usable.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
+                let _ = answer.send(result);
+            }))
+            .map_err(|_| StoreError::Task("the SQLite thread has stopped".into()))?;
+        match answered.await {
+            Ok(Ok(result)) => result.map_err(StoreError::from),
+            Ok(Err(_)) => Err(StoreError::Task("a SQLite call panicked".into())),
+            Err(_) => Err(StoreError::Task("the SQLite thread has stopped".into())),
+        }
     }
 
     pub(super) async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let key = key.to_owned();
         self.call(move |c| {
-            c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+                .query_row([key], |r| r.get(0))
                 .optional()
         })
         .await
@@ -73,12 +92,11 @@ impl SqliteStore {
     pub(super) async fn meta_get_or_insert(&self, key: &str, value: &[u8]) -> Result<Vec<u8>> {
         let (key, value) = (key.to_owned(), value.to_vec());
         self.call(move |c| {
-            c.query_row(
+            c.prepare_cached(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
                  ON CONFLICT(key) DO UPDATE SET value = meta.value RETURNING value",
-                params![key, value],
-                |r| r.get(0),
-            )
+            )?
+            .query_row(params![key, value], |r| r.get(0))
         })
         .await
     }
@@ -98,13 +116,13 @@ impl SqliteStore {
             mac.to_vec(),
         );
         self.call(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO codes (phone, client_id, flow_id, mac, expires_at, attempts, used)
                  VALUES (?1, ?2, ?3, ?4, ?5, 0, 0)
                  ON CONFLICT(phone) DO UPDATE SET client_id = ?2, flow_id = ?3, mac = ?4,
                    expires_at = ?5, attempts = 0, used = 0",
-                params![phone, client_id, flow_id, mac, expires_at],
-            )
+            )?
+            .execute(params![phone, client_id, flow_id, mac, expires_at])
             .map(drop)
         })
         .await
@@ -157,10 +175,10 @@ impl SqliteStore {
     pub(super) async fn consume_code(&self, phone: &str, flow_id: &str) -> Result<bool> {
         let (phone, flow_id) = (phone.to_owned(), flow_id.to_owned());
         self.call(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE codes SET used = 1 WHERE phone = ?1 AND flow_id = ?2 AND used = 0",
-                params![phone, flow_id],
-            )
+            )?
+            .execute(params![phone, flow_id])
             .map(|n| n == 1)
         })
         .await
@@ -174,13 +192,12 @@ impl SqliteStore {
     ) -> Result<User> {
         let (phone, new_id) = (phone.to_owned(), new_id.to_owned());
         self.call(move |c| {
-            c.query_row(
+            c.prepare_cached(
                 "INSERT INTO users (id, phone, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
                  ON CONFLICT(phone) DO UPDATE SET updated_at = ?3
                  RETURNING id, phone, created_at, updated_at",
-                params![new_id, phone, now],
-                user_from_row,
-            )
+            )?
+            .query_row(params![new_id, phone, now], user_from_row)
         })
         .await
     }
@@ -188,12 +205,9 @@ impl SqliteStore {
     pub(super) async fn user(&self, id: &str) -> Result<Option<User>> {
         let id = id.to_owned();
         self.call(move |c| {
-            c.query_row(
-                "SELECT id, phone, created_at, updated_at FROM users WHERE id = ?1",
-                [id],
-                user_from_row,
-            )
-            .optional()
+            c.prepare_cached("SELECT id, phone, created_at, updated_at FROM users WHERE id = ?1")?
+                .query_row([id], user_from_row)
+                .optional()
         })
         .await
     }
@@ -201,7 +215,8 @@ impl SqliteStore {
     pub(super) async fn user_exists(&self, phone: &str) -> Result<bool> {
         let phone = phone.to_owned();
         self.call(move |c| {
-            c.query_row("SELECT 1 FROM users WHERE phone = ?1", [phone], |_| Ok(()))
+            c.prepare_cached("SELECT 1 FROM users WHERE phone = ?1")?
+                .query_row([phone], |_| Ok(()))
                 .optional()
                 .map(|r| r.is_some())
         })
@@ -217,11 +232,11 @@ impl SqliteStore {
     ) -> Result<()> {
         let (id, client_id, user_id) = (id.to_owned(), client_id.to_owned(), user_id.to_owned());
         self.call(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO tickets (id, client_id, user_id, expires_at, used)
                  VALUES (?1, ?2, ?3, ?4, 0)",
-                params![id, client_id, user_id, expires_at],
-            )
+            )?
+            .execute(params![id, client_id, user_id, expires_at])
             .map(drop)
         })
         .await
@@ -235,13 +250,12 @@ impl SqliteStore {
     ) -> Result<Option<String>> {
         let (id, client_id) = (id.to_owned(), client_id.to_owned());
         self.call(move |c| {
-            c.query_row(
+            c.prepare_cached(
                 "UPDATE tickets SET used = 1
                  WHERE id = ?1 AND client_id = ?2 AND used = 0 AND expires_at > ?3
                  RETURNING user_id",
-                params![id, client_id, now],
-                |r| r.get(0),
-            )
+            )?
+            .query_row(params![id, client_id, now], |r| r.get(0))
             .optional()
         })
         .await
@@ -250,10 +264,10 @@ impl SqliteStore {
     pub(super) async fn push_outbox(&self, m: &OutboxMessage) -> Result<()> {
         let m = m.clone();
         self.call(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO outbox (to_number, body, code, sent_at) VALUES (?1, ?2, ?3, ?4)",
-                params![m.to, m.body, m.code, m.sent_at],
-            )
+            )?
+            .execute(params![m.to, m.body, m.code, m.sent_at])
             .map(drop)
         })
         .await
@@ -289,11 +303,13 @@ impl SqliteStore {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut retry = 0;
             for l in &limits {
-                let (count, oldest): (i64, Option<i64>) = tx.query_row(
-                    "SELECT COUNT(*), MIN(at) FROM events WHERE key = ?1 AND at > ?2",
-                    params![l.key, now - l.window],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
+                let (count, oldest): (i64, Option<i64>) = tx
+                    .prepare_cached(
+                        "SELECT COUNT(*), MIN(at) FROM events WHERE key = ?1 AND at > ?2",
+                    )?
+                    .query_row(params![l.key, now - l.window], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
                 if count >= l.max {
                     retry = retry.max(oldest.unwrap_or(now) + l.window - now).max(1);
                 }
@@ -302,10 +318,8 @@ impl SqliteStore {
                 return Ok(Err(retry));
             }
             for l in &limits {
-                tx.execute(
-                    "INSERT INTO events (key, at) VALUES (?1, ?2)",
-                    params![l.key, now],
-                )?;
+                tx.prepare_cached("INSERT INTO events (key, at) VALUES (?1, ?2)")?
+                    .execute(params![l.key, now])?;
             }
             tx.commit()?;
             Ok(Ok(()))
@@ -316,11 +330,11 @@ impl SqliteStore {
     pub(super) async fn refund(&self, key: &str, now: i64) -> Result<()> {
         let key = key.to_owned();
         self.call(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "DELETE FROM events WHERE rowid =
                    (SELECT rowid FROM events WHERE key = ?1 AND at = ?2 LIMIT 1)",
-                params![key, now],
-            )
+            )?
+            .execute(params![key, now])
             .map(drop)
         })
         .await
@@ -329,11 +343,10 @@ impl SqliteStore {
     pub(super) async fn blocked(&self, key: &str, now: i64) -> Result<Option<i64>> {
         let key = key.to_owned();
         self.call(move |c| {
-            c.query_row(
+            c.prepare_cached(
                 "SELECT blocked_until FROM blocks WHERE key = ?1 AND blocked_until > ?2",
-                params![key, now],
-                |r| r.get::<_, i64>(0),
-            )
+            )?
+            .query_row(params![key, now], |r| r.get::<_, i64>(0))
             .optional()
             .map(|until| until.map(|u| u - now))
         })
@@ -349,7 +362,7 @@ impl SqliteStore {
     ) -> Result<()> {
         let key = key.to_owned();
         self.call(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO blocks (key, failures, blocked_until)
                    VALUES (?1, CASE WHEN ?2 <= 1 THEN 0 ELSE 1 END,
                            CASE WHEN ?2 <= 1 THEN ?3 ELSE 0 END)
@@ -358,8 +371,8 @@ impl SqliteStore {
                                    ELSE blocks.blocked_until END,
                    failures = CASE WHEN blocks.failures + 1 >= ?2 THEN 0
                               ELSE blocks.failures + 1 END",
-                params![key, threshold, now + block_secs],
-            )
+            )?
+            .execute(params![key, threshold, now + block_secs])
             .map(drop)
         })
         .await
@@ -368,7 +381,8 @@ impl SqliteStore {
     pub(super) async fn clear_failures(&self, key: &str) -> Result<()> {
         let key = key.to_owned();
         self.call(move |c| {
-            c.execute("UPDATE blocks SET failures = 0 WHERE key = ?1", [key])
+            c.prepare_cached("UPDATE blocks SET failures = 0 WHERE key = ?1")?
+                .execute([key])
                 .map(drop)
         })
         .await
@@ -382,10 +396,10 @@ impl SqliteStore {
     ) -> Result<()> {
         let (id_hash, user_id) = (id_hash.to_vec(), user_id.to_owned());
         self.call(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
-                params![id_hash, user_id, expires_at],
-            )
+            )?
+            .execute(params![id_hash, user_id, expires_at])
             .map(drop)
         })
         .await
@@ -394,12 +408,9 @@ impl SqliteStore {
     pub(super) async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<String>> {
         let id_hash = id_hash.to_vec();
         self.call(move |c| {
-            c.query_row(
-                "SELECT user_id FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
-                params![id_hash, now],
-                |r| r.get(0),
-            )
-            .optional()
+            c.prepare_cached("SELECT user_id FROM sessions WHERE id_hash = ?1 AND expires_at > ?2")?
+                .query_row(params![id_hash, now], |r| r.get(0))
+                .optional()
         })
         .await
     }
@@ -407,7 +418,8 @@ impl SqliteStore {
     pub(super) async fn delete_session(&self, id_hash: &[u8]) -> Result<()> {
         let id_hash = id_hash.to_vec();
         self.call(move |c| {
-            c.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])
+            c.prepare_cached("DELETE FROM sessions WHERE id_hash = ?1")?
+                .execute([id_hash])
                 .map(drop)
         })
         .await
@@ -421,22 +433,22 @@ impl SqliteStore {
     ) -> Result<()> {
         let (code_hash, g) = (code_hash.to_vec(), g.clone());
         self.call(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO auth_codes (code_hash, client_id, user_id, scope, audience, nonce,
                    redirect_uri, challenge, expires_at, used)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
-                params![
-                    code_hash,
-                    g.client_id,
-                    g.user_id,
-                    g.scope,
-                    g.audience,
-                    g.nonce,
-                    g.redirect_uri,
-                    g.challenge,
-                    expires_at
-                ],
-            )
+            )?
+            .execute(params![
+                code_hash,
+                g.client_id,
+                g.user_id,
+                g.scope,
+                g.audience,
+                g.nonce,
+                g.redirect_uri,
+                g.challenge,
+                expires_at
+            ])
             .map(drop)
         })
         .await
@@ -449,23 +461,22 @@ impl SqliteStore {
     ) -> Result<Option<Grant>> {
         let code_hash = code_hash.to_vec();
         self.call(move |c| {
-            c.query_row(
+            c.prepare_cached(
                 "UPDATE auth_codes SET used = 1
                  WHERE code_hash = ?1 AND used = 0 AND expires_at > ?2
                  RETURNING client_id, user_id, scope, audience, nonce, redirect_uri, challenge",
-                params![code_hash, now],
-                |r| {
-                    Ok(Grant {
-                        client_id: r.get(0)?,
-                        user_id: r.get(1)?,
-                        scope: r.get(2)?,
-                        audience: r.get(3)?,
-                        nonce: r.get(4)?,
-                        redirect_uri: r.get(5)?,
-                        challenge: r.get(6)?,
-                    })
-                },
-            )
+            )?
+            .query_row(params![code_hash, now], |r| {
+                Ok(Grant {
+                    client_id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    scope: r.get(2)?,
+                    audience: r.get(3)?,
+                    nonce: r.get(4)?,
+                    redirect_uri: r.get(5)?,
+                    challenge: r.get(6)?,
+                })
+            })
             .optional()
         })
         .await
@@ -481,32 +492,30 @@ impl SqliteStore {
         let (token_hash, family, g) = (token_hash.to_vec(), family.to_owned(), g.clone());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO refresh_families (family, revoked) VALUES (?1, 0)
                  ON CONFLICT(family) DO NOTHING",
-                [&family],
-            )?;
-            let revoked: bool = tx.query_row(
-                "SELECT revoked FROM refresh_families WHERE family = ?1",
-                [&family],
-                |r| r.get(0),
-            )?;
+            )?
+            .execute([&family])?;
+            let revoked: bool = tx
+                .prepare_cached("SELECT revoked FROM refresh_families WHERE family = ?1")?
+                .query_row([&family], |r| r.get(0))?;
             if revoked {
                 return Ok(false);
             }
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO refresh_tokens (token_hash, family, client_id, user_id, scope,
                    audience, expires_at, used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
-                params![
-                    token_hash,
-                    family,
-                    g.client_id,
-                    g.user_id,
-                    g.scope,
-                    g.audience,
-                    expires_at
-                ],
-            )?;
+            )?
+            .execute(params![
+                token_hash,
+                family,
+                g.client_id,
+                g.user_id,
+                g.scope,
+                g.audience,
+                expires_at
+            ])?;
             tx.commit()?;
             Ok(true)
         })
@@ -567,11 +576,11 @@ impl SqliteStore {
                 auth_codes: del("DELETE FROM auth_codes WHERE expires_at <= ?1", now)?,
                 sessions: del("DELETE FROM sessions WHERE expires_at <= ?1", now)?,
                 refresh_tokens: del("DELETE FROM refresh_tokens WHERE expires_at <= ?1", now)?
-                    + tx.execute(
+                    + tx.prepare_cached(
                         "DELETE FROM refresh_families
                          WHERE family NOT IN (SELECT family FROM refresh_tokens)",
-                        [],
-                    )? as u64,
+                    )?
+                    .execute([])? as u64,
                 outbox: del(
                     "DELETE FROM outbox WHERE sent_at <= ?1",
                     now - outbox_keep_secs,
@@ -637,7 +646,9 @@ fn restrict_permissions(path: &Path) {
 /// statements keep `IF NOT EXISTS`).
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version: usize = tx
+        .prepare_cached("PRAGMA user_version")?
+        .query_row([], |r| r.get(0))?;
     for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", i + 1)?;
