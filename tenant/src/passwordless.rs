@@ -14,7 +14,7 @@ use crate::keys::{random_hex, random_token};
 use crate::sms::{
     checked_language, first_accept_language, mask_phone, ProviderError, SmsMessage, TemplateData,
 };
-use crate::store::{CodeUnavailable, Limit, User};
+use crate::store::{CodeUnavailable, Limit, Refusal, User};
 use crate::{phone, ClientIp, Tenant, LOGIN_TICKET_SECS, PASSWORDLESS_OTP_GRANT};
 
 /// The body auth0.js and Lock send.
@@ -80,9 +80,6 @@ pub async fn start(
     let language = request_language(&headers);
     let now = t.clock.now();
     let limits = &t.config.limits;
-    if let Some(wait) = t.store.blocked(&format!("fail-phone:{phone}"), now).await? {
-        return Err(too_many_attempts().retry_after(wait));
-    }
     // Counted before sending, so provider errors cannot be used to pump messages.
     let window = [
         Limit {
@@ -101,13 +98,18 @@ pub async fn start(
             window: 3600,
         },
     ];
-    if let Err(wait) = t.store.take(&window, now).await? {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            format!("Too many requests. Try again in {wait} seconds."),
-        )
-        .retry_after(wait));
+    let blocked_by = format!("fail-phone:{phone}");
+    match t.store.take(Some(&blocked_by), &window, now).await? {
+        Ok(()) => {}
+        Err(Refusal::Blocked(wait)) => return Err(too_many_attempts().retry_after(wait)),
+        Err(Refusal::Limited(wait)) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("Too many requests. Try again in {wait} seconds."),
+            )
+            .retry_after(wait))
+        }
     }
     let answer = Json(json!({
         "_id": random_hex(12),
@@ -197,16 +199,19 @@ pub(crate) async fn verify_otp(
         max: limits.failures_per_ip_per_hour,
         window: 3600,
     };
-    if let Err(wait) = t.store.take(std::slice::from_ref(&ip_limit), now).await? {
+    let phone = phone::normalize(username).ok();
+    let phone_key = phone.as_ref().map(|p| format!("fail-phone:{p}"));
+    // An unparsable number is still a try from this address.
+    if let Err(Refusal::Limited(wait) | Refusal::Blocked(wait)) = t
+        .store
+        .take(phone_key.as_deref(), std::slice::from_ref(&ip_limit), now)
+        .await?
+    {
         return Ok(Err(OtpFailure::TooManyAttempts(Some(wait))));
     }
-    let Ok(phone) = phone::normalize(username) else {
+    let (Some(phone), Some(phone_key)) = (phone, phone_key) else {
         return Ok(Err(OtpFailure::Wrong));
     };
-    let phone_key = format!("fail-phone:{phone}");
-    if let Some(wait) = t.store.blocked(&phone_key, now).await? {
-        return Ok(Err(OtpFailure::TooManyAttempts(Some(wait))));
-    }
     let outcome = match t
         .store
         .begin_code_attempt(&phone, now, t.config.sms.otp_max_attempts)
@@ -218,35 +223,38 @@ pub(crate) async fn verify_otp(
             let matches = t
                 .keys
                 .code_matches(&stored.flow_id, &phone, otp.trim(), &stored.mac);
-            if matches
-                && stored.client_id == client_id
-                && t.store.consume_code(&phone, &stored.flow_id).await?
-            {
-                Ok(())
+            if matches && stored.client_id == client_id {
+                t.store
+                    .finish_verification(
+                        &phone,
+                        &stored.flow_id,
+                        &ip_key,
+                        &phone_key,
+                        now,
+                        &random_hex(12),
+                    )
+                    .await?
+                    .ok_or(OtpFailure::Wrong)
             } else {
                 Err(OtpFailure::Wrong)
             }
         }
     };
-    if let Err(failure) = outcome {
-        t.store
-            .record_failure(
-                &phone_key,
-                limits.failures_per_phone,
-                limits.block_secs,
-                now,
-            )
-            .await?;
-        tracing::info!(to = %mask_phone(&phone), "code refused");
-        return Ok(Err(failure));
+    match outcome {
+        Ok(user) => Ok(Ok(user)),
+        Err(failure) => {
+            t.store
+                .record_failure(
+                    &phone_key,
+                    limits.failures_per_phone,
+                    limits.block_secs,
+                    now,
+                )
+                .await?;
+            tracing::info!(to = %mask_phone(&phone), "code refused");
+            Ok(Err(failure))
+        }
     }
-    t.store.refund(&ip_key, now).await?;
-    t.store.clear_failures(&phone_key).await?;
-    let user = t
-        .store
-        .find_or_create_user(&phone, &random_hex(12), now)
-        .await?;
-    Ok(Ok(user))
 }
 
 /// The cross-origin authentication body: all and only these five properties.

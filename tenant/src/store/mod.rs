@@ -124,6 +124,15 @@ pub enum RefreshOutcome {
     Reused,
 }
 
+/// Why [`Store::take`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The block key is blocked for this many more seconds.
+    Blocked(i64),
+    /// A limit is full; the tightest frees up in this many seconds.
+    Limited(i64),
+}
+
 /// How many rows retention removed, per kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -340,14 +349,20 @@ impl Store {
         backend!(self.begin_code_attempt(phone, now, max_attempts))
     }
 
-    /// Marks the code used; true only for the one caller that flipped it.
-    pub async fn consume_code(&self, phone: &str, flow_id: &str) -> Result<bool> {
-        backend!(self.consume_code(phone, flow_id))
-    }
-
-    /// Finds the user with this phone, creating one on first login.
-    pub async fn find_or_create_user(&self, phone: &str, new_id: &str, now: i64) -> Result<User> {
-        backend!(self.find_or_create_user(phone, new_id, now))
+    /// After a matching code: marks it used and, only if this caller flipped it, gives back the
+    /// try `refund_key` counted (see [`Store::take`]), forgets the consecutive failures of
+    /// `block_key`, and finds the phone's user, creating one (`new_id`) on first login. All or
+    /// nothing, in one transaction; `None` when another caller used the code first.
+    pub async fn finish_verification(
+        &self,
+        phone: &str,
+        flow_id: &str,
+        refund_key: &str,
+        block_key: &str,
+        now: i64,
+        new_id: &str,
+    ) -> Result<Option<User>> {
+        backend!(self.finish_verification(phone, flow_id, refund_key, block_key, now, new_id))
     }
 
     /// The user with this ID.
@@ -386,21 +401,15 @@ impl Store {
         backend!(self.outbox(to, limit))
     }
 
-    /// Checks every limit; when all pass records one event for each and returns `Ok`, else
-    /// returns the seconds until the tightest limit frees up. Check and record are atomic.
-    pub async fn take(&self, limits: &[Limit], now: i64) -> Result<Result<(), i64>> {
-        backend!(self.take(limits, now))
-    }
-
-    /// Takes back one event of `key` recorded at `now` by [`Store::take`] (a try that turned
-    /// out not to count).
-    pub async fn refund(&self, key: &str, now: i64) -> Result<()> {
-        backend!(self.refund(key, now))
-    }
-
-    /// Seconds left on a block of `key`, if blocked.
-    pub async fn blocked(&self, key: &str, now: i64) -> Result<Option<i64>> {
-        backend!(self.blocked(key, now))
+    /// Unless `block_key` is blocked, checks every limit and, when all pass, records one event
+    /// for each. Check and record are atomic, across instances too.
+    pub async fn take(
+        &self,
+        block_key: Option<&str>,
+        limits: &[Limit],
+        now: i64,
+    ) -> Result<Result<(), Refusal>> {
+        backend!(self.take(block_key, limits, now))
     }
 
     /// Counts a consecutive failure of `key`; at `threshold` the key is blocked for
@@ -413,11 +422,6 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         backend!(self.record_failure(key, threshold, block_secs, now))
-    }
-
-    /// Forgets the consecutive failures of `key` (after a success).
-    pub async fn clear_failures(&self, key: &str) -> Result<()> {
-        backend!(self.clear_failures(key))
     }
 
     /// Stores a login session (by the hash of its cookie value).

@@ -11,8 +11,8 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use tokio_postgres::NoTls;
 
 use super::{
-    CodeUnavailable, Grant, Limit, OutboxMessage, Purged, RefreshOutcome, Result, RowCounts,
-    StoreError, StoredCode, User, EVENTS_KEEP_SECS,
+    CodeUnavailable, Grant, Limit, OutboxMessage, Purged, RefreshOutcome, Refusal, Result,
+    RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS,
 };
 
 /// Connections per instance. A login makes about a dozen short statements; more connections
@@ -187,32 +187,36 @@ impl PostgresStore {
         }))
     }
 
-    pub(super) async fn consume_code(&self, phone: &str, flow_id: &str) -> Result<bool> {
-        Ok(self
-            .exec(
-                "UPDATE codes SET used = true WHERE phone = $1 AND flow_id = $2 AND NOT used",
-                &[&phone, &flow_id],
-            )
-            .await?
-            == 1)
-    }
-
-    pub(super) async fn find_or_create_user(
+    pub(super) async fn finish_verification(
         &self,
         phone: &str,
-        new_id: &str,
+        flow_id: &str,
+        refund_key: &str,
+        block_key: &str,
         now: i64,
-    ) -> Result<User> {
-        let row = self
+        new_id: &str,
+    ) -> Result<Option<User>> {
+        // One statement: every part runs only if this caller flipped `used`.
+        Ok(self
             .opt_row(
-                "INSERT INTO users (id, phone, created_at, updated_at) VALUES ($1, $2, $3, $3)
-                 ON CONFLICT (phone) DO UPDATE SET updated_at = $3
+                "WITH consumed AS (
+                   UPDATE codes SET used = true WHERE phone = $1 AND flow_id = $2 AND NOT used
+                   RETURNING phone),
+                 refunded AS (
+                   DELETE FROM events WHERE id =
+                     (SELECT id FROM events WHERE key = $3 AND at = $5 LIMIT 1)
+                   AND EXISTS (SELECT 1 FROM consumed)),
+                 cleared AS (
+                   UPDATE blocks SET failures = 0
+                   WHERE key = $4 AND EXISTS (SELECT 1 FROM consumed))
+                 INSERT INTO users (id, phone, created_at, updated_at)
+                   SELECT $6, phone, $5, $5 FROM consumed
+                 ON CONFLICT (phone) DO UPDATE SET updated_at = $5
                  RETURNING id, phone, created_at, updated_at",
-                &[&new_id, &phone, &now],
+                &[&phone, &flow_id, &refund_key, &block_key, &now, &new_id],
             )
-            .await?;
-        row.map(|r| user_from_row(&r))
-            .ok_or_else(|| StoreError::Config("the user upsert returned no row".into()))
+            .await?
+            .map(|r| user_from_row(&r)))
     }
 
     pub(super) async fn user(&self, id: &str) -> Result<Option<User>> {
@@ -298,62 +302,28 @@ impl PostgresStore {
             .collect())
     }
 
-    pub(super) async fn take(&self, limits: &[Limit], now: i64) -> Result<Result<(), i64>> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let mut keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
-        // One order for every caller, so two takes sharing keys cannot deadlock.
-        keys.sort_unstable();
-        keys.dedup();
-        let lock = tx
-            .prepare_cached("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .await?;
-        for key in keys {
-            tx.execute(&lock, &[&key]).await?;
-        }
-        let count = tx
-            .prepare_cached("SELECT COUNT(*), MIN(at) FROM events WHERE key = $1 AND at > $2")
-            .await?;
-        let mut retry = 0;
-        for l in limits {
-            let row = tx.query_one(&count, &[&l.key, &(now - l.window)]).await?;
-            let (n, oldest): (i64, Option<i64>) = (row.get(0), row.get(1));
-            if n >= l.max {
-                retry = retry.max(oldest.unwrap_or(now) + l.window - now).max(1);
-            }
-        }
-        if retry > 0 {
-            tx.rollback().await?;
-            return Ok(Err(retry));
-        }
-        let insert = tx
-            .prepare_cached("INSERT INTO events (key, at) VALUES ($1, $2)")
-            .await?;
-        for l in limits {
-            tx.execute(&insert, &[&l.key, &now]).await?;
-        }
-        tx.commit().await?;
-        Ok(Ok(()))
-    }
-
-    pub(super) async fn refund(&self, key: &str, now: i64) -> Result<()> {
-        self.exec(
-            "DELETE FROM events WHERE id =
-               (SELECT id FROM events WHERE key = $1 AND at = $2 LIMIT 1)",
-            &[&key, &now],
-        )
-        .await
-        .map(drop)
-    }
-
-    pub(super) async fn blocked(&self, key: &str, now: i64) -> Result<Option<i64>> {
-        Ok(self
+    pub(super) async fn take(
+        &self,
+        block_key: Option<&str>,
+        limits: &[Limit],
+        now: i64,
+    ) -> Result<Result<(), Refusal>> {
+        let keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
+        let maxes: Vec<i64> = limits.iter().map(|l| l.max).collect();
+        let windows: Vec<i64> = limits.iter().map(|l| l.window).collect();
+        // One round trip: `lpw_take` (migration 2) locks, checks and records in one statement.
+        let row = self
             .opt_row(
-                "SELECT blocked_until FROM blocks WHERE key = $1 AND blocked_until > $2",
-                &[&key, &now],
+                "SELECT lpw_take($1, $2, $3, $4, $5)",
+                &[&block_key, &keys, &maxes, &windows, &now],
             )
-            .await?
-            .map(|r| r.get::<_, i64>(0) - now))
+            .await?;
+        let answer: i64 = row.map(|r| r.get(0)).unwrap_or(0);
+        Ok(match answer {
+            0 => Ok(()),
+            wait if wait < 0 => Err(Refusal::Blocked(-wait)),
+            wait => Err(Refusal::Limited(wait)),
+        })
     }
 
     pub(super) async fn record_failure(
@@ -376,12 +346,6 @@ impl PostgresStore {
         )
         .await
         .map(drop)
-    }
-
-    pub(super) async fn clear_failures(&self, key: &str) -> Result<()> {
-        self.exec("UPDATE blocks SET failures = 0 WHERE key = $1", &[&key])
-            .await
-            .map(drop)
     }
 
     pub(super) async fn put_session(
@@ -685,4 +649,42 @@ CREATE TABLE outbox (
   code TEXT NOT NULL, sent_at BIGINT NOT NULL);
 CREATE INDEX outbox_to ON outbox (to_number, id);
 CREATE INDEX outbox_sent ON outbox (sent_at);
+",
+    // Store::take in one statement. Each key's transaction-scoped advisory lock is taken in
+    // sorted order (two takes sharing keys cannot deadlock) and held until the statement's
+    // transaction ends, so the count and the insert cannot interleave with another take's.
+    // Answers 0 (taken), the seconds until the tightest limit frees up, or minus the seconds
+    // the block key stays blocked.
+    "
+CREATE FUNCTION lpw_take(block_key TEXT, keys TEXT[], maxes BIGINT[], windows BIGINT[], now BIGINT)
+RETURNS BIGINT LANGUAGE plpgsql AS $$
+DECLARE
+  k TEXT;
+  blocked_till BIGINT;
+  n BIGINT;
+  oldest BIGINT;
+  retry BIGINT := 0;
+BEGIN
+  IF block_key IS NOT NULL THEN
+    SELECT blocked_until INTO blocked_till FROM blocks WHERE key = block_key AND blocked_until > now;
+    IF FOUND THEN
+      RETURN now - blocked_till;
+    END IF;
+  END IF;
+  FOR k IN SELECT DISTINCT u FROM unnest(keys) AS u ORDER BY u LOOP
+    PERFORM pg_advisory_xact_lock(hashtextextended(k, 0));
+  END LOOP;
+  FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
+    SELECT COUNT(*), MIN(at) INTO n, oldest FROM events WHERE key = keys[i] AND at > now - windows[i];
+    IF n >= maxes[i] THEN
+      retry := greatest(retry, coalesce(oldest, now) + windows[i] - now, 1);
+    END IF;
+  END LOOP;
+  IF retry > 0 THEN
+    RETURN retry;
+  END IF;
+  INSERT INTO events (key, at) SELECT u, now FROM unnest(keys) AS u;
+  RETURN 0;
+END
+$$;
 "];

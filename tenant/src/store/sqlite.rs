@@ -13,8 +13,8 @@ use std::sync::mpsc;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    CodeUnavailable, Grant, Limit, OutboxMessage, Purged, RefreshOutcome, Result, RowCounts,
-    StoreError, StoredCode, User, EVENTS_KEEP_SECS,
+    CodeUnavailable, Grant, Limit, OutboxMessage, Purged, RefreshOutcome, Refusal, Result,
+    RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS,
 };
 
 /// A call for the connection's thread.
@@ -172,32 +172,48 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn consume_code(&self, phone: &str, flow_id: &str) -> Result<bool> {
-        let (phone, flow_id) = (phone.to_owned(), flow_id.to_owned());
-        self.call(move |c| {
-            c.prepare_cached(
-                "UPDATE codes SET used = 1 WHERE phone = ?1 AND flow_id = ?2 AND used = 0",
-            )?
-            .execute(params![phone, flow_id])
-            .map(|n| n == 1)
-        })
-        .await
-    }
-
-    pub(super) async fn find_or_create_user(
+    pub(super) async fn finish_verification(
         &self,
         phone: &str,
-        new_id: &str,
+        flow_id: &str,
+        refund_key: &str,
+        block_key: &str,
         now: i64,
-    ) -> Result<User> {
-        let (phone, new_id) = (phone.to_owned(), new_id.to_owned());
+        new_id: &str,
+    ) -> Result<Option<User>> {
+        let (phone, flow_id, refund_key, block_key, new_id) = (
+            phone.to_owned(),
+            flow_id.to_owned(),
+            refund_key.to_owned(),
+            block_key.to_owned(),
+            new_id.to_owned(),
+        );
         self.call(move |c| {
-            c.prepare_cached(
-                "INSERT INTO users (id, phone, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
-                 ON CONFLICT(phone) DO UPDATE SET updated_at = ?3
-                 RETURNING id, phone, created_at, updated_at",
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let consumed = tx
+                .prepare_cached(
+                    "UPDATE codes SET used = 1 WHERE phone = ?1 AND flow_id = ?2 AND used = 0",
+                )?
+                .execute(params![phone, flow_id])?;
+            if consumed != 1 {
+                return Ok(None);
+            }
+            tx.prepare_cached(
+                "DELETE FROM events WHERE rowid =
+                   (SELECT rowid FROM events WHERE key = ?1 AND at = ?2 LIMIT 1)",
             )?
-            .query_row(params![new_id, phone, now], user_from_row)
+            .execute(params![refund_key, now])?;
+            tx.prepare_cached("UPDATE blocks SET failures = 0 WHERE key = ?1")?
+                .execute([&block_key])?;
+            let user = tx
+                .prepare_cached(
+                    "INSERT INTO users (id, phone, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+                     ON CONFLICT(phone) DO UPDATE SET updated_at = ?3
+                     RETURNING id, phone, created_at, updated_at",
+                )?
+                .query_row(params![new_id, phone, now], user_from_row)?;
+            tx.commit()?;
+            Ok(Some(user))
         })
         .await
     }
@@ -297,10 +313,26 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn take(&self, limits: &[Limit], now: i64) -> Result<Result<(), i64>> {
-        let limits = limits.to_vec();
+    pub(super) async fn take(
+        &self,
+        block_key: Option<&str>,
+        limits: &[Limit],
+        now: i64,
+    ) -> Result<Result<(), Refusal>> {
+        let (block_key, limits) = (block_key.map(str::to_owned), limits.to_vec());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(key) = &block_key {
+                let until: Option<i64> = tx
+                    .prepare_cached(
+                        "SELECT blocked_until FROM blocks WHERE key = ?1 AND blocked_until > ?2",
+                    )?
+                    .query_row(params![key, now], |r| r.get(0))
+                    .optional()?;
+                if let Some(until) = until {
+                    return Ok(Err(Refusal::Blocked(until - now)));
+                }
+            }
             let mut retry = 0;
             for l in &limits {
                 let (count, oldest): (i64, Option<i64>) = tx
@@ -315,7 +347,7 @@ impl SqliteStore {
                 }
             }
             if retry > 0 {
-                return Ok(Err(retry));
+                return Ok(Err(Refusal::Limited(retry)));
             }
             for l in &limits {
                 tx.prepare_cached("INSERT INTO events (key, at) VALUES (?1, ?2)")?
@@ -323,32 +355,6 @@ impl SqliteStore {
             }
             tx.commit()?;
             Ok(Ok(()))
-        })
-        .await
-    }
-
-    pub(super) async fn refund(&self, key: &str, now: i64) -> Result<()> {
-        let key = key.to_owned();
-        self.call(move |c| {
-            c.prepare_cached(
-                "DELETE FROM events WHERE rowid =
-                   (SELECT rowid FROM events WHERE key = ?1 AND at = ?2 LIMIT 1)",
-            )?
-            .execute(params![key, now])
-            .map(drop)
-        })
-        .await
-    }
-
-    pub(super) async fn blocked(&self, key: &str, now: i64) -> Result<Option<i64>> {
-        let key = key.to_owned();
-        self.call(move |c| {
-            c.prepare_cached(
-                "SELECT blocked_until FROM blocks WHERE key = ?1 AND blocked_until > ?2",
-            )?
-            .query_row(params![key, now], |r| r.get::<_, i64>(0))
-            .optional()
-            .map(|until| until.map(|u| u - now))
         })
         .await
     }
@@ -374,16 +380,6 @@ impl SqliteStore {
             )?
             .execute(params![key, threshold, now + block_secs])
             .map(drop)
-        })
-        .await
-    }
-
-    pub(super) async fn clear_failures(&self, key: &str) -> Result<()> {
-        let key = key.to_owned();
-        self.call(move |c| {
-            c.prepare_cached("UPDATE blocks SET failures = 0 WHERE key = ?1")?
-                .execute([key])
-                .map(drop)
         })
         .await
     }
