@@ -35,14 +35,24 @@ impl SqliteStore {
                 // A missing folder would otherwise surface as an opaque "unable to open" error.
                 let _ = std::fs::create_dir_all(parent);
             }
-            let mut conn = Connection::open(&path)?;
-            conn.busy_timeout(std::time::Duration::from_secs(10))?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
-            conn.set_prepared_statement_cache_capacity(64);
-            migrate(&mut conn)?;
-            restrict_permissions(&path);
-            Ok(conn)
+            // Instances opening one new file together can meet where SQLite refuses at once
+            // instead of waiting (switching to WAL needs the file to themselves): try again.
+            let started = std::time::Instant::now();
+            loop {
+                match open_and_migrate(&path) {
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if e.code == rusqlite::ErrorCode::DatabaseBusy
+                            && started.elapsed() < std::time::Duration::from_secs(10) =>
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    Err(e) => return Err(e.into()),
+                    Ok(conn) => {
+                        restrict_permissions(&path);
+                        return Ok(conn);
+                    }
+                }
+            }
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
@@ -620,6 +630,16 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         created_at: r.get(2)?,
         updated_at: r.get(3)?,
     })
+}
+
+fn open_and_migrate(path: &Path) -> rusqlite::Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    migrate(&mut conn)?;
+    Ok(conn)
 }
 
 /// The database file and its WAL hold the signing key and the code secret: owner only.
