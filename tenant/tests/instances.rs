@@ -12,8 +12,6 @@ use common::*;
 use passwordless_tenant::{app, Tenant};
 use serde_json::{json, Value};
 
-const OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
-
 /// Runs `n` copies of `f` at once, copy `i` on instance `i % 2`; returns the statuses.
 async fn on_both<F, Fut>(pair: &Arc<(Harness, Harness)>, n: usize, f: F) -> Vec<StatusCode>
 where
@@ -42,16 +40,8 @@ fn count(statuses: &[StatusCode], status: StatusCode) -> usize {
 
 /// A `/co/authenticate` from its own address (an attacker has many).
 async fn verify_from(h: &Harness, i: usize, phone: &str, otp: &str) -> StatusCode {
-    let body = json!({"client_id": "app", "credential_type": OTP_GRANT, "username": phone,
-                      "otp": otp, "realm": "sms"});
-    let req = Request::post("/co/authenticate")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ORIGIN, ORIGIN)
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    h.send_from(&format!("10.0.{}.{}", i / 250, i % 250 + 1), req)
-        .await
-        .status
+    let ip = format!("10.0.{}.{}", i / 250, i % 250 + 1);
+    h.send_from(&ip, co_request(phone, otp)).await.status
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -82,7 +72,7 @@ async fn forty_concurrent_wrong_guesses_compare_at_most_the_allowed_tries() {
         let phone = format!("+1201555015{round}");
         pair.0.start(&phone).await;
         let code = pair.0.latest_code(&phone).await;
-        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let wrong = wrong(&code);
         let statuses = on_both(&pair, 40, {
             let phone = phone.clone();
             move |p, i| {
@@ -156,12 +146,7 @@ async fn one_refresh_token_used_on_both_at_once_gives_at_most_one_pair_then_none
     let code = pair.0.latest_code(PHONE).await;
     let r = pair
         .1
-        .post(
-            "/oauth/token",
-            json!({"grant_type": OTP_GRANT, "client_id": "app", "username": PHONE, "otp": code,
-                   "realm": "sms", "scope": "openid offline_access"}),
-            &[],
-        )
+        .otp_grant(PHONE, &code, "openid offline_access")
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let first = r.json()["refresh_token"].as_str().unwrap().to_string();

@@ -6,12 +6,9 @@ mod common;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use common::*;
 use passwordless_tenant::store::RowCounts;
-use serde_json::json;
-
-const OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
 
 async fn counts(h: &Harness) -> RowCounts {
     h.tenant.store.row_counts().await.unwrap()
@@ -22,14 +19,7 @@ async fn counts(h: &Harness) -> RowCounts {
 async fn leave_state_behind(h: &Harness) -> String {
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
-    let r = h
-        .post(
-            "/oauth/token",
-            json!({"grant_type": OTP_GRANT, "client_id": "app", "username": PHONE, "otp": code,
-                   "realm": "sms", "scope": "openid offline_access"}),
-            &[],
-        )
-        .await;
+    let r = h.otp_grant(PHONE, &code, "openid offline_access").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.json()["refresh_token"].is_string());
     h.login("+12015550144").await;
@@ -111,16 +101,12 @@ async fn a_purge_keeps_what_is_still_usable() {
     assert_eq!(counts(&h).await.sessions, before.sessions);
 }
 
-fn start_request(phone: &str, forwarded_for: Option<&str>) -> Request<Body> {
-    let mut req =
-        Request::post("/passwordless/start").header(header::CONTENT_TYPE, "application/json");
-    if let Some(ip) = forwarded_for {
-        req = req.header("x-forwarded-for", ip);
+/// A send, forwarded for `client` when there is one.
+fn send(phone: &str, client: Option<&str>) -> Request<Body> {
+    match client {
+        Some(ip) => forwarded_for(start_request(phone), ip),
+        None => start_request(phone),
     }
-    req.body(Body::from(
-        json!({"client_id": "app", "connection": "sms", "phone_number": phone}).to_string(),
-    ))
-    .unwrap()
 }
 
 #[tokio::test]
@@ -134,16 +120,13 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_send_limit() {
         let r = h
             .send_from(
                 "10.0.0.1",
-                start_request(&format!("+1201555016{i}"), Some("198.51.100.1")),
+                send(&format!("+1201555016{i}"), Some("198.51.100.1")),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK);
     }
     let r = h
-        .send_from(
-            "10.0.0.1",
-            start_request("+12015550163", Some("198.51.100.1")),
-        )
+        .send_from("10.0.0.1", send("+12015550163", Some("198.51.100.1")))
         .await;
     assert_eq!(
         r.error(),
@@ -151,10 +134,7 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_send_limit() {
     );
     // Another client behind the same balancer is not the first one.
     let r = h
-        .send_from(
-            "10.0.0.2",
-            start_request("+12015550164", Some("198.51.100.2")),
-        )
+        .send_from("10.0.0.2", send("+12015550164", Some("198.51.100.2")))
         .await;
     assert_eq!(r.status, StatusCode::OK);
 }
@@ -171,16 +151,13 @@ async fn forwarding_headers_from_anyone_else_change_nothing() {
         let r = h
             .send_from(
                 "203.0.113.9",
-                start_request(&format!("+1201555017{i}"), Some(&spoofed)),
+                send(&format!("+1201555017{i}"), Some(&spoofed)),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK);
     }
     let r = h
-        .send_from(
-            "203.0.113.9",
-            start_request("+12015550173", Some("198.51.100.77")),
-        )
+        .send_from("203.0.113.9", send("+12015550173", Some("198.51.100.77")))
         .await;
     assert_eq!(
         r.error(),
@@ -198,27 +175,10 @@ async fn one_attacker_behind_the_proxy_cannot_block_verification_for_everyone() 
     .await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
-    let verify = |otp: &str, client: &str| {
-        let body = json!({"client_id": "app", "credential_type": OTP_GRANT,
-                          "username": PHONE, "otp": otp, "realm": "sms"});
-        Request::post("/co/authenticate")
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ORIGIN, ORIGIN)
-            .header("x-forwarded-for", client)
-            .body(Body::from(body.to_string()))
-            .unwrap()
-    };
     // The attacker's guesses at other numbers use up *its* hourly ceiling.
     for i in 0..6 {
         let other = format!("+1201555018{i}");
-        let body = json!({"client_id": "app", "credential_type": OTP_GRANT,
-                          "username": other, "otp": "123456", "realm": "sms"});
-        let req = Request::post("/co/authenticate")
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ORIGIN, ORIGIN)
-            .header("x-forwarded-for", "198.51.100.66")
-            .body(Body::from(body.to_string()))
-            .unwrap();
+        let req = forwarded_for(co_request(&other, "123456"), "198.51.100.66");
         let r = h.send_from("127.0.0.1", req).await;
         let expected = if i < 5 {
             StatusCode::FORBIDDEN
@@ -228,7 +188,10 @@ async fn one_attacker_behind_the_proxy_cannot_block_verification_for_everyone() 
         assert_eq!(r.status, expected, "guess {i}");
     }
     let r = h
-        .send_from("127.0.0.1", verify(&code, "198.51.100.10"))
+        .send_from(
+            "127.0.0.1",
+            forwarded_for(co_request(PHONE, &code), "198.51.100.10"),
+        )
         .await;
     assert_eq!(
         r.status,
@@ -245,16 +208,16 @@ async fn ipv6_clients_share_a_limit_per_64() {
         .enumerate()
     {
         let r = h
-            .send_from(ip, start_request(&format!("+1201555019{i}"), None))
+            .send_from(ip, send(&format!("+1201555019{i}"), None))
             .await;
         assert_eq!(r.status, StatusCode::OK);
     }
     let r = h
-        .send_from("2001:db8:1:2:abcd::1", start_request("+12015550192", None))
+        .send_from("2001:db8:1:2:abcd::1", send("+12015550192", None))
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "same /64");
     let r = h
-        .send_from("2001:db8:1:3::1", start_request("+12015550193", None))
+        .send_from("2001:db8:1:3::1", send("+12015550193", None))
         .await;
     assert_eq!(r.status, StatusCode::OK, "the next /64 is someone else");
 }

@@ -4,39 +4,8 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use common::*;
-use serde_json::json;
-
-fn start_request(phone: &str) -> Request<Body> {
-    Request::post("/passwordless/start")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            json!({"client_id": "app", "connection": "sms", "phone_number": phone}).to_string(),
-        ))
-        .unwrap()
-}
-
-fn co_request(phone: &str, otp: &str) -> Request<Body> {
-    Request::post("/co/authenticate")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header("origin", ORIGIN)
-        .body(Body::from(
-            json!({"client_id": "app", "credential_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
-                   "username": phone, "otp": otp, "realm": "sms"})
-            .to_string(),
-        ))
-        .unwrap()
-}
-
-fn wrong(code: &str) -> &'static str {
-    if code == "000000" {
-        "111111"
-    } else {
-        "000000"
-    }
-}
 
 #[tokio::test]
 async fn a_number_waits_between_sends_with_retry_after() {

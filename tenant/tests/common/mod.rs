@@ -17,6 +17,46 @@ use tower::ServiceExt;
 pub const ORIGIN: &str = "http://app.test";
 pub const CALLBACK: &str = "http://app.test/callback";
 pub const PHONE: &str = "+12015550123";
+pub const OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
+
+/// `POST /passwordless/start` for `phone`, as auth0.js sends it.
+pub fn start_request(phone: &str) -> Request<Body> {
+    Request::post("/passwordless/start")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"client_id": "app", "connection": "sms", "phone_number": phone}).to_string(),
+        ))
+        .unwrap()
+}
+
+/// `POST /co/authenticate` with a code, from the registered origin.
+pub fn co_request(phone: &str, otp: &str) -> Request<Body> {
+    Request::post("/co/authenticate")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ORIGIN, ORIGIN)
+        .body(Body::from(
+            json!({"client_id": "app", "credential_type": OTP_GRANT, "username": phone,
+                   "otp": otp, "realm": "sms"})
+            .to_string(),
+        ))
+        .unwrap()
+}
+
+/// The request as a proxy forwards it for `client`.
+pub fn forwarded_for(mut req: Request<Body>, client: &str) -> Request<Body> {
+    req.headers_mut()
+        .append("x-forwarded-for", client.parse().unwrap());
+    req
+}
+
+/// A code that is not `code`.
+pub fn wrong(code: &str) -> &'static str {
+    if code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
 
 pub struct TestClock(pub AtomicI64);
 impl Clock for TestClock {
@@ -237,6 +277,17 @@ impl Harness {
             "/passwordless/start",
             json!({"client_id": "app", "connection": "sms", "phone_number": phone, "send": "code",
                    "authParams": {"scope": "openid", "state": "s"}}),
+            &[],
+        )
+        .await
+    }
+
+    /// The passwordless OTP grant at `/oauth/token`.
+    pub async fn otp_grant(&self, phone: &str, otp: &str, scope: &str) -> Reply {
+        self.post(
+            "/oauth/token",
+            json!({"grant_type": OTP_GRANT, "client_id": "app", "username": phone, "otp": otp,
+                   "realm": "sms", "scope": scope}),
             &[],
         )
         .await
