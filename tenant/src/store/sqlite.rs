@@ -715,3 +715,52 @@ CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
 CREATE INDEX outbox_sent ON outbox (sent_at);
 ",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database as the tenant made it before schema versions (user_version 0): migrating keeps
+    /// its users, and a family it had revoked stays revoked.
+    #[tokio::test]
+    async fn a_database_from_before_versioning_migrates_and_keeps_its_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(MIGRATIONS[0]).unwrap();
+            old.execute_batch(
+                "INSERT INTO users VALUES ('u1', '+12015550123', 1, 2);
+                 INSERT INTO refresh_tokens VALUES (x'01', 'fam-revoked', 'app', 'u1', 'openid', NULL,
+                   9999999999, 1, 1);
+                 INSERT INTO refresh_tokens VALUES (x'02', 'fam-revoked', 'app', 'u1', 'openid', NULL,
+                   9999999999, 0, 1);
+                 INSERT INTO refresh_tokens VALUES (x'03', 'fam-live', 'app', 'u1', 'openid', NULL,
+                   9999999999, 0, 0);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(
+            store.user("u1").await.unwrap().unwrap().phone,
+            "+12015550123"
+        );
+        assert!(matches!(
+            store.use_refresh(&[2], 100).await.unwrap(),
+            RefreshOutcome::Invalid
+        ));
+        assert!(matches!(
+            store.use_refresh(&[3], 100).await.unwrap(),
+            RefreshOutcome::Ok(_, family) if family == "fam-live"
+        ));
+        drop(store);
+        // Opening again finds nothing to do.
+        let again = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(again.row_counts().await.unwrap().refresh_tokens, 3);
+        let version: usize = Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+    }
+}
