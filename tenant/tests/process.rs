@@ -62,6 +62,7 @@ client_id = "app"
 name = "App"
 callbacks = ["{CALLBACK}"]
 web_origins = ["{ORIGIN}"]
+refresh_tokens = true
 
 [sms]
 enabled_clients = ["app"]
@@ -398,6 +399,80 @@ async fn two_processes_on_one_database_are_one_tenant_and_a_kill_loses_nothing()
         1,
         "{statuses:?}"
     );
+
+    // Forty wrong guesses at once across both: at most the three allowed tries are compared,
+    // and the right code is dead afterwards.
+    let phone = "+12015550150";
+    assert_eq!(start(&a, phone).await, 200);
+    let otp = code(&a, phone).await;
+    let bad = wrong(&otp);
+    let statuses = on_both(&roots, 40, |root, _| async move {
+        verify(&Server::remote(root), phone, bad).await.0
+    })
+    .await;
+    let compared = statuses.iter().filter(|s| **s == 403).count();
+    assert!(compared <= 3, "{compared} compared: {statuses:?}");
+    assert_eq!(
+        verify(&b, phone, &otp).await.0,
+        429,
+        "the code had its tries"
+    );
+
+    // One refresh token spent on both at once: at most one new pair, then none.
+    let phone = "+12015550151";
+    assert_eq!(start(&b, phone).await, 200);
+    let otp = code(&b, phone).await;
+    let grant: Value = client()
+        .post(format!("{}/oauth/token", a.root))
+        .json(
+            &json!({"grant_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
+                      "client_id": "app", "username": phone, "otp": otp, "realm": "sms",
+                      "scope": "openid offline_access"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = grant["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_string();
+    let refresh = |root: String, token: String| async move {
+        let r = client()
+            .post(format!("{root}/oauth/token"))
+            .json(
+                &json!({"grant_type": "refresh_token", "client_id": "app", "refresh_token": token}),
+            )
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let tasks: Vec<_> = (0..6)
+        .map(|i| tokio::spawn(refresh(roots[i % 2].clone(), first.clone())))
+        .collect();
+    let mut issued = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        if status == 200 {
+            issued.push(body["refresh_token"].as_str().unwrap().to_string());
+        } else {
+            assert_eq!(body["error"], "invalid_grant", "{status} {body}");
+        }
+    }
+    assert!(issued.len() <= 1, "{} pairs from one token", issued.len());
+    for next in issued {
+        for root in &roots {
+            assert_eq!(
+                refresh(root.clone(), next.clone()).await.0,
+                403,
+                "the family is revoked"
+            );
+        }
+    }
 
     // A login half done on A, one wrong try spent there; A is killed (SIGKILL, no shutdown).
     let phone = "+12015550148";
