@@ -288,6 +288,11 @@ pub struct SmsConfig {
     pub disable_signup: bool,
     /// Twilio settings, for `provider = "twilio"`.
     pub twilio: Option<TwilioConfig>,
+    /// Whether the `log` provider's outbox (`/dev/sms`, every code sent) is served. Unset: served,
+    /// and the binary refuses to listen on anything but loopback; `true`: served wherever the
+    /// tenant listens; `false`: never served.
+    #[serde(default)]
+    pub dev_outbox: Option<bool>,
 }
 
 fn yes() -> bool {
@@ -419,6 +424,24 @@ impl Config {
             if !self.clients.iter().any(|c| &c.client_id == id) {
                 return invalid(format!("sms.enabled_clients names unknown client {id:?}"));
             }
+        }
+        Ok(())
+    }
+
+    /// Whether `/dev/sms` is served.
+    pub fn outbox_served(&self) -> bool {
+        self.sms.provider == ProviderKind::Log && self.sms.dev_outbox != Some(false)
+    }
+
+    /// Refuses to serve the development outbox, which shows every code, beyond loopback unless
+    /// `sms.dev_outbox = true` says so.
+    pub fn check_listen(&self, addr: std::net::SocketAddr) -> Result<(), ConfigError> {
+        if self.outbox_served() && self.sms.dev_outbox.is_none() && !addr.ip().is_loopback() {
+            return Err(ConfigError::Invalid(format!(
+                "sms.provider is \"log\": its outbox at /dev/sms shows every code to anyone who \
+                 can reach {addr}. Listen on 127.0.0.1, or set sms.dev_outbox = true to serve it \
+                 there anyway (false turns it off)"
+            )));
         }
         Ok(())
     }

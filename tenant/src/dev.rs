@@ -75,9 +75,13 @@ pub async fn index(State(t): State<Arc<Tenant>>) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\
          <body><h1>passwordless-tenant · {name}</h1><p>An Auth0-compatible passwordless SMS tenant. \
-         Issuer <code>{issuer}</code>. Development outbox: <a href=\"/dev/sms.html\">/dev/sms.html</a>.</p>\
-         </body></html>",
+         Issuer <code>{issuer}</code>.{outbox}</p></body></html>",
         name = html_escape(&t.config.tenant.name),
         issuer = html_escape(&t.issuer()),
+        outbox = if t.config.outbox_served() {
+            " Development outbox: <a href=\"/dev/sms.html\">/dev/sms.html</a>."
+        } else {
+            ""
+        },
     ))
 }

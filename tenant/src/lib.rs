@@ -204,10 +204,12 @@ fn spawn_retention(tenant: &Arc<Tenant>) {
 }
 
 /// The HTTP API of a tenant. Inside a tokio runtime it also starts the retention schedule,
-/// which ends when the last clone of the router is dropped.
+/// which ends when the last clone of the router is dropped. With the `log` provider it serves
+/// the development outbox (every code sent) unless `sms.dev_outbox = false`: bind it to
+/// loopback, or check the address with [`config::Config::check_listen`] as the binary does.
 pub fn app(tenant: impl Into<Arc<Tenant>>) -> Router {
     let state: Arc<Tenant> = tenant.into();
-    let dev_outbox = state.config.sms.provider == ProviderKind::Log;
+    let dev_outbox = state.config.outbox_served();
     spawn_retention(&state);
     let api = Router::new()
         .route("/passwordless/start", post(passwordless::start))

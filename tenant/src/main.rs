@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use passwordless_tenant::config::{Config, ProviderKind};
+use passwordless_tenant::config::Config;
 use passwordless_tenant::{app, Tenant};
 
 /// A local Auth0-compatible passwordless SMS tenant.
@@ -36,7 +36,8 @@ async fn main() {
 
 async fn run(args: Args) -> Result<(), passwordless_tenant::StartError> {
     let config = Config::load(&args.config)?;
-    let outbox = config.sms.provider == ProviderKind::Log;
+    config.check_listen(args.listen)?;
+    let outbox = config.outbox_served();
     let database = config.database()?.redacted();
     let tenant = Tenant::new(config).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

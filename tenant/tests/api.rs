@@ -612,3 +612,44 @@ async fn an_invalid_template_stops_startup_with_its_position() {
         .to_string();
     assert!(err.contains("invalid SMS template"), "{err}");
 }
+
+#[tokio::test]
+async fn the_outbox_can_be_turned_off() {
+    let h = harness_with(|c| c.sms.dev_outbox = Some(false)).await;
+    assert_eq!(
+        h.start(PHONE).await.status,
+        StatusCode::OK,
+        "messages still go to the log provider"
+    );
+    assert_eq!(h.get("/dev/sms", &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        h.get("/dev/sms.html", &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let index = String::from_utf8(h.get("/", &[]).await.body).unwrap();
+    assert!(!index.contains("/dev/sms"), "{index}");
+}
+
+#[test]
+fn a_log_provider_listens_beyond_loopback_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut c = rt.block_on(config(dir.path()));
+    let any: std::net::SocketAddr = "0.0.0.0:4000".parse().unwrap();
+    let lan: std::net::SocketAddr = "192.168.1.10:4000".parse().unwrap();
+    for loopback in ["127.0.0.1:4000", "[::1]:4000"] {
+        assert!(
+            c.check_listen(loopback.parse().unwrap()).is_ok(),
+            "{loopback}"
+        );
+    }
+    assert!(c.check_listen(any).is_err());
+    assert!(c.check_listen(lan).is_err());
+    c.sms.dev_outbox = Some(true);
+    assert!(c.check_listen(any).is_ok(), "asked for");
+    c.sms.dev_outbox = Some(false);
+    assert!(c.check_listen(lan).is_ok(), "not served at all");
+    c.sms.dev_outbox = None;
+    c.sms.provider = passwordless_tenant::config::ProviderKind::Twilio;
+    assert!(c.check_listen(lan).is_ok(), "no outbox with Twilio");
+}

@@ -513,3 +513,28 @@ async fn two_processes_on_one_database_are_one_tenant_and_a_kill_loses_nothing()
         .unwrap();
     assert_eq!(again, jwks);
 }
+
+#[test]
+fn the_development_outbox_is_not_served_beyond_loopback_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db").display().to_string();
+    let config = write_config(dir.path(), 4000, &db, 4000);
+    let run = |listen: &str| {
+        Command::new(env!("CARGO_BIN_EXE_passwordless-tenant"))
+            .arg("--config")
+            .arg(&config)
+            .args(["--listen", listen])
+            .output()
+            .unwrap()
+    };
+    // Every address, not only loopback: refused before anything listens.
+    let out = run("0.0.0.0:0");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sms.dev_outbox") && err.contains("/dev/sms"),
+        "{err}"
+    );
+    let out = run("[::]:0");
+    assert!(!out.status.success(), "IPv6 any address too");
+}
