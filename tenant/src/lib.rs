@@ -213,6 +213,7 @@ pub fn app(tenant: impl Into<Arc<Tenant>>) -> Router {
     spawn_retention(&state);
     let api = Router::new()
         .route("/passwordless/start", post(passwordless::start))
+        .route("/passwordless/challenge", post(passwordless::challenge))
         .route("/co/authenticate", post(passwordless::co_authenticate))
         .route("/oauth/token", post(oauth::token))
         .route("/userinfo", get(oauth::userinfo))

@@ -457,9 +457,8 @@ fn normalized_scope(scope: &str) -> String {
     parts.join(" ")
 }
 
-/// The token request, as JSON or a form.
+/// The token request, as JSON or a form. Unknown parameters are ignored (RFC 6749 §3.2).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TokenBody {
     grant_type: Option<String>,
     client_id: Option<String>,
@@ -743,7 +742,6 @@ pub async fn client_script(State(t): State<Arc<Tenant>>, Path(file): Path<String
     let info = json!({
         "id": client.client_id,
         "tenant": t.config.tenant.name,
-        "subscription": "free",
         "authorize": format!("{root}/authorize"),
         "callback": client.callbacks.first().cloned().unwrap_or_default(),
         "hasAllowedOrigins": !client.web_origins.is_empty(),

@@ -249,7 +249,8 @@ async fn malformed_bodies_are_bad_request() {
         .await;
     assert_eq!(
         r.error(),
-        (StatusCode::BAD_REQUEST, "bad.authParams".into())
+        (StatusCode::BAD_REQUEST, "bad.authParams".into()),
+        "authParams must still be an object"
     );
 }
 
@@ -652,4 +653,94 @@ fn a_log_provider_listens_beyond_loopback_only_when_asked() {
     c.sms.dev_outbox = None;
     c.sms.provider = passwordless_tenant::config::ProviderKind::Twilio;
     assert!(c.check_listen(lan).is_ok(), "no outbox with Twilio");
+}
+
+#[tokio::test]
+async fn what_auth0_js_sends_is_accepted() {
+    let h = harness().await;
+    // auth0.js asks whether a captcha is needed before a start: it is not.
+    let r = h
+        .post(
+            "/passwordless/challenge",
+            json!({"client_id": "app", "connection": "sms"}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json(), json!({"required": false}));
+    let cors = h
+        .post("/passwordless/challenge", json!({}), &[("origin", ORIGIN)])
+        .await;
+    assert_eq!(cors.header("access-control-allow-origin"), Some(ORIGIN));
+    // A top-level captcha and authParams values of any type.
+    let r = h
+        .post(
+            "/passwordless/start",
+            json!({"client_id": "app", "connection": "sms", "phone_number": PHONE, "send": "code",
+                   "captcha": "", "authParams": {"scope": "openid", "max_age": 3600,
+                   "prompt": null, "ui_locales": ["fr"], "nested": {"a": true}}}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+}
+
+#[tokio::test]
+async fn the_token_endpoint_ignores_parameters_it_does_not_know() {
+    let h = harness().await;
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let r = h
+        .post(
+            "/oauth/token",
+            json!({"grant_type": OTP_GRANT, "client_id": "app", "username": PHONE, "otp": code,
+                   "realm": "sms", "scope": "openid", "auth0Client": "eyJuYW1lIjoiYXV0aDAuanMifQ",
+                   "device": "phone", "state": "ignored"}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert!(r.json()["id_token"].is_string());
+}
+
+#[tokio::test]
+async fn discovery_lists_what_the_tenant_supports_and_lock_sees_no_free_tier() {
+    let h = harness().await;
+    let oidc = h.get("/.well-known/openid-configuration", &[]).await.json();
+    let has = |field: &str, value: &str| {
+        oidc[field]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|v| v == value))
+    };
+    for (field, value) in [
+        ("response_types_supported", "code"),
+        ("response_types_supported", "token id_token"),
+        ("response_modes_supported", "query"),
+        ("response_modes_supported", "fragment"),
+        ("response_modes_supported", "web_message"),
+        ("grant_types_supported", "authorization_code"),
+        ("grant_types_supported", "refresh_token"),
+        ("grant_types_supported", OTP_GRANT),
+        ("code_challenge_methods_supported", "S256"),
+        ("scopes_supported", "offline_access"),
+    ] {
+        assert!(has(field, value), "{field} lacks {value}: {oidc}");
+    }
+    assert_eq!(oidc["end_session_endpoint"], "http://tenant.test/v2/logout");
+    // Lock shows Auth0's "free plan" badge for a "free" or "dev" subscription.
+    let script = String::from_utf8(h.get("/client/app.js", &[]).await.body).unwrap();
+    assert!(
+        !script.contains("\"free\"") && !script.contains("\"dev\""),
+        "{script}"
+    );
 }
