@@ -130,10 +130,46 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// Whether `origin` may call the API from a browser (CORS, `/co/authenticate`): one of the
+    /// Allowed Web Origins, or the origin of one of the Allowed Callback URLs, as Auth0's
+    /// dashboard documents ("unless this origin URL has been already added to the Allowed
+    /// callback URLs list").
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.web_origins.iter().any(|w| w == origin)
+            || self
+                .callbacks
+                .iter()
+                .any(|c| url_origin(c).is_some_and(|o| o == origin))
+    }
+
+    /// Whether any origin is allowed at all.
+    pub fn has_allowed_origins(&self) -> bool {
+        !self.web_origins.is_empty() || self.callbacks.iter().any(|c| url_origin(c).is_some())
+    }
+
     /// Whether the client may use `grant`.
     pub fn allows(&self, grant: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant)
     }
+}
+
+/// The origin a browser sends for pages at `url`: `scheme://host[:port]`, lower case, without
+/// the scheme's default port. `None` for anything but http(s) URLs with a host.
+pub fn url_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    let host = authority.strip_suffix(default_port).unwrap_or(&authority);
+    Some(format!("{scheme}://{host}"))
 }
 
 fn default_grant_types() -> Vec<String> {

@@ -1,4 +1,5 @@
-//! CORS for registered web origins only: the origin is echoed (never `*`) with credentials.
+//! CORS for registered origins only (a client's Allowed Web Origins and the origins of its
+//! Allowed Callback URLs): the origin is echoed (never `*`) with credentials.
 
 use std::sync::Arc;
 
@@ -16,12 +17,7 @@ pub async fn cors(State(t): State<Arc<Tenant>>, req: Request, next: Next) -> Res
     let allowed = origin
         .as_ref()
         .and_then(|o| o.to_str().ok())
-        .is_some_and(|o| {
-            t.config
-                .clients
-                .iter()
-                .any(|c| c.web_origins.iter().any(|w| w == o))
-        });
+        .is_some_and(|o| t.config.clients.iter().any(|c| c.allows_origin(o)));
     let preflight = req.method() == Method::OPTIONS
         && req
             .headers()

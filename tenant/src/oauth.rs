@@ -744,7 +744,7 @@ pub async fn client_script(State(t): State<Arc<Tenant>>, Path(file): Path<String
         "tenant": t.config.tenant.name,
         "authorize": format!("{root}/authorize"),
         "callback": client.callbacks.first().cloned().unwrap_or_default(),
-        "hasAllowedOrigins": !client.web_origins.is_empty(),
+        "hasAllowedOrigins": client.has_allowed_origins(),
         "strategies": strategies,
     });
     (

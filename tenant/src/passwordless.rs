@@ -287,7 +287,7 @@ pub async fn co_authenticate(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !client.web_origins.iter().any(|o| o == origin) {
+    if !client.allows_origin(origin) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "access_denied",

@@ -268,7 +268,9 @@ impl TwilioProvider {
             };
         }
         let code = body["code"].as_u64().map(|c| c as u32);
-        let message = body["message"].as_str().unwrap_or("").to_string();
+        // Twilio's messages name the number ("The 'To' number +1… is not a valid phone number"):
+        // masked before they reach a log line or an answer.
+        let message = mask_numbers(body["message"].as_str().unwrap_or(""));
         match code {
             Some(TOO_MANY_CONCURRENT) => Err((
                 ProviderError::Unavailable(format!("{message} (Code: 20429)")),
@@ -314,9 +316,56 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
 }
 
+/// Masks every phone number in free text (a `+` and at least six digits, or seven digits in
+/// a row) as [`mask_phone`] does; the rest is kept.
+pub fn mask_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let digits = run.chars().filter(char::is_ascii_digit).count();
+        if digits >= 7 || (run.starts_with('+') && digits >= 6) {
+            out.push_str(&mask_phone(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() || (c == '+' && run.is_empty()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            if c == '+' {
+                run.push(c);
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_in_provider_text_are_masked_and_the_rest_kept() {
+        assert_eq!(
+            mask_numbers("The 'To' number +12015550123 is not a valid phone number."),
+            "The 'To' number +1201*****23 is not a valid phone number."
+        );
+        assert_eq!(
+            mask_numbers("To 447400123456 failed"),
+            "To 44740*****56 failed"
+        );
+        assert_eq!(
+            mask_numbers("Error 21211, HTTP 400"),
+            "Error 21211, HTTP 400"
+        );
+        assert_eq!(mask_numbers("a+b +31 x"), "a+b +31 x");
+    }
 
     fn data<'a>(lang: &'a str) -> TemplateData<'a> {
         TemplateData {

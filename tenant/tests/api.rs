@@ -744,3 +744,83 @@ async fn discovery_lists_what_the_tenant_supports_and_lock_sees_no_free_tier() {
         "{script}"
     );
 }
+
+#[tokio::test]
+async fn the_origin_of_an_allowed_callback_is_an_allowed_origin() {
+    let h = harness_with(|c| {
+        c.clients[0].web_origins.clear();
+        c.clients[0].callbacks = vec!["https://Cb.Example:443/login/callback?x=1".into()];
+    })
+    .await;
+    let origin = "https://cb.example";
+    let preflight = h
+        .send(
+            Request::builder()
+                .method("OPTIONS")
+                .uri("/passwordless/start")
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(preflight.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some(origin)
+    );
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let body = json!({"client_id": "app", "credential_type": OTP_GRANT, "username": PHONE,
+                      "otp": code, "realm": "sms"});
+    let r = h
+        .post("/co/authenticate", body.clone(), &[("origin", origin)])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.header("access-control-allow-origin"), Some(origin));
+    // Another port, another scheme or the callback's whole URL are not its origin.
+    for other in [
+        "https://cb.example:8443",
+        "http://cb.example",
+        "https://cb.example/login/callback",
+    ] {
+        let r = h
+            .post("/co/authenticate", body.clone(), &[("origin", other)])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{other}");
+        assert_eq!(r.header("access-control-allow-origin"), None, "{other}");
+    }
+}
+
+#[test]
+fn url_origins_are_what_browsers_send() {
+    use passwordless_tenant::config::url_origin;
+    assert_eq!(
+        url_origin("https://app.example/cb").as_deref(),
+        Some("https://app.example")
+    );
+    assert_eq!(
+        url_origin("HTTPS://App.Example:443/").as_deref(),
+        Some("https://app.example")
+    );
+    assert_eq!(
+        url_origin("http://127.0.0.1:8080/").as_deref(),
+        Some("http://127.0.0.1:8080")
+    );
+    assert_eq!(
+        url_origin("http://a.test:80?x").as_deref(),
+        Some("http://a.test")
+    );
+    assert_eq!(
+        url_origin("http://[::1]:3000/x").as_deref(),
+        Some("http://[::1]:3000")
+    );
+    assert_eq!(url_origin("myapp://callback"), None);
+    assert_eq!(url_origin("https://user@evil.test/"), None);
+    assert_eq!(url_origin("not a url"), None);
+}

@@ -343,3 +343,65 @@ async fn an_unreachable_provider_is_unavailable() {
         (StatusCode::SERVICE_UNAVAILABLE, "sms_provider_error".into())
     );
 }
+
+/// Every log line of this test binary, from a global subscriber at trace.
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    #[derive(Clone)]
+    struct Writer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Writer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let writer = Writer(logs.clone());
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "trace,tokio_postgres=info",
+            ))
+            .with_writer(move || writer.clone())
+            .init();
+        logs
+    })
+    .clone()
+}
+
+#[tokio::test]
+async fn provider_errors_naming_the_number_are_masked_in_logs_and_answers() {
+    let logs = captured_logs();
+    let said = format!("The 'To' number {PHONE} is not a valid phone number.");
+    let (_fake, url) = fake_twilio(vec![
+        twilio_error(400, 21211, &said),
+        twilio_error(
+            400,
+            21608,
+            &format!("{PHONE} is unverified. Trial accounts send to verified numbers only."),
+        ),
+        twilio_error(500, 30001, &format!("Queue overflow for {PHONE}")),
+    ])
+    .await;
+    let h = harness_with(|c| use_twilio(c, &url, |_| {})).await;
+    for _ in 0..3 {
+        let r = h.start(PHONE).await;
+        assert!(
+            r.status.is_client_error() || r.status.is_server_error(),
+            "{}",
+            r.status
+        );
+        let body = String::from_utf8_lossy(&r.body).to_string();
+        assert!(!body.contains(PHONE), "the answer holds the number: {body}");
+    }
+    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("SMS not sent"),
+        "the failures are logged: {logs}"
+    );
+    assert!(logs.contains("+1201*****23"), "masked: {logs}");
+    assert!(!logs.contains(PHONE), "a full number in the log: {logs}");
+}
