@@ -605,7 +605,11 @@ pub async fn token(
                     "Missing required parameter: refresh_token",
                 ));
             };
-            let (stored, family) = match t.store.use_refresh(&sha256(refresh), now).await? {
+            let (stored, family) = match t
+                .store
+                .use_refresh(&sha256(refresh), &client.client_id, now)
+                .await?
+            {
                 RefreshOutcome::Ok(g, family) => (g, family),
                 RefreshOutcome::Invalid => {
                     return Err(invalid_grant("Unknown or invalid refresh token."))

@@ -413,3 +413,37 @@ async fn client_script_and_geo_lookup() {
         json!({"country_code": "US"})
     );
 }
+
+#[tokio::test]
+async fn another_client_cannot_spend_or_revoke_a_refresh_token() {
+    let h = harness_with(|c| {
+        c.clients[0].refresh_tokens = true;
+        c.clients[1].refresh_tokens = true;
+    })
+    .await;
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let r = h.otp_grant(PHONE, &code, "openid offline_access").await;
+    let rt = r.json()["refresh_token"].as_str().unwrap().to_string();
+    let refresh = |client: &str, rt: &str| json!({"grant_type": "refresh_token", "client_id": client, "refresh_token": rt});
+    for _ in 0..2 {
+        let stolen = token(&h, refresh("other", &rt)).await;
+        assert_eq!(
+            stolen.error(),
+            (StatusCode::FORBIDDEN, "invalid_grant".into())
+        );
+    }
+    // Neither spent nor counted as a reuse: its own client still refreshes, and rotates on.
+    let r = token(&h, refresh("app", &rt)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let next = r.json()["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        token(&h, refresh("app", &next)).await.status,
+        StatusCode::OK
+    );
+}

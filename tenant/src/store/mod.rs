@@ -461,9 +461,16 @@ impl Store {
         backend!(self.put_refresh(token_hash, family, g, expires_at))
     }
 
-    /// Uses a refresh token once. A second use is theft or a bug: the family is revoked.
-    pub async fn use_refresh(&self, token_hash: &[u8], now: i64) -> Result<RefreshOutcome> {
-        backend!(self.use_refresh(token_hash, now))
+    /// Uses a refresh token of `client_id` once. A second use is theft or a bug: the family is
+    /// revoked. Presented by another client, the token is `Invalid` and stays unspent (so no
+    /// client can burn, or get revoked, another's tokens).
+    pub async fn use_refresh(
+        &self,
+        token_hash: &[u8],
+        client_id: &str,
+        now: i64,
+    ) -> Result<RefreshOutcome> {
+        backend!(self.use_refresh(token_hash, client_id, now))
     }
 
     /// Deletes what can no longer be used: expired codes, tickets, authorization codes,

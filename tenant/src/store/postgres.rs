@@ -473,13 +473,18 @@ impl PostgresStore {
         Ok(true)
     }
 
-    pub(super) async fn use_refresh(&self, token_hash: &[u8], now: i64) -> Result<RefreshOutcome> {
+    pub(super) async fn use_refresh(
+        &self,
+        token_hash: &[u8],
+        client_id: &str,
+        now: i64,
+    ) -> Result<RefreshOutcome> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let Some(family) = tx
             .query_opt(
-                "SELECT family FROM refresh_tokens WHERE token_hash = $1",
-                &[&token_hash],
+                "SELECT family FROM refresh_tokens WHERE token_hash = $1 AND client_id = $2",
+                &[&token_hash, &client_id],
             )
             .await?
             .map(|r| r.get::<_, String>(0))

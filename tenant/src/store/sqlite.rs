@@ -528,17 +528,22 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn use_refresh(&self, token_hash: &[u8], now: i64) -> Result<RefreshOutcome> {
-        let token_hash = token_hash.to_vec();
+    pub(super) async fn use_refresh(
+        &self,
+        token_hash: &[u8],
+        client_id: &str,
+        now: i64,
+    ) -> Result<RefreshOutcome> {
+        let (token_hash, client_id) = (token_hash.to_vec(), client_id.to_owned());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let row = tx
                 .query_row(
                     "UPDATE refresh_tokens SET used = 1
-                     WHERE token_hash = ?1 AND used = 0 AND expires_at > ?2
+                     WHERE token_hash = ?1 AND used = 0 AND expires_at > ?2 AND client_id = ?3
                        AND family IN (SELECT family FROM refresh_families WHERE revoked = 0)
                      RETURNING family, client_id, user_id, scope, audience",
-                    params![token_hash, now],
+                    params![token_hash, now, client_id],
                     |r| {
                         Ok((
                             r.get::<_, String>(0)?,
@@ -553,9 +558,10 @@ impl SqliteStore {
                     let reused = tx
                         .query_row(
                             "UPDATE refresh_families SET revoked = 1 WHERE revoked = 0 AND family =
-                               (SELECT family FROM refresh_tokens WHERE token_hash = ?1 AND used = 1)
+                               (SELECT family FROM refresh_tokens
+                                WHERE token_hash = ?1 AND used = 1 AND client_id = ?2)
                              RETURNING family",
-                            [&token_hash],
+                            params![token_hash, client_id],
                             |_| Ok(()),
                         )
                         .optional()?;
@@ -746,11 +752,11 @@ mod tests {
             "+12015550123"
         );
         assert!(matches!(
-            store.use_refresh(&[2], 100).await.unwrap(),
+            store.use_refresh(&[2], "app", 100).await.unwrap(),
             RefreshOutcome::Invalid
         ));
         assert!(matches!(
-            store.use_refresh(&[3], 100).await.unwrap(),
+            store.use_refresh(&[3], "app", 100).await.unwrap(),
             RefreshOutcome::Ok(_, family) if family == "fam-live"
         ));
         drop(store);
