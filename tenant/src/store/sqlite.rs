@@ -769,4 +769,22 @@ mod tests {
             .unwrap();
         assert_eq!(version, MIGRATIONS.len());
     }
+
+    /// The file holds the signing key and the code secret.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_files_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.meta_get_or_insert("k", b"v").await.unwrap();
+        for name in ["secret.db", "secret.db-wal", "secret.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+        }
+    }
 }
