@@ -367,22 +367,25 @@ pub async fn authorize(
     }
     let now = t.clock.now();
     let mut cookie = None;
-    let user_id = if let Some(ticket) = get("login_ticket") {
-        match t.store.take_ticket(ticket, &client.client_id, now).await {
-            Ok(Some(user_id)) => {
-                let session = crate::keys::random_token(32);
-                let lifetime = t.config.tenant.session_lifetime_secs;
-                if let Err(e) = t
-                    .store
-                    .put_session(&sha256(&session), &user_id, now + lifetime)
-                    .await
-                {
-                    ApiError::internal(e);
-                    return reply.error("server_error", "The tenant failed to handle the request.");
-                }
+    let user = if let Some(ticket) = get("login_ticket") {
+        let session = crate::keys::random_token(32);
+        let lifetime = t.config.tenant.session_lifetime_secs;
+        let redeemed = t
+            .store
+            .redeem_ticket(
+                ticket,
+                &client.client_id,
+                now,
+                &sha256(&session),
+                now + lifetime,
+            )
+            .await;
+        match redeemed {
+            Ok(Some(Some(user))) => {
                 cookie = Some(session_cookie(&t, &session, lifetime));
-                user_id
+                user
             }
+            Ok(Some(None)) => return reply.error("access_denied", "The user no longer exists."),
             Ok(None) => return reply.error("access_denied", "Invalid or expired login ticket."),
             Err(e) => {
                 ApiError::internal(e);
@@ -395,16 +398,8 @@ pub async fn authorize(
             None => None,
         };
         match session {
-            Some(user_id) => user_id,
+            Some(user) => user,
             None => return reply.error("login_required", "Login required."),
-        }
-    };
-    let user = match t.store.user(&user_id).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return reply.error("access_denied", "The user no longer exists."),
-        Err(e) => {
-            ApiError::internal(e);
-            return reply.error("server_error", "The tenant failed to handle the request.");
         }
     };
     let scope = normalized_scope(get("scope").unwrap_or("openid"));

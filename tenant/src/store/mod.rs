@@ -386,9 +386,18 @@ impl Store {
         backend!(self.put_ticket(id, client_id, user_id, expires_at))
     }
 
-    /// Redeems a ticket for this client once; returns its user ID.
-    pub async fn take_ticket(&self, id: &str, client_id: &str, now: i64) -> Result<Option<String>> {
-        backend!(self.take_ticket(id, client_id, now))
+    /// Redeems a login ticket for this client once and starts a login session (by the hash of
+    /// its cookie value) for its user, all or nothing. `None`: no such live ticket;
+    /// `Some(None)`: the ticket's user no longer exists.
+    pub async fn redeem_ticket(
+        &self,
+        id: &str,
+        client_id: &str,
+        now: i64,
+        session_hash: &[u8],
+        session_expires_at: i64,
+    ) -> Result<Option<Option<User>>> {
+        backend!(self.redeem_ticket(id, client_id, now, session_hash, session_expires_at))
     }
 
     /// Appends a message to the development outbox.
@@ -424,13 +433,8 @@ impl Store {
         backend!(self.record_failure(key, threshold, block_secs, now))
     }
 
-    /// Stores a login session (by the hash of its cookie value).
-    pub async fn put_session(&self, id_hash: &[u8], user_id: &str, expires_at: i64) -> Result<()> {
-        backend!(self.put_session(id_hash, user_id, expires_at))
-    }
-
     /// The user of a live session.
-    pub async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<String>> {
+    pub async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<User>> {
         backend!(self.session_user(id_hash, now))
     }
 

@@ -252,21 +252,34 @@ impl PostgresStore {
         .map(drop)
     }
 
-    pub(super) async fn take_ticket(
+    pub(super) async fn redeem_ticket(
         &self,
         id: &str,
         client_id: &str,
         now: i64,
-    ) -> Result<Option<String>> {
-        Ok(self
+        session_hash: &[u8],
+        session_expires_at: i64,
+    ) -> Result<Option<Option<User>>> {
+        // One statement: the session is written only if this caller took the ticket.
+        let row = self
             .opt_row(
-                "UPDATE tickets SET used = true
-                 WHERE id = $1 AND client_id = $2 AND NOT used AND expires_at > $3
-                 RETURNING user_id",
-                &[&id, &client_id, &now],
+                "WITH taken AS (
+                   UPDATE tickets SET used = true
+                   WHERE id = $1 AND client_id = $2 AND NOT used AND expires_at > $3
+                   RETURNING user_id),
+                 started AS (
+                   INSERT INTO sessions (id_hash, user_id, expires_at)
+                   SELECT $4, user_id, $5 FROM taken)
+                 SELECT u.id, u.phone, u.created_at, u.updated_at
+                 FROM taken LEFT JOIN users u ON u.id = taken.user_id",
+                &[&id, &client_id, &now, &session_hash, &session_expires_at],
             )
-            .await?
-            .map(|r| r.get(0)))
+            .await?;
+        Ok(row.map(|r| {
+            r.get::<_, Option<String>>(0)
+                .is_some()
+                .then(|| user_from_row(&r))
+        }))
     }
 
     pub(super) async fn push_outbox(&self, m: &OutboxMessage) -> Result<()> {
@@ -348,28 +361,16 @@ impl PostgresStore {
         .map(drop)
     }
 
-    pub(super) async fn put_session(
-        &self,
-        id_hash: &[u8],
-        user_id: &str,
-        expires_at: i64,
-    ) -> Result<()> {
-        self.exec(
-            "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES ($1, $2, $3)",
-            &[&id_hash, &user_id, &expires_at],
-        )
-        .await
-        .map(drop)
-    }
-
-    pub(super) async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<String>> {
+    pub(super) async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<User>> {
         Ok(self
             .opt_row(
-                "SELECT user_id FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+                "SELECT u.id, u.phone, u.created_at, u.updated_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.id_hash = $1 AND s.expires_at > $2",
                 &[&id_hash, &now],
             )
             .await?
-            .map(|r| r.get(0)))
+            .map(|r| user_from_row(&r)))
     }
 
     pub(super) async fn delete_session(&self, id_hash: &[u8]) -> Result<()> {

@@ -268,21 +268,41 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn take_ticket(
+    pub(super) async fn redeem_ticket(
         &self,
         id: &str,
         client_id: &str,
         now: i64,
-    ) -> Result<Option<String>> {
-        let (id, client_id) = (id.to_owned(), client_id.to_owned());
+        session_hash: &[u8],
+        session_expires_at: i64,
+    ) -> Result<Option<Option<User>>> {
+        let (id, client_id, session_hash) =
+            (id.to_owned(), client_id.to_owned(), session_hash.to_vec());
         self.call(move |c| {
-            c.prepare_cached(
-                "UPDATE tickets SET used = 1
-                 WHERE id = ?1 AND client_id = ?2 AND used = 0 AND expires_at > ?3
-                 RETURNING user_id",
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(user_id): Option<String> = tx
+                .prepare_cached(
+                    "UPDATE tickets SET used = 1
+                     WHERE id = ?1 AND client_id = ?2 AND used = 0 AND expires_at > ?3
+                     RETURNING user_id",
+                )?
+                .query_row(params![id, client_id, now], |r| r.get(0))
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            tx.prepare_cached(
+                "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
             )?
-            .query_row(params![id, client_id, now], |r| r.get(0))
-            .optional()
+            .execute(params![session_hash, user_id, session_expires_at])?;
+            let user = tx
+                .prepare_cached(
+                    "SELECT id, phone, created_at, updated_at FROM users WHERE id = ?1",
+                )?
+                .query_row([&user_id], user_from_row)
+                .optional()?;
+            tx.commit()?;
+            Ok(Some(user))
         })
         .await
     }
@@ -394,29 +414,16 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn put_session(
-        &self,
-        id_hash: &[u8],
-        user_id: &str,
-        expires_at: i64,
-    ) -> Result<()> {
-        let (id_hash, user_id) = (id_hash.to_vec(), user_id.to_owned());
-        self.call(move |c| {
-            c.prepare_cached(
-                "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![id_hash, user_id, expires_at])
-            .map(drop)
-        })
-        .await
-    }
-
-    pub(super) async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<String>> {
+    pub(super) async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<User>> {
         let id_hash = id_hash.to_vec();
         self.call(move |c| {
-            c.prepare_cached("SELECT user_id FROM sessions WHERE id_hash = ?1 AND expires_at > ?2")?
-                .query_row(params![id_hash, now], |r| r.get(0))
-                .optional()
+            c.prepare_cached(
+                "SELECT u.id, u.phone, u.created_at, u.updated_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.id_hash = ?1 AND s.expires_at > ?2",
+            )?
+            .query_row(params![id_hash, now], user_from_row)
+            .optional()
         })
         .await
     }
