@@ -127,6 +127,13 @@ pub struct ClientConfig {
     /// Refresh token lifetime, seconds.
     #[serde(default = "default_refresh_secs")]
     pub refresh_token_lifetime_secs: i64,
+    /// A confidential client's secret (a backend redeeming codes): `/oauth/token` then requires
+    /// it, by `client_secret` in the body or HTTP Basic. Prefer `client_secret_env`.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// Environment variable holding the client secret.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
 }
 
 impl ClientConfig {
@@ -145,6 +152,19 @@ impl ClientConfig {
     /// Whether any origin is allowed at all.
     pub fn has_allowed_origins(&self) -> bool {
         !self.web_origins.is_empty() || self.callbacks.iter().any(|c| url_origin(c).is_some())
+    }
+
+    /// The client's secret, if it is a confidential client.
+    pub fn secret(&self) -> Option<String> {
+        self.client_secret
+            .clone()
+            .filter(|s| !s.is_empty())
+            .or_else(|| {
+                self.client_secret_env
+                    .as_deref()
+                    .and_then(|v| std::env::var(v).ok())
+                    .filter(|s| !s.is_empty())
+            })
     }
 
     /// Whether the client may use `grant`.
@@ -439,6 +459,12 @@ impl Config {
             tw.credentials()?;
         }
         for c in &self.clients {
+            if let (None, Some(var)) = (c.secret(), &c.client_secret_env) {
+                return invalid(format!(
+                    "clients.client_secret_env of {} names {var}, which is not set",
+                    c.client_id
+                ));
+            }
             for (what, v) in [
                 ("id_token_lifetime_secs", c.id_token_lifetime_secs),
                 ("access_token_lifetime_secs", c.access_token_lifetime_secs),

@@ -33,6 +33,6 @@ pub async fn openid_configuration(State(t): State<Arc<Tenant>>) -> Json<Value> {
         "scopes_supported": ["openid", "profile", "phone", "email", "offline_access"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
             "name", "nickname", "picture", "updated_at", "phone_number", "phone_number_verified"],
-        "token_endpoint_auth_methods_supported": ["none"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
     }))
 }

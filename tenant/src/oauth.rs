@@ -486,6 +486,7 @@ fn invalid_grant(description: &str) -> ApiError {
 pub async fn token(
     State(t): State<Arc<Tenant>>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Strict(body): Strict<TokenBody, true>,
 ) -> Result<Response, ApiError> {
     let grant = body.grant_type.as_deref().unwrap_or("");
@@ -496,21 +497,7 @@ pub async fn token(
             "Missing required parameter: grant_type",
         ));
     }
-    let client_id = body.client_id.as_deref().unwrap_or("");
-    let Some(client) = t.config.client(client_id) else {
-        return Err(oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            format!("Unknown client: {client_id}"),
-        ));
-    };
-    if body.client_secret.is_some() {
-        return Err(oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "This tenant has public clients only; do not send a client_secret.",
-        ));
-    }
+    let client = authenticate_client(&t, &headers, &body)?;
     if ![
         PASSWORDLESS_OTP_GRANT,
         "authorization_code",
@@ -679,6 +666,76 @@ pub async fn token(
         Json(answer),
     )
         .into_response())
+}
+
+/// The client of a token request (RFC 6749 §2.3): a public client by `client_id` alone; a
+/// confidential one (with a secret) by `client_secret` in the body or HTTP Basic, never both.
+fn authenticate_client<'t>(
+    t: &'t Tenant,
+    headers: &HeaderMap,
+    body: &TokenBody,
+) -> Result<&'t ClientConfig, ApiError> {
+    let unauthorized = |d: String| oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", d);
+    let basic = match headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
+        Some(encoded) => Some(
+            basic_credentials(encoded.trim())
+                .ok_or_else(|| unauthorized("Malformed HTTP Basic client credentials.".into()))?,
+        ),
+        None => None,
+    };
+    if basic.is_some() && body.client_secret.is_some() {
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Use one client authentication method: HTTP Basic or client_secret, not both.",
+        ));
+    }
+    let (client_id, secret) = match (&basic, body.client_id.as_deref()) {
+        (Some((id, _)), Some(other)) if id != other => {
+            return Err(unauthorized(
+                "client_id differs from the HTTP Basic one.".into(),
+            ))
+        }
+        (Some((id, secret)), _) => (id.as_str(), Some(secret.as_str())),
+        (None, id) => (id.unwrap_or(""), body.client_secret.as_deref()),
+    };
+    let client = t
+        .config
+        .client(client_id)
+        .ok_or_else(|| unauthorized(format!("Unknown client: {client_id}")))?;
+    match (client.secret(), secret) {
+        (None, None) => Ok(client),
+        (None, Some(_)) => Err(unauthorized(
+            "This is a public client; do not send a client_secret.".into(),
+        )),
+        (Some(_), None) => Err(unauthorized(
+            "Client authentication required: send client_secret or HTTP Basic.".into(),
+        )),
+        // Compared as digests: the time taken says nothing about the secret.
+        (Some(expected), Some(given)) if sha256(&expected) == sha256(given) => Ok(client),
+        (Some(_), Some(_)) => Err(unauthorized("Wrong client credentials.".into())),
+    }
+}
+
+/// `base64(urlencode(id) ":" urlencode(secret))`, as RFC 6749 §2.3.1 has it.
+fn basic_credentials(encoded: &str) -> Option<(String, String)> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let decode = |s: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+            .ok()?
+            .pop()
+            .map(|(_, v)| v)
+    };
+    Some((decode(id)?, decode(secret)?))
 }
 
 /// base64url(SHA-256(verifier)): the S256 code challenge.

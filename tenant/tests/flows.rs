@@ -447,3 +447,111 @@ async fn another_client_cannot_spend_or_revoke_a_refresh_token() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_confidential_client_authenticates_by_post_or_basic_and_only_one_way() {
+    use base64::Engine;
+    let h = harness_with(|c| c.clients[0].client_secret = Some("s3cret:with+chars".into())).await;
+    let grant = |code: &str, extra: Value| {
+        let mut body = json!({"grant_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
+            "client_id": "app", "username": PHONE, "otp": code, "realm": "sms"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let basic = |id: &str, secret: &str| {
+        let pair = format!(
+            "{}:{}",
+            serde_urlencoded::to_string([("", id)])
+                .unwrap()
+                .trim_start_matches('='),
+            serde_urlencoded::to_string([("", secret)])
+                .unwrap()
+                .trim_start_matches('=')
+        );
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    };
+    // Without, or with a wrong secret: refused, and the code is not spent.
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    for extra in [json!({}), json!({"client_secret": "wrong"})] {
+        let r = h.post("/oauth/token", grant(&code, extra), &[]).await;
+        assert_eq!(
+            r.error(),
+            (StatusCode::UNAUTHORIZED, "invalid_client".into())
+        );
+    }
+    let r = h
+        .post(
+            "/oauth/token",
+            grant(&code, json!({})),
+            &[("authorization", &basic("app", "nope"))],
+        )
+        .await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+    // Both methods at once: invalid_request.
+    let r = h
+        .post(
+            "/oauth/token",
+            grant(&code, json!({"client_secret": "s3cret:with+chars"})),
+            &[("authorization", &basic("app", "s3cret:with+chars"))],
+        )
+        .await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::BAD_REQUEST, "invalid_request".into())
+    );
+    // client_secret_post.
+    let r = h
+        .post(
+            "/oauth/token",
+            grant(&code, json!({"client_secret": "s3cret:with+chars"})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    // client_secret_basic, the client_id only in the header.
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let mut body = grant(&code, json!({}));
+    body.as_object_mut().unwrap().remove("client_id");
+    let r = h
+        .post(
+            "/oauth/token",
+            body,
+            &[("authorization", &basic("app", "s3cret:with+chars"))],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    // A public client still may not send one.
+    let h = harness().await;
+    let r = h
+        .post(
+            "/oauth/token",
+            json!({"grant_type": "refresh_token", "client_id": "app", "refresh_token": "x",
+                   "client_secret": "anything"}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+}
