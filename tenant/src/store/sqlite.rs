@@ -147,30 +147,28 @@ impl SqliteStore {
         let phone = phone.to_owned();
         self.call(move |c| {
             let row = c
-                .query_row(
+                .prepare_cached(
                     "UPDATE codes SET attempts = attempts + 1
                      WHERE phone = ?1 AND used = 0 AND expires_at > ?2 AND attempts < ?3
                      RETURNING flow_id, mac, client_id",
-                    params![phone, now, max_attempts],
-                    |r| {
-                        Ok(StoredCode {
-                            flow_id: r.get(0)?,
-                            mac: r.get(1)?,
-                            client_id: r.get(2)?,
-                        })
-                    },
-                )
+                )?
+                .query_row(params![phone, now, max_attempts], |r| {
+                    Ok(StoredCode {
+                        flow_id: r.get(0)?,
+                        mac: r.get(1)?,
+                        client_id: r.get(2)?,
+                    })
+                })
                 .optional()?;
             if let Some(code) = row {
                 return Ok(Ok(code));
             }
             let exhausted = c
-                .query_row(
+                .prepare_cached(
                     "SELECT 1 FROM codes WHERE phone = ?1 AND used = 0 AND expires_at > ?2
                      AND attempts >= ?3",
-                    params![phone, now, max_attempts],
-                    |_| Ok(()),
-                )
+                )?
+                .query_row(params![phone, now, max_attempts], |_| Ok(()))
                 .optional()?
                 .is_some();
             Ok(Err(if exhausted {
@@ -545,32 +543,30 @@ impl SqliteStore {
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let row = tx
-                .query_row(
+                .prepare_cached(
                     "UPDATE refresh_tokens SET used = 1
                      WHERE token_hash = ?1 AND used = 0 AND expires_at > ?2 AND client_id = ?3
                        AND family IN (SELECT family FROM refresh_families WHERE revoked = 0)
                      RETURNING family, client_id, user_id, scope, audience",
-                    params![token_hash, now, client_id],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            Grant::refresh(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-                        ))
-                    },
-                )
+                )?
+                .query_row(params![token_hash, now, client_id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        Grant::refresh(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                    ))
+                })
                 .optional()?;
             let outcome = match row {
                 Some((family, grant)) => RefreshOutcome::Ok(grant, family),
                 None => {
                     let reused = tx
-                        .query_row(
+                        .prepare_cached(
                             "UPDATE refresh_families SET revoked = 1 WHERE revoked = 0 AND family =
                                (SELECT family FROM refresh_tokens
                                 WHERE token_hash = ?1 AND used = 1 AND client_id = ?2)
                              RETURNING family",
-                            params![token_hash, client_id],
-                            |_| Ok(()),
-                        )
+                        )?
+                        .query_row(params![token_hash, client_id], |_| Ok(()))
                         .optional()?;
                     if reused.is_some() {
                         RefreshOutcome::Reused
