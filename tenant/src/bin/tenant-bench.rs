@@ -78,13 +78,23 @@ fn peak_memory_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 
+/// The fields of `/proc/PID/stat` after the command (which may hold spaces): state is 0,
+/// the parent 1, user and system time 11 and 12, those of reaped children 13 and 14.
+fn stat_fields(pid: u32) -> Option<Vec<u64>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    // The state is a letter: it reads as 0, like any field that is not a number.
+    Some(
+        rest.split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect(),
+    )
+}
+
 /// CPU seconds (user + system) a process has used.
 fn cpu_secs(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command (which may hold spaces) start after the last ')'.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / clock_ticks())
+    let f = stat_fields(pid)?;
+    Some((f.get(11)? + f.get(12)?) as f64 / clock_ticks())
 }
 
 fn clock_ticks() -> f64 {
@@ -96,18 +106,35 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// CPU seconds used by every process named `postgres` (the server and its backends).
-fn postgres_cpu_secs() -> f64 {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return 0.0;
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| c.trim() == "postgres")
-        })
-        .filter_map(cpu_secs)
-        .sum()
+/// The PostgreSQL server behind `database` when it runs on this machine: the parent of the
+/// backend serving a connection (`pg_backend_pid()`).
+async fn postmaster_pid(database: &str) -> Option<u32> {
+    let (client, conn) = tokio_postgres::connect(database, tokio_postgres::NoTls)
+        .await
+        .ok()?;
+    tokio::spawn(conn);
+    let backend: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .ok()?
+        .get(0);
+    let parent = stat_fields(u32::try_from(backend).ok()?)?.get(1).copied()?;
+    u32::try_from(parent).ok()
+}
+
+/// CPU seconds of that server and of what it forked: its live backends, and through its own
+/// children's times those it has reaped. Other PostgreSQL clusters on the machine do not count.
+fn server_cpu_secs(postmaster: u32) -> f64 {
+    let own = stat_fields(postmaster).map_or(0, |f| f.iter().skip(11).take(4).sum::<u64>());
+    let children: u64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(stat_fields)
+        .filter(|f| f.get(1) == Some(&u64::from(postmaster)))
+        .map(|f| f.iter().skip(11).take(2).sum::<u64>())
+        .sum();
+    (own + children) as f64 / clock_ticks()
 }
 
 /// Where the requests go: the next instance each time.
@@ -403,7 +430,11 @@ async fn main() {
         .iter()
         .map(|c| cpu_secs(c.id()).unwrap_or(0.0))
         .collect();
-    let pg_before = postgres_cpu_secs();
+    let postmaster = match &a.database {
+        Some(url) => postmaster_pid(url).await,
+        None => None,
+    };
+    let pg_before = postmaster.map(server_cpu_secs);
     let own_before = cpu_secs(std::process::id()).unwrap_or(0.0);
     let gate = Arc::new(Semaphore::new(a.concurrency));
     let started = Instant::now();
@@ -436,7 +467,9 @@ async fn main() {
         .zip(&cpu_before)
         .map(|(c, before)| cpu_secs(c.id()).unwrap_or(0.0) - before)
         .sum();
-    let pg_cpu = postgres_cpu_secs() - pg_before;
+    let pg_cpu = postmaster
+        .zip(pg_before)
+        .map(|(pid, before)| server_cpu_secs(pid) - before);
     let own_cpu = cpu_secs(std::process::id()).unwrap_or(0.0) - own_before;
     let peaks: Vec<Option<u64>> = children.iter().map(|c| peak_memory_kib(c.id())).collect();
     for c in &mut children {
@@ -478,12 +511,18 @@ async fn main() {
         let signing = 1000.0 * cores as f64 / all_cores;
         println!(
             "  CPU per login (ms)    tenant {:.2} (RS256 signing {signing:.2}; HTTP, JSON, code checks, \
-             store {:.2}), PostgreSQL {:.2}, load generator {:.2}, idle {:.2}",
+             store {:.2}){}, load generator {:.2}, idle {:.2}",
             per_login(tenant_cpu),
             per_login(tenant_cpu) - signing,
-            per_login(pg_cpu),
+            match (&a.database, pg_cpu) {
+                (_, Some(pg)) => format!(", PostgreSQL {:.2}", per_login(pg)),
+                (Some(_), None) => ", PostgreSQL not measured (not on this machine)".into(),
+                (None, None) => String::new(),
+            },
             per_login(own_cpu),
-            per_login((cores as f64 * elapsed - tenant_cpu - pg_cpu - own_cpu).max(0.0)),
+            per_login(
+                (cores as f64 * elapsed - tenant_cpu - pg_cpu.unwrap_or(0.0) - own_cpu).max(0.0)
+            ),
         );
     }
     for (i, peak) in peaks.iter().enumerate() {
