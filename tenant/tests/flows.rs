@@ -435,12 +435,7 @@ async fn another_client_cannot_spend_or_revoke_a_refresh_token() {
     }
     // Neither spent nor counted as a reuse: its own client still refreshes, and rotates on.
     let r = token(&h, refresh("app", &rt)).await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.assert_ok();
     let next = r.json()["refresh_token"].as_str().unwrap().to_string();
     assert_eq!(
         token(&h, refresh("app", &next)).await.status,
@@ -451,95 +446,67 @@ async fn another_client_cannot_spend_or_revoke_a_refresh_token() {
 #[tokio::test]
 async fn a_confidential_client_authenticates_by_post_or_basic_and_only_one_way() {
     use base64::Engine;
-    let h = harness_with(|c| c.clients[0].client_secret = Some("s3cret:with+chars".into())).await;
-    let grant = |code: &str, extra: Value| {
-        let mut body = json!({"grant_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
-            "client_id": "app", "username": PHONE, "otp": code, "realm": "sms"});
-        body.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        body
-    };
+    const SECRET: &str = "s3cret:with+chars";
+    let h = harness_with(|c| c.clients[0].client_secret = Some(SECRET.into())).await;
     let basic = |id: &str, secret: &str| {
-        let pair = format!(
-            "{}:{}",
-            serde_urlencoded::to_string([("", id)])
-                .unwrap()
-                .trim_start_matches('='),
-            serde_urlencoded::to_string([("", secret)])
+        let encode = |s: &str| {
+            serde_urlencoded::to_string([("", s)])
                 .unwrap()
                 .trim_start_matches('=')
-        );
+                .to_string()
+        };
+        let pair = format!("{}:{}", encode(id), encode(secret));
         format!(
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode(pair)
         )
     };
+    // The OTP grant with `code`, `body_secret` in the body, `header` as Authorization.
+    let grant = |code: &str, client_id: bool, body_secret: Option<&str>, header: Option<String>| {
+        let mut body = json!({"grant_type": "http://auth0.com/oauth/grant-type/passwordless/otp",
+            "username": PHONE, "otp": code, "realm": "sms"});
+        if client_id {
+            body["client_id"] = json!("app");
+        }
+        if let Some(secret) = body_secret {
+            body["client_secret"] = json!(secret);
+        }
+        let h = &h;
+        async move {
+            let headers: Vec<(&str, &str)> = header
+                .as_deref()
+                .map(|v| vec![("authorization", v)])
+                .unwrap_or_default();
+            h.post("/oauth/token", body, &headers).await
+        }
+    };
     // Without, or with a wrong secret: refused, and the code is not spent.
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
-    for extra in [json!({}), json!({"client_secret": "wrong"})] {
-        let r = h.post("/oauth/token", grant(&code, extra), &[]).await;
+    for r in [
+        grant(&code, true, None, None).await,
+        grant(&code, true, Some("wrong"), None).await,
+        grant(&code, true, None, Some(basic("app", "nope"))).await,
+    ] {
         assert_eq!(
             r.error(),
             (StatusCode::UNAUTHORIZED, "invalid_client".into())
         );
     }
-    let r = h
-        .post(
-            "/oauth/token",
-            grant(&code, json!({})),
-            &[("authorization", &basic("app", "nope"))],
-        )
-        .await;
-    assert_eq!(
-        r.error(),
-        (StatusCode::UNAUTHORIZED, "invalid_client".into())
-    );
     // Both methods at once: invalid_request.
-    let r = h
-        .post(
-            "/oauth/token",
-            grant(&code, json!({"client_secret": "s3cret:with+chars"})),
-            &[("authorization", &basic("app", "s3cret:with+chars"))],
-        )
-        .await;
+    let r = grant(&code, true, Some(SECRET), Some(basic("app", SECRET))).await;
     assert_eq!(
         r.error(),
         (StatusCode::BAD_REQUEST, "invalid_request".into())
     );
     // client_secret_post.
-    let r = h
-        .post(
-            "/oauth/token",
-            grant(&code, json!({"client_secret": "s3cret:with+chars"})),
-            &[],
-        )
-        .await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    grant(&code, true, Some(SECRET), None).await.assert_ok();
     // client_secret_basic, the client_id only in the header.
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
-    let mut body = grant(&code, json!({}));
-    body.as_object_mut().unwrap().remove("client_id");
-    let r = h
-        .post(
-            "/oauth/token",
-            body,
-            &[("authorization", &basic("app", "s3cret:with+chars"))],
-        )
-        .await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    grant(&code, false, None, Some(basic("app", SECRET)))
+        .await
+        .assert_ok();
     // A public client still may not send one.
     let h = harness().await;
     let r = h

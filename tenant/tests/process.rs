@@ -528,13 +528,13 @@ fn the_development_outbox_is_not_served_beyond_loopback_unless_asked() {
             .unwrap()
     };
     // Every address, not only loopback: refused before anything listens.
-    let out = run("0.0.0.0:0");
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("sms.dev_outbox") && err.contains("/dev/sms"),
-        "{err}"
-    );
-    let out = run("[::]:0");
-    assert!(!out.status.success(), "IPv6 any address too");
+    for any in ["0.0.0.0:0", "[::]:0"] {
+        let out = run(any);
+        assert!(!out.status.success(), "{any}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("sms.dev_outbox") && err.contains("/dev/sms"),
+            "{any}: {err}"
+        );
+    }
 }

@@ -112,12 +112,7 @@ async fn sends_form_encoded_with_basic_auth() {
     let (fake, url) = fake_twilio(vec![]).await;
     let h = harness_with(|c| use_twilio(c, &url, |_| {})).await;
     let r = h.start(PHONE).await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.assert_ok();
     let reqs = fake.requests.lock().unwrap().clone();
     assert_eq!(reqs.len(), 1);
     let req = &reqs[0];

@@ -223,6 +223,17 @@ impl Reply {
                 .to_string(),
         )
     }
+    /// Asserts a 200, showing the body when it is not.
+    #[track_caller]
+    pub fn assert_ok(&self) {
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
