@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use common::*;
@@ -251,41 +251,9 @@ async fn codes_are_stored_as_macs_not_digits() {
     assert!(!flow.contains(&code));
 }
 
-/// A `MakeWriter` that keeps everything the tenant logs.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn logs_mask_numbers_and_never_hold_codes_or_tokens() {
-    // A global subscriber: a scoped one misses events whose callsites other test threads
-    // registered first. Every test's logs land here, which only makes the check stricter.
-    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
-    let captured = CAPTURED
-        .get_or_init(|| {
-            let captured = Captured::default();
-            let writer = captured.clone();
-            // Everything at trace, but the PostgreSQL driver at info, as the binary caps it: at
-            // debug, tokio-postgres logs every statement's parameters (see the crate docs).
-            tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new(
-                    "trace,tokio_postgres=info",
-                ))
-                .with_writer(move || writer.clone())
-                .init();
-            captured
-        })
-        .clone();
-
+    let captured = captured_logs();
     let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
@@ -297,7 +265,7 @@ async fn logs_mask_numbers_and_never_hold_codes_or_tokens() {
     )
     .await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = String::from_utf8(captured.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("+1201*****23"),
         "masked numbers are logged: {logs}"

@@ -339,34 +339,6 @@ async fn an_unreachable_provider_is_unavailable() {
     );
 }
 
-/// Every log line of this test binary, from a global subscriber at trace.
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    #[derive(Clone)]
-    struct Writer(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Writer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let writer = Writer(logs.clone());
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "trace,tokio_postgres=info",
-            ))
-            .with_writer(move || writer.clone())
-            .init();
-        logs
-    })
-    .clone()
-}
-
 #[tokio::test]
 async fn provider_errors_naming_the_number_are_masked_in_logs_and_answers() {
     let logs = captured_logs();

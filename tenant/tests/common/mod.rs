@@ -371,3 +371,35 @@ pub fn claims(jwt: &str) -> Value {
     )
     .unwrap()
 }
+
+/// Every log line of this test binary, from a global subscriber: everything at trace but the
+/// PostgreSQL driver at info, as the binary caps it (at debug tokio-postgres logs every
+/// statement's parameters). Global, because a scoped subscriber misses events whose callsites
+/// other test threads registered first; every test's logs land here, which only makes a check
+/// for leaks stricter.
+pub fn captured_logs() -> Arc<std::sync::Mutex<Vec<u8>>> {
+    #[derive(Clone)]
+    struct Writer(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Writer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = Writer(logs.clone());
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "trace,tokio_postgres=info",
+            ))
+            .with_writer(move || writer.clone())
+            .init();
+        logs
+    })
+    .clone()
+}
