@@ -23,7 +23,38 @@ pub struct Config {
     /// What is deleted when, and how often.
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// APIs (Auth0's resource servers) access tokens may be asked for by `audience`.
+    #[serde(default)]
+    pub apis: Vec<ApiConfig>,
 }
+
+/// A registered API: a client listed in `clients` may ask for an access token with this
+/// `identifier` as its `audience` (a JWT the API verifies with the JWKS), with OIDC's scopes and
+/// those in `scopes`. An audience no API is registered for is refused, as Auth0 refuses it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// The audience, e.g. `https://api.example.com` (Auth0's API Identifier).
+    pub identifier: String,
+    /// A friendly name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The permissions the API defines (`read:orders`, …).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Client IDs that may get tokens for it.
+    pub clients: Vec<String>,
+}
+
+/// The scopes OpenID Connect defines; granted with or without an API.
+pub const OIDC_SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "offline_access",
+];
 
 /// Retention: expired codes, tickets, authorization codes, sessions and refresh tokens are
 /// deleted every `interval_secs`; outbox messages once they are `outbox_secs` old.
@@ -487,7 +518,67 @@ impl Config {
                 return invalid(format!("sms.enabled_clients names unknown client {id:?}"));
             }
         }
+        for (i, api) in self.apis.iter().enumerate() {
+            let id = &api.identifier;
+            if id.trim().is_empty() || id.trim() != id {
+                return invalid(format!(
+                    "apis.identifier must be non-empty without surrounding spaces, got {id:?}"
+                ));
+            }
+            if self.apis[..i].iter().any(|a| &a.identifier == id) {
+                return invalid(format!("apis: {id:?} is registered twice"));
+            }
+            if let Some(bad) = api
+                .scopes
+                .iter()
+                .find(|s| s.is_empty() || s.contains(char::is_whitespace))
+            {
+                return invalid(format!(
+                    "apis.scopes of {id:?}: {bad:?} is not a scope (no spaces)"
+                ));
+            }
+            if let Some(unknown) = api.clients.iter().find(|c| self.client(c).is_none()) {
+                return invalid(format!("apis.clients of {id:?} names unknown client {unknown:?}"));
+            }
+        }
         Ok(())
+    }
+
+    /// What `client` is granted for `audience` (absent or empty: no API) and the requested
+    /// `scope`: the API's identifier, and the requested scopes that are OIDC's or the API's, in
+    /// the order asked, `openid` first. Refused, with Auth0's description, when no API has that
+    /// identifier or the client is not one of its clients.
+    pub fn grant(
+        &self,
+        client: &ClientConfig,
+        audience: Option<&str>,
+        scope: &str,
+    ) -> Result<(Option<String>, String), String> {
+        let api = match audience.filter(|a| !a.is_empty()) {
+            None => None,
+            Some(aud) => {
+                let api = self
+                    .apis
+                    .iter()
+                    .find(|a| a.identifier == aud)
+                    .ok_or_else(|| format!("Service not found: {aud}"))?;
+                if !api.clients.iter().any(|c| c == &client.client_id) {
+                    return Err(format!(
+                        "Client \"{}\" is not authorized to access \"{aud}\".",
+                        client.client_id
+                    ));
+                }
+                Some(api)
+            }
+        };
+        let mut granted = vec!["openid"];
+        for s in scope.split(' ').filter(|s| !s.is_empty()) {
+            let known = OIDC_SCOPES.contains(&s) || api.is_some_and(|a| a.scopes.iter().any(|x| x == s));
+            if known && !granted.contains(&s) {
+                granted.push(s);
+            }
+        }
+        Ok((api.map(|a| a.identifier.clone()), granted.join(" ")))
     }
 
     /// Whether `/dev/sms` is served.

@@ -34,7 +34,8 @@ async fn sign(t: &Arc<Tenant>, claims: Value) -> String {
         .expect("RSA signing with a valid key does not panic")
 }
 
-/// An access token (opaque, or a JWT for an API audience) and an ID token for `user`.
+/// An access token (opaque, or a JWT for an API audience) and an ID token for `user`, for a
+/// `scope` and `audience` already granted ([`crate::config::Config::grant`]).
 async fn issue_tokens(
     t: &Arc<Tenant>,
     client: &ClientConfig,
@@ -46,7 +47,7 @@ async fn issue_tokens(
     let now = t.clock.now();
     let issuer = t.issuer();
     let sub = format!("sms|{}", user.id);
-    let scope = normalized_scope(scope);
+    let scope = scope.to_string();
     let userinfo_aud = format!("{issuer}userinfo");
     let aud: Vec<&str> = match audience {
         Some(a) if !a.is_empty() => vec![a, &userinfo_aud],
@@ -365,6 +366,14 @@ pub async fn authorize(
             return reply.error("invalid_request", &e.description);
         }
     }
+    let (audience, scope) =
+        match t
+            .config
+            .grant(client, get("audience"), get("scope").unwrap_or("openid"))
+        {
+            Ok(granted) => granted,
+            Err(description) => return reply.error("access_denied", &description),
+        };
     let now = t.clock.now();
     let mut cookie = None;
     let user = if let Some(ticket) = get("login_ticket") {
@@ -402,14 +411,13 @@ pub async fn authorize(
             None => return reply.error("login_required", "Login required."),
         }
     };
-    let scope = normalized_scope(get("scope").unwrap_or("openid"));
     if want_code {
         let code = crate::keys::random_token(32);
         let stored = Grant {
             client_id: client.client_id.clone(),
             user_id: user.id.clone(),
             scope,
-            audience: get("audience").map(str::to_string),
+            audience: audience.clone(),
             nonce: nonce.map(str::to_string),
             redirect_uri: Some(redirect_uri.to_string()),
             challenge: challenge.map(str::to_string),
@@ -424,7 +432,7 @@ pub async fn authorize(
         }
         return reply.send(vec![("code", code)], cookie);
     }
-    let tokens = issue_tokens(&t, client, &user, &scope, nonce, get("audience")).await;
+    let tokens = issue_tokens(&t, client, &user, &scope, nonce, audience.as_deref()).await;
     let mut params: Vec<(&str, String)> = Vec::new();
     if want_access {
         params.push(("access_token", tokens.access_token));
@@ -442,15 +450,6 @@ pub async fn authorize(
 
 /// Seconds an authorization code may wait for redemption.
 const AUTH_CODE_SECS: i64 = 120;
-
-fn normalized_scope(scope: &str) -> String {
-    let mut parts: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
-    if !parts.contains(&"openid") {
-        parts.insert(0, "openid");
-    }
-    parts.dedup();
-    parts.join(" ")
-}
 
 /// The token request, as JSON or a form. Unknown parameters are ignored (RFC 6749 §3.2).
 #[derive(Debug, Deserialize)]
@@ -519,8 +518,18 @@ pub async fn token(
         ));
     }
     let now = t.clock.now();
+    let access_denied = |d: String| oauth_error(StatusCode::FORBIDDEN, "access_denied", d);
     let (user, scope, nonce, audience, family) = match grant {
         PASSWORDLESS_OTP_GRANT => {
+            // Checked before the code is tried: a refused audience must not spend it.
+            let (audience, scope) = t
+                .config
+                .grant(
+                    client,
+                    body.audience.as_deref(),
+                    body.scope.as_deref().unwrap_or("openid"),
+                )
+                .map_err(access_denied)?;
             t.sms_connection(client, Some(body.realm.as_deref().unwrap_or("")))
                 .map_err(|e| {
                     oauth_error(StatusCode::BAD_REQUEST, "invalid_request", e.description)
@@ -540,8 +549,7 @@ pub async fn token(
                     return Err(too_many_attempts_after(wait))
                 }
             };
-            let scope = normalized_scope(body.scope.as_deref().unwrap_or("openid"));
-            (user, scope, None, body.audience.clone(), None)
+            (user, scope, None, audience, None)
         }
         "authorization_code" => {
             let (Some(code), Some(verifier)) =
@@ -577,7 +585,11 @@ pub async fn token(
                 .user(&stored.user_id)
                 .await?
                 .ok_or_else(|| invalid_grant("The user no longer exists."))?;
-            (user, stored.scope, stored.nonce, stored.audience, None)
+            let (audience, scope) = t
+                .config
+                .grant(client, stored.audience.as_deref(), &stored.scope)
+                .map_err(access_denied)?;
+            (user, scope, stored.nonce, audience, None)
         }
         _ => {
             let Some(refresh) = body.refresh_token.as_deref() else {
@@ -609,7 +621,12 @@ pub async fn token(
                 .user(&stored.user_id)
                 .await?
                 .ok_or_else(|| invalid_grant("The user no longer exists."))?;
-            (user, stored.scope, None, stored.audience, Some(family))
+            // The API or the client's access to it may have been removed since.
+            let (audience, scope) = t
+                .config
+                .grant(client, stored.audience.as_deref(), &stored.scope)
+                .map_err(access_denied)?;
+            (user, scope, None, audience, Some(family))
         }
     };
     let offline = scope.split(' ').any(|s| s == "offline_access")

@@ -277,3 +277,141 @@ async fn logs_mask_numbers_and_never_hold_codes_or_tokens() {
         assert!(!logs.contains(signature), "a token leaked");
     }
 }
+
+/// The OTP grant for client `app` with an `audience` and `scope`.
+async fn otp_grant_for(h: &Harness, phone: &str, otp: &str, audience: &str, scope: &str) -> Reply {
+    h.post(
+        "/oauth/token",
+        serde_json::json!({"grant_type": OTP_GRANT, "client_id": "app", "username": phone,
+                           "otp": otp, "realm": "sms", "scope": scope, "audience": audience}),
+        &[],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_audience_no_api_is_registered_for_is_refused_and_spends_no_code() {
+    let h = harness_with(|c| {
+        // An API that exists, but not for client `app`.
+        c.apis.push(
+            toml::from_str(r#"identifier = "https://admin.test"
+                              clients = ["other"]"#)
+            .unwrap(),
+        );
+    })
+    .await;
+    h.start(PHONE).await.assert_ok();
+    let code = h.latest_code(PHONE).await;
+    let r = otp_grant_for(&h, PHONE, &code, "https://unknown.test", "openid").await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
+    assert_eq!(
+        r.json()["error_description"],
+        "Service not found: https://unknown.test"
+    );
+    let r = otp_grant_for(&h, PHONE, &code, "https://admin.test", "openid").await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
+    assert!(
+        r.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("not authorized to access"),
+        "{}",
+        r.json()
+    );
+    // Neither refusal tried the code: it still logs in, for the API the client may use.
+    let r = otp_grant_for(&h, PHONE, &code, API, "openid").await;
+    r.assert_ok();
+    assert_eq!(claims(r.json()["access_token"].as_str().unwrap())["aud"][0], API);
+
+    // /authorize refuses the same way, before the ticket is spent.
+    h.start("+12015550161").await.assert_ok();
+    let code = h.latest_code("+12015550161").await;
+    let ticket = h.co_authenticate("+12015550161", &code).await.json()["login_ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let authorize = |audience: &'static str| {
+        let q = serde_urlencoded::to_string([
+            ("client_id", "app"),
+            ("response_type", "token id_token"),
+            ("redirect_uri", CALLBACK),
+            ("state", "s"),
+            ("nonce", "n"),
+            ("audience", audience),
+            ("login_ticket", ticket.as_str()),
+        ])
+        .unwrap();
+        h.get_owned(format!("/authorize?{q}"))
+    };
+    let r = authorize("https://unknown.test").await;
+    let location = r.header("location").unwrap().to_string();
+    assert!(location.starts_with(&format!("{CALLBACK}#")), "{location}");
+    assert!(location.contains("error=access_denied"), "{location}");
+    assert!(location.contains("Service+not+found"), "{location}");
+    let r = authorize(API).await;
+    let location = r.header("location").unwrap();
+    assert!(location.contains("access_token="), "{location}");
+}
+
+#[tokio::test]
+async fn granted_scopes_are_oidc_ones_and_the_apis_own() {
+    let h = harness().await;
+    let asked = "openid profile read:orders delete:everything offline_access";
+    // With the API: its scope is granted, an undefined one dropped.
+    h.start(PHONE).await.assert_ok();
+    let code = h.latest_code(PHONE).await;
+    let r = otp_grant_for(&h, PHONE, &code, API, asked).await;
+    r.assert_ok();
+    let body = r.json();
+    assert_eq!(body["scope"], "openid profile read:orders offline_access");
+    let at = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(at["scope"], "openid profile read:orders offline_access");
+    // Without an audience: OIDC's scopes only, whatever is asked.
+    h.start(PHONE).await.assert_ok();
+    let code = h.latest_code(PHONE).await;
+    let r = h.otp_grant(PHONE, &code, "read:orders profile profile").await;
+    r.assert_ok();
+    assert_eq!(r.json()["scope"], "openid profile");
+}
+
+#[tokio::test]
+async fn api_registrations_are_checked_when_the_config_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = config(dir.path()).await;
+    let with = |api: &str| {
+        let mut c = base.clone();
+        c.apis = vec![toml::from_str(api).unwrap()];
+        c.validate().map_err(|e| e.to_string())
+    };
+    assert!(with(r#"identifier = "https://a.test"
+                    clients = ["app"]"#)
+    .is_ok());
+    for (api, says) in [
+        (
+            r#"identifier = "https://a.test"
+               clients = ["nobody"]"#,
+            "unknown client \"nobody\"",
+        ),
+        (
+            r#"identifier = " https://a.test"
+               clients = []"#,
+            "without surrounding spaces",
+        ),
+        (
+            r#"identifier = "https://a.test"
+               scopes = ["read orders"]
+               clients = []"#,
+            "not a scope",
+        ),
+    ] {
+        let e = with(api).unwrap_err();
+        assert!(e.contains(says), "{api}: {e}");
+    }
+    let mut twice = base.clone();
+    let api: passwordless_tenant::config::ApiConfig =
+        toml::from_str(r#"identifier = "https://a.test"
+                          clients = []"#)
+        .unwrap();
+    twice.apis = vec![api.clone(), api];
+    assert!(twice.validate().unwrap_err().to_string().contains("registered twice"));
+}

@@ -8,6 +8,8 @@ mod wasm_size;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 use std::time::Instant;
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -84,17 +86,98 @@ pub fn target() -> PathBuf {
     }
 }
 
+/// What each failed command printed last on stderr, repeated after the test summary: CI keeps
+/// only the tail of a long log, and a linker's or compiler's error is otherwise cut off there.
+static FAILURES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Lines of a failed command's stderr kept for the summary.
+const FAILURE_TAIL: usize = 40;
+
+/// Keeps the last [`FAILURE_TAIL`] lines it is given.
+#[derive(Default)]
+struct Tail(std::collections::VecDeque<String>);
+
+impl Tail {
+    fn push(&mut self, line: String) {
+        if self.0.len() == FAILURE_TAIL {
+            self.0.pop_front();
+        }
+        self.0.push_back(line);
+    }
+}
+
+/// Echoes a child's stderr as it comes and keeps its last lines.
+fn tee_stderr(child: &mut Child) -> Option<JoinHandle<Tail>> {
+    let err = child.stderr.take()?;
+    Some(std::thread::spawn(move || {
+        let mut tail = Tail::default();
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            tail.push(line);
+        }
+        tail
+    }))
+}
+
+/// Notes a failed command and the last lines it printed, for the summary.
+fn note_failure(cmd: &Command, status: std::process::ExitStatus, stream: &str, tail: Tail) {
+    let mut note = format!("$ {} ({status}), its last {stream}:", describe(cmd));
+    for line in tail.0 {
+        note.push_str("\n  ");
+        note.push_str(&line);
+    }
+    FAILURES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(note);
+}
+
+/// Waits for a command with stderr echoed; on failure, notes its last stderr lines.
+fn wait_teeing(cmd: &Command, mut child: Child) -> std::io::Result<std::process::ExitStatus> {
+    let tail = tee_stderr(&mut child);
+    let status = child.wait()?;
+    let tail = tail.and_then(|t| t.join().ok()).unwrap_or_default();
+    if !status.success() {
+        note_failure(cmd, status, "stderr", tail);
+    }
+    Ok(status)
+}
+
 /// Prints and runs a command, failing on a non-zero exit.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     println!("$ {}", describe(cmd));
     let status = cmd
-        .status()
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|child| wait_teeing(cmd, child))
         .map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
     if status.success() {
         Ok(())
     } else {
         Err(format!("`{}` failed ({status})", describe(cmd)))
     }
+}
+
+/// The target directory's size and the space left on its file system, as `df` and `du` see them
+/// (a full disk fails a build with a linker's error, not a clear one).
+fn disk_report() -> String {
+    let target = target();
+    let kib = |out: std::io::Result<std::process::Output>, field: usize| -> Option<f64> {
+        let out = out.ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let line = text.lines().last()?;
+        let v: f64 = line.split_whitespace().nth(field)?.parse().ok()?;
+        Some(v / (1024.0 * 1024.0))
+    };
+    let used = kib(Command::new("du").arg("-sk").arg(&target).output(), 0);
+    let free = kib(Command::new("df").arg("-Pk").arg(&target).output(), 3);
+    let gib = |v: Option<f64>| v.map_or_else(|| "?".to_string(), |v| format!("{v:.1} GiB"));
+    format!(
+        "disk: {} holds {}, {} free on its file system",
+        target.display(),
+        gib(used),
+        gib(free)
+    )
 }
 
 pub fn describe(cmd: &Command) -> String {
@@ -955,22 +1038,37 @@ fn tenant_test_binaries() -> Result<Vec<PathBuf>, String> {
 /// Runs a command, echoing its output and counting `N passed` from test summaries.
 fn run_counting(cmd: &mut Command) -> (bool, usize) {
     println!("$ {}", describe(cmd));
-    let mut child = match cmd.stdout(Stdio::piped()).spawn() {
+    let mut child = match cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("cannot run {}: {e}", describe(cmd));
             return (false, 0);
         }
     };
-    let mut passed = 0;
-    if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
+    let out = child.stdout.take();
+    let counting = std::thread::spawn(move || {
+        let (mut passed, mut tail) = (0, Tail::default());
+        for line in out
+            .into_iter()
+            .flat_map(|o| BufReader::new(o).lines().map_while(Result::ok))
+        {
             println!("{line}");
             passed += count_passed(&line);
+            tail.push(line);
         }
+        (passed, tail)
+    });
+    let status = wait_teeing(cmd, child);
+    let (passed, tail) = counting.join().unwrap_or_default();
+    match status {
+        Ok(s) if s.success() => (true, passed),
+        Ok(s) => {
+            // Test harnesses print their failures on stdout.
+            note_failure(cmd, s, "stdout", tail);
+            (false, passed)
+        }
+        Err(_) => (false, passed),
     }
-    let ok = child.wait().map(|s| s.success()).unwrap_or(false);
-    (ok, passed)
 }
 
 /// `test result: ok. 12 passed; …` (cargo, wasm-bindgen-test) or `e2e: 4 passed, …`.
@@ -1280,6 +1378,14 @@ fn test() -> Result<(), String> {
         );
     }
     let failed: Vec<&str> = outcomes.iter().filter(|o| !o.ok).map(|o| o.name).collect();
+    let failures = std::mem::take(&mut *FAILURES.lock().unwrap_or_else(|p| p.into_inner()));
+    if !failures.is_empty() {
+        println!("\n==> what the failed commands printed last (stderr)");
+        for f in failures {
+            println!("{f}");
+        }
+    }
+    println!("{}", disk_report());
     let total: usize = outcomes.iter().map(|o| o.tests).sum();
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     if failed.is_empty() && built {

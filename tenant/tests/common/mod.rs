@@ -17,6 +17,8 @@ use tower::ServiceExt;
 pub const ORIGIN: &str = "http://app.test";
 pub const CALLBACK: &str = "http://app.test/callback";
 pub const PHONE: &str = "+12015550123";
+/// The API the test configuration registers for client `app`, with the scope `read:orders`.
+pub const API: &str = "https://api.example.test";
 pub const OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
 
 /// `POST /passwordless/start` for `phone`, as auth0.js sends it.
@@ -151,6 +153,11 @@ web_origins = ["{ORIGIN}"]
 client_id = "other"
 name = "Other"
 
+[[apis]]
+identifier = "{API}"
+scopes = ["read:orders"]
+clients = ["app"]
+
 [sms]
 enabled_clients = ["app"]
 template = "{{% if request_language contains 'fr' %}}Code {{{{ application.name }}}} : @@password@@{{% elsif request_language contains 'nl' %}}Uw code: {{{{ code }}}}{{% else %}}Your code is @@password@@{{% endif %}}"
@@ -271,6 +278,11 @@ impl Harness {
         }
         self.send(req.body(Body::from(body.to_string())).unwrap())
             .await
+    }
+
+    /// `GET path` with no headers, for closures that build the path.
+    pub async fn get_owned(&self, path: String) -> Reply {
+        self.get(&path, &[]).await
     }
 
     pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
