@@ -84,6 +84,11 @@ name = "No SMS"
 callbacks = ["${web}/lock.html"]
 web_origins = ["${web}"]
 
+# The API a test asks an access token for (auth.params.audience).
+[[apis]]
+identifier = "https://api.example.test"
+clients = ["demo-client"]
+
 [sms]
 enabled_clients = ["demo-client"]
 template = "{% if request_language contains 'fr' %}Votre code : {{ password }}{% else %}Your code for {{ application.name }}: {{ password }}{% endif %}"
