@@ -323,12 +323,20 @@ pub struct LimitsConfig {
     pub start_per_phone_per_hour: i64,
     /// Seconds between two codes to one number.
     pub start_phone_interval_secs: i64,
-    /// Consecutive wrong codes for one number before it is blocked (Auth0: 10).
+    /// Consecutive wrong codes for one number from one address before that address is blocked
+    /// for that number (Auth0's brute-force protection: 10 per user and IP).
+    pub failures_per_phone_and_ip: i64,
+    /// Consecutive wrong codes for one number from any addresses before the number is blocked
+    /// everywhere but at the address it last logged in from (a distributed guesser's ceiling
+    /// that cannot lock the owner out of their usual network).
     pub failures_per_phone: i64,
     /// Wrong codes from one IP per hour before it is blocked.
     pub failures_per_ip_per_hour: i64,
-    /// Seconds a blocked number stays blocked.
+    /// Seconds the first block lasts; each block within a day of the last one's end lasts
+    /// twice as long as that one.
     pub block_secs: i64,
+    /// The longest block, seconds.
+    pub max_block_secs: i64,
 }
 
 impl Default for LimitsConfig {
@@ -337,9 +345,11 @@ impl Default for LimitsConfig {
             start_per_ip_per_hour: 50,
             start_per_phone_per_hour: 10,
             start_phone_interval_secs: 30,
-            failures_per_phone: 10,
+            failures_per_phone_and_ip: 10,
+            failures_per_phone: 20,
             failures_per_ip_per_hour: 100,
             block_secs: 900,
+            max_block_secs: 86_400,
         }
     }
 }
@@ -509,6 +519,23 @@ impl Config {
                 }
             }
         }
+        let l = &self.limits;
+        for (what, v) in [
+            ("failures_per_phone_and_ip", l.failures_per_phone_and_ip),
+            ("failures_per_phone", l.failures_per_phone),
+            ("failures_per_ip_per_hour", l.failures_per_ip_per_hour),
+            ("block_secs", l.block_secs),
+        ] {
+            if v < 1 {
+                return invalid(format!("limits.{what} must be at least 1, got {v}"));
+            }
+        }
+        if l.max_block_secs < l.block_secs {
+            return invalid(format!(
+                "limits.max_block_secs ({}) must be at least block_secs ({})",
+                l.max_block_secs, l.block_secs
+            ));
+        }
         self.database()?;
         if self.retention.outbox_secs < 0 {
             return invalid("retention.outbox_secs must not be negative".into());
@@ -538,7 +565,9 @@ impl Config {
                 ));
             }
             if let Some(unknown) = api.clients.iter().find(|c| self.client(c).is_none()) {
-                return invalid(format!("apis.clients of {id:?} names unknown client {unknown:?}"));
+                return invalid(format!(
+                    "apis.clients of {id:?} names unknown client {unknown:?}"
+                ));
             }
         }
         Ok(())
@@ -573,7 +602,8 @@ impl Config {
         };
         let mut granted = vec!["openid"];
         for s in scope.split(' ').filter(|s| !s.is_empty()) {
-            let known = OIDC_SCOPES.contains(&s) || api.is_some_and(|a| a.scopes.iter().any(|x| x == s));
+            let known =
+                OIDC_SCOPES.contains(&s) || api.is_some_and(|a| a.scopes.iter().any(|x| x == s));
             if known && !granted.contains(&s) {
                 granted.push(s);
             }

@@ -14,7 +14,7 @@ use crate::keys::{random_hex, random_token};
 use crate::sms::{
     checked_language, first_accept_language, mask_phone, ProviderError, SmsMessage, TemplateData,
 };
-use crate::store::{CodeUnavailable, Limit, Refusal, User};
+use crate::store::{CodeUnavailable, Limit, Lockout, Number, Refusal, User};
 use crate::{phone, ClientIp, Tenant, LOGIN_TICKET_SECS, PASSWORDLESS_OTP_GRANT};
 
 /// The body auth0.js and Lock send.
@@ -40,6 +40,33 @@ fn request_language(headers: &HeaderMap) -> String {
         .or_else(|| get(header::ACCEPT_LANGUAGE.as_str()).and_then(first_accept_language))
         .unwrap_or("")
         .to_string()
+}
+
+/// The keys failures of `phone` from `ip` count under: the pair's (Auth0's brute-force
+/// protection, per user and address) and the number's own.
+struct FailureKeys {
+    pair: String,
+    phone: String,
+}
+
+impl FailureKeys {
+    fn new(phone: &str, ip: &str) -> Self {
+        Self {
+            pair: format!("fail-pair:{phone}|{ip}"),
+            phone: format!("fail-phone:{phone}"),
+        }
+    }
+
+    /// The blocks a send or a verification from `ip` must not be under: the pair's, and the
+    /// number's unless `ip` is where the number last logged in from (so guesses from elsewhere
+    /// cannot lock the owner out of their usual network).
+    fn blocking<'a>(&'a self, number: &Number, ip: &str) -> Vec<&'a str> {
+        let mut keys = vec![self.pair.as_str()];
+        if number.login_ip.as_deref() != Some(ip) {
+            keys.push(self.phone.as_str());
+        }
+        keys
+    }
 }
 
 /// Sends a code by SMS.
@@ -99,8 +126,13 @@ pub async fn start(
             window: 3600,
         },
     ];
-    let blocked_by = format!("fail-phone:{phone}");
-    match t.store.take(Some(&blocked_by), &window, now).await? {
+    let number = t.store.number(&phone).await?;
+    let failures = FailureKeys::new(&phone, &ip);
+    match t
+        .store
+        .take(&failures.blocking(&number, &ip), &window, now)
+        .await?
+    {
         Ok(()) => {}
         Err(Refusal::Blocked(wait)) => return Err(too_many_attempts().retry_after(wait)),
         Err(Refusal::Limited(wait)) => {
@@ -117,7 +149,7 @@ pub async fn start(
         "phone_number": phone,
         "request_language": language,
     }));
-    if t.config.sms.disable_signup && !t.store.user_exists(&phone).await? {
+    if t.config.sms.disable_signup && !number.registered {
         // The same answer as for a known number: sign-ups being off must not reveal who exists.
         tracing::info!(to = %mask_phone(&phone), "sign-ups are disabled; no SMS for an unknown number");
         return Ok(answer);
@@ -201,16 +233,24 @@ pub(crate) async fn verify_otp(
         window: 3600,
     };
     let phone = phone::normalize(username).ok();
-    let phone_key = phone.as_ref().map(|p| format!("fail-phone:{p}"));
+    let number = match &phone {
+        Some(p) => t.store.number(p).await?,
+        None => Number::default(),
+    };
+    let failures = phone.as_deref().map(|p| FailureKeys::new(p, ip));
+    let blocking = failures
+        .as_ref()
+        .map(|f| f.blocking(&number, ip))
+        .unwrap_or_default();
     // An unparsable number is still a try from this address.
     if let Err(Refusal::Limited(wait) | Refusal::Blocked(wait)) = t
         .store
-        .take(phone_key.as_deref(), std::slice::from_ref(&ip_limit), now)
+        .take(&blocking, std::slice::from_ref(&ip_limit), now)
         .await?
     {
         return Ok(Err(OtpFailure::TooManyAttempts(Some(wait))));
     }
-    let (Some(phone), Some(phone_key)) = (phone, phone_key) else {
+    let (Some(phone), Some(failures)) = (phone, failures) else {
         return Ok(Err(OtpFailure::Wrong));
     };
     let outcome = match t
@@ -230,7 +270,9 @@ pub(crate) async fn verify_otp(
                         &phone,
                         &stored.flow_id,
                         &ip_key,
-                        &phone_key,
+                        &failures.pair,
+                        &failures.phone,
+                        ip,
                         now,
                         &random_hex(12),
                     )
@@ -244,13 +286,20 @@ pub(crate) async fn verify_otp(
     match outcome {
         Ok(user) => Ok(Ok(user)),
         Err(failure) => {
+            let lockout = |threshold| Lockout {
+                threshold,
+                base_secs: limits.block_secs,
+                max_secs: limits.max_block_secs,
+            };
             t.store
                 .record_failure(
-                    &phone_key,
-                    limits.failures_per_phone,
-                    limits.block_secs,
+                    &failures.pair,
+                    lockout(limits.failures_per_phone_and_ip),
                     now,
                 )
+                .await?;
+            t.store
+                .record_failure(&failures.phone, lockout(limits.failures_per_phone), now)
                 .await?;
             tracing::info!(to = %mask_phone(&phone), "code refused");
             Ok(Err(failure))

@@ -97,32 +97,116 @@ async fn fifty_concurrent_wrong_guesses_evaluate_at_most_the_cap() {
     );
 }
 
-#[tokio::test]
-async fn ten_consecutive_failures_block_the_number() {
-    let h = harness().await;
+/// Ten wrong codes for `phone` from `ip`, over four codes (three tries each).
+async fn ten_failures_from(h: &Harness, ip: &str, phone: &str) {
     for round in 0..4 {
-        h.start(PHONE).await;
-        let code = h.latest_code(PHONE).await;
+        h.advance(31);
+        h.send_from(ip, start_request(phone)).await.assert_ok();
+        let code = h.latest_code(phone).await;
         let tries = if round < 3 { 3 } else { 1 };
         for _ in 0..tries {
-            h.send(co_request(PHONE, wrong(&code))).await;
+            let r = h.send_from(ip, co_request(phone, wrong(&code))).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN);
         }
     }
-    // 10 failures: the number is blocked, for sending and for verifying.
-    let r = h.start(PHONE).await;
+}
+
+/// A send of `phone` from `ip`: the status and `Retry-After`.
+async fn send_status(h: &Harness, ip: &str, phone: &str) -> (StatusCode, Option<i64>) {
+    h.advance(31);
+    let r = h.send_from(ip, start_request(phone)).await;
+    let wait = r.header("retry-after").map(|w| w.parse().unwrap());
+    (r.status, wait)
+}
+
+#[tokio::test]
+async fn ten_consecutive_failures_block_the_number_from_that_address_only() {
+    let h = harness().await;
+    let (attacker, owner) = ("198.51.100.7", "203.0.113.9");
+    ten_failures_from(&h, attacker, PHONE).await;
+    // 10 failures: this address is blocked for this number, for sending and for verifying…
+    let r = h.send_from(attacker, start_request(PHONE)).await;
     assert_eq!(
         r.error(),
         (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into())
     );
-    assert!(r.header("retry-after").is_some());
-    h.advance(901);
-    h.start(PHONE).await;
+    let wait: i64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((800..=900).contains(&wait), "retry-after {wait}");
+    let r = h.send_from(attacker, co_request(PHONE, "123456")).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // …but the owner, elsewhere, still gets a code and logs in.
+    h.advance(31);
+    h.send_from(owner, start_request(PHONE)).await.assert_ok();
     let code = h.latest_code(PHONE).await;
-    assert_eq!(
-        h.send(co_request(PHONE, &code)).await.status,
-        StatusCode::OK,
-        "the block ends"
+    h.send_from(owner, co_request(PHONE, &code))
+        .await
+        .assert_ok();
+    // The block ends.
+    h.advance(901);
+    assert_eq!(send_status(&h, attacker, PHONE).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn repeated_blocks_last_twice_as_long_each_time_up_to_the_maximum() {
+    let h = harness_with(|c| {
+        c.limits.max_block_secs = 3000;
+        c.limits.start_per_phone_per_hour = 1000; // the sends are not what is tested
+    })
+    .await;
+    let ip = "198.51.100.8";
+    for expected in [900, 1800, 3000, 3000] {
+        ten_failures_from(&h, ip, PHONE).await;
+        let (status, wait) = send_status(&h, ip, PHONE).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        let wait = wait.unwrap();
+        assert!(
+            (expected - 100..=expected).contains(&wait),
+            "block {wait}s, expected about {expected}s"
+        );
+        h.advance(wait);
+    }
+    // A day after the last block ended, the strikes are forgotten: back to the first length.
+    h.advance(86_401);
+    ten_failures_from(&h, ip, PHONE).await;
+    let wait = send_status(&h, ip, PHONE).await.1.unwrap();
+    assert!(
+        (800..=900).contains(&wait),
+        "block {wait}s after a quiet day"
     );
+}
+
+#[tokio::test]
+async fn guesses_from_many_addresses_block_the_number_but_not_where_its_owner_logs_in() {
+    let h = harness_with(|c| c.limits.start_per_phone_per_hour = 1000).await;
+    let home = "203.0.113.20";
+    // The owner logged in from home once.
+    h.advance(31);
+    h.send_from(home, start_request(PHONE)).await.assert_ok();
+    let code = h.latest_code(PHONE).await;
+    h.send_from(home, co_request(PHONE, &code))
+        .await
+        .assert_ok();
+    // Twenty wrong codes from twenty addresses: no pair reaches its ceiling of ten, the
+    // number reaches its own ceiling of twenty.
+    for i in 0..20 {
+        let ip = format!("198.51.100.{}", 100 + i);
+        h.advance(31);
+        h.send_from(&ip, start_request(PHONE)).await.assert_ok();
+        let code = h.latest_code(PHONE).await;
+        let r = h.send_from(&ip, co_request(PHONE, wrong(&code))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    // A new address gets nothing…
+    let (status, wait) = send_status(&h, "198.51.100.200", PHONE).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(wait.is_some_and(|w| w > 800), "retry-after {wait:?}");
+    // …the owner at home still logs in.
+    h.advance(31);
+    h.send_from(home, start_request(PHONE)).await.assert_ok();
+    let code = h.latest_code(PHONE).await;
+    h.send_from(home, co_request(PHONE, &code))
+        .await
+        .assert_ok();
 }
 
 #[tokio::test]
@@ -294,8 +378,10 @@ async fn an_audience_no_api_is_registered_for_is_refused_and_spends_no_code() {
     let h = harness_with(|c| {
         // An API that exists, but not for client `app`.
         c.apis.push(
-            toml::from_str(r#"identifier = "https://admin.test"
-                              clients = ["other"]"#)
+            toml::from_str(
+                r#"identifier = "https://admin.test"
+                              clients = ["other"]"#,
+            )
             .unwrap(),
         );
     })
@@ -321,7 +407,10 @@ async fn an_audience_no_api_is_registered_for_is_refused_and_spends_no_code() {
     // Neither refusal tried the code: it still logs in, for the API the client may use.
     let r = otp_grant_for(&h, PHONE, &code, API, "openid").await;
     r.assert_ok();
-    assert_eq!(claims(r.json()["access_token"].as_str().unwrap())["aud"][0], API);
+    assert_eq!(
+        claims(r.json()["access_token"].as_str().unwrap())["aud"][0],
+        API
+    );
 
     // /authorize refuses the same way, before the ticket is spent.
     h.start("+12015550161").await.assert_ok();
@@ -369,7 +458,9 @@ async fn granted_scopes_are_oidc_ones_and_the_apis_own() {
     // Without an audience: OIDC's scopes only, whatever is asked.
     h.start(PHONE).await.assert_ok();
     let code = h.latest_code(PHONE).await;
-    let r = h.otp_grant(PHONE, &code, "read:orders profile profile").await;
+    let r = h
+        .otp_grant(PHONE, &code, "read:orders profile profile")
+        .await;
     r.assert_ok();
     assert_eq!(r.json()["scope"], "openid profile");
 }
@@ -383,8 +474,10 @@ async fn api_registrations_are_checked_when_the_config_loads() {
         c.apis = vec![toml::from_str(api).unwrap()];
         c.validate().map_err(|e| e.to_string())
     };
-    assert!(with(r#"identifier = "https://a.test"
-                    clients = ["app"]"#)
+    assert!(with(
+        r#"identifier = "https://a.test"
+                    clients = ["app"]"#
+    )
     .is_ok());
     for (api, says) in [
         (
@@ -408,10 +501,15 @@ async fn api_registrations_are_checked_when_the_config_loads() {
         assert!(e.contains(says), "{api}: {e}");
     }
     let mut twice = base.clone();
-    let api: passwordless_tenant::config::ApiConfig =
-        toml::from_str(r#"identifier = "https://a.test"
-                          clients = []"#)
-        .unwrap();
+    let api: passwordless_tenant::config::ApiConfig = toml::from_str(
+        r#"identifier = "https://a.test"
+                          clients = []"#,
+    )
+    .unwrap();
     twice.apis = vec![api.clone(), api];
-    assert!(twice.validate().unwrap_err().to_string().contains("registered twice"));
+    assert!(twice
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("registered twice"));
 }

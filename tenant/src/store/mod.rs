@@ -63,6 +63,31 @@ pub struct OutboxMessage {
     pub sent_at: i64,
 }
 
+/// What is known of a number before a send or a verification.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Number {
+    /// Whether it has a user.
+    pub registered: bool,
+    /// The client address (as rate limits key it) of its last successful verification.
+    pub login_ip: Option<String>,
+}
+
+/// How consecutive failures of a key turn into a block: at `threshold` failures in a row the key
+/// is blocked for `base_secs`, doubled for each block before it (a strike) up to `max_secs`;
+/// strikes are forgotten a day after the last block ended.
+#[derive(Debug, Clone, Copy)]
+pub struct Lockout {
+    /// Consecutive failures that block.
+    pub threshold: i64,
+    /// The first block's length, seconds.
+    pub base_secs: i64,
+    /// The longest block, seconds.
+    pub max_secs: i64,
+}
+
+/// Seconds after a block ends at which its strike is forgotten.
+pub const STRIKE_MEMORY_SECS: i64 = 86_400;
+
 /// A rate limit: at most `max` events per `window` seconds for `key`.
 #[derive(Debug, Clone)]
 pub struct Limit {
@@ -351,18 +376,23 @@ impl Store {
 
     /// After a matching code: marks it used and, only if this caller flipped it, gives back the
     /// try `refund_key` counted (see [`Store::take`]), forgets the consecutive failures of
-    /// `block_key`, and finds the phone's user, creating one (`new_id`) on first login. All or
-    /// nothing, in one transaction; `None` when another caller used the code first.
+    /// `pair_key` (and its strikes) and of `phone_key`, and finds the phone's user, creating one
+    /// (`new_id`) on first login, with `ip` as its login address. All or nothing, in one
+    /// transaction; `None` when another caller used the code first.
+    #[allow(clippy::too_many_arguments)]
     pub async fn finish_verification(
         &self,
         phone: &str,
         flow_id: &str,
         refund_key: &str,
-        block_key: &str,
+        pair_key: &str,
+        phone_key: &str,
+        ip: &str,
         now: i64,
         new_id: &str,
     ) -> Result<Option<User>> {
-        backend!(self.finish_verification(phone, flow_id, refund_key, block_key, now, new_id))
+        backend!(self
+            .finish_verification(phone, flow_id, refund_key, pair_key, phone_key, ip, now, new_id))
     }
 
     /// The user with this ID.
@@ -370,9 +400,9 @@ impl Store {
         backend!(self.user(id))
     }
 
-    /// Whether a user exists for this phone.
-    pub async fn user_exists(&self, phone: &str) -> Result<bool> {
-        backend!(self.user_exists(phone))
+    /// Whether a user exists for this phone, and where it last logged in from.
+    pub async fn number(&self, phone: &str) -> Result<Number> {
+        backend!(self.number(phone))
     }
 
     /// Stores a single-use login ticket.
@@ -410,27 +440,22 @@ impl Store {
         backend!(self.outbox(to, limit))
     }
 
-    /// Unless `block_key` is blocked, checks every limit and, when all pass, records one event
-    /// for each. Check and record are atomic, across instances too.
+    /// Unless one of `block_keys` is blocked (then the longest wait), checks every limit and,
+    /// when all pass, records one event for each. Check and record are atomic, across instances
+    /// too.
     pub async fn take(
         &self,
-        block_key: Option<&str>,
+        block_keys: &[&str],
         limits: &[Limit],
         now: i64,
     ) -> Result<Result<(), Refusal>> {
-        backend!(self.take(block_key, limits, now))
+        backend!(self.take(block_keys, limits, now))
     }
 
-    /// Counts a consecutive failure of `key`; at `threshold` the key is blocked for
-    /// `block_secs` and the count starts again. One statement.
-    pub async fn record_failure(
-        &self,
-        key: &str,
-        threshold: i64,
-        block_secs: i64,
-        now: i64,
-    ) -> Result<()> {
-        backend!(self.record_failure(key, threshold, block_secs, now))
+    /// Counts a consecutive failure of `key`; at the lockout's threshold the key is blocked (for
+    /// longer with each strike, see [`Lockout`]) and the count starts again. One statement.
+    pub async fn record_failure(&self, key: &str, lockout: Lockout, now: i64) -> Result<()> {
+        backend!(self.record_failure(key, lockout, now))
     }
 
     /// The user of a live session.

@@ -11,8 +11,8 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use tokio_postgres::NoTls;
 
 use super::{
-    CodeUnavailable, Grant, Limit, OutboxMessage, Purged, RefreshOutcome, Refusal, Result,
-    RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS,
+    CodeUnavailable, Grant, Limit, Lockout, Number, OutboxMessage, Purged, RefreshOutcome, Refusal,
+    Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS, STRIKE_MEMORY_SECS,
 };
 
 /// Connections per instance. A login makes about a dozen short statements; more connections
@@ -187,12 +187,15 @@ impl PostgresStore {
         }))
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn finish_verification(
         &self,
         phone: &str,
         flow_id: &str,
         refund_key: &str,
-        block_key: &str,
+        pair_key: &str,
+        phone_key: &str,
+        ip: &str,
         now: i64,
         new_id: &str,
     ) -> Result<Option<User>> {
@@ -207,13 +210,23 @@ impl PostgresStore {
                      (SELECT id FROM events WHERE key = $3 AND at = $5 LIMIT 1)
                    AND EXISTS (SELECT 1 FROM consumed)),
                  cleared AS (
-                   UPDATE blocks SET failures = 0
-                   WHERE key = $4 AND EXISTS (SELECT 1 FROM consumed))
-                 INSERT INTO users (id, phone, created_at, updated_at)
-                   SELECT $6, phone, $5, $5 FROM consumed
-                 ON CONFLICT (phone) DO UPDATE SET updated_at = $5
+                   UPDATE blocks SET failures = 0,
+                     strikes = CASE WHEN key = $4 THEN 0 ELSE strikes END
+                   WHERE key IN ($4, $7) AND EXISTS (SELECT 1 FROM consumed))
+                 INSERT INTO users (id, phone, created_at, updated_at, last_ip)
+                   SELECT $6, phone, $5, $5, $8 FROM consumed
+                 ON CONFLICT (phone) DO UPDATE SET updated_at = $5, last_ip = $8
                  RETURNING id, phone, created_at, updated_at",
-                &[&phone, &flow_id, &refund_key, &block_key, &now, &new_id],
+                &[
+                    &phone,
+                    &flow_id,
+                    &refund_key,
+                    &pair_key,
+                    &now,
+                    &new_id,
+                    &phone_key,
+                    &ip,
+                ],
             )
             .await?
             .map(|r| user_from_row(&r)))
@@ -229,11 +242,14 @@ impl PostgresStore {
             .map(|r| user_from_row(&r)))
     }
 
-    pub(super) async fn user_exists(&self, phone: &str) -> Result<bool> {
-        Ok(self
-            .opt_row("SELECT 1 FROM users WHERE phone = $1", &[&phone])
-            .await?
-            .is_some())
+    pub(super) async fn number(&self, phone: &str) -> Result<Number> {
+        let row = self
+            .opt_row("SELECT last_ip FROM users WHERE phone = $1", &[&phone])
+            .await?;
+        Ok(Number {
+            registered: row.is_some(),
+            login_ip: row.and_then(|r| r.get(0)),
+        })
     }
 
     pub(super) async fn put_ticket(
@@ -317,18 +333,18 @@ impl PostgresStore {
 
     pub(super) async fn take(
         &self,
-        block_key: Option<&str>,
+        block_keys: &[&str],
         limits: &[Limit],
         now: i64,
     ) -> Result<Result<(), Refusal>> {
         let keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
         let maxes: Vec<i64> = limits.iter().map(|l| l.max).collect();
         let windows: Vec<i64> = limits.iter().map(|l| l.window).collect();
-        // One round trip: `lpw_take` (migration 2) locks, checks and records in one statement.
+        // One round trip: `lpw_take` (migration 3) locks, checks and records in one statement.
         let row = self
             .opt_row(
                 "SELECT lpw_take($1, $2, $3, $4, $5)",
-                &[&block_key, &keys, &maxes, &windows, &now],
+                &[&block_keys, &keys, &maxes, &windows, &now],
             )
             .await?;
         let answer: i64 = row.map(|r| r.get(0)).unwrap_or(0);
@@ -339,23 +355,33 @@ impl PostgresStore {
         })
     }
 
-    pub(super) async fn record_failure(
-        &self,
-        key: &str,
-        threshold: i64,
-        block_secs: i64,
-        now: i64,
-    ) -> Result<()> {
+    pub(super) async fn record_failure(&self, key: &str, l: Lockout, now: i64) -> Result<()> {
+        // In SET, every `blocks.` column is the old row's value; strikes are forgotten a day
+        // after the last block ended.
         self.exec(
-            "INSERT INTO blocks (key, failures, blocked_until)
+            "INSERT INTO blocks (key, failures, blocked_until, strikes)
                VALUES ($1, CASE WHEN $2::BIGINT <= 1 THEN 0 ELSE 1 END,
-                       CASE WHEN $2::BIGINT <= 1 THEN $3::BIGINT ELSE 0 END)
+                       CASE WHEN $2::BIGINT <= 1 THEN $3::BIGINT + LEAST($4::BIGINT, $5::BIGINT)
+                            ELSE 0 END,
+                       CASE WHEN $2::BIGINT <= 1 THEN 1 ELSE 0 END)
              ON CONFLICT (key) DO UPDATE SET
-               blocked_until = CASE WHEN blocks.failures + 1 >= $2 THEN $3
-                               ELSE blocks.blocked_until END,
+               blocked_until = CASE WHEN blocks.failures + 1 >= $2
+                 THEN $3 + LEAST($4 << LEAST(CASE WHEN blocks.blocked_until + $6 < $3 THEN 0
+                                                  ELSE blocks.strikes END, 20)::INT, $5)
+                 ELSE blocks.blocked_until END,
+               strikes = CASE WHEN blocks.failures + 1 >= $2
+                 THEN (CASE WHEN blocks.blocked_until + $6 < $3 THEN 0 ELSE blocks.strikes END) + 1
+                 ELSE blocks.strikes END,
                failures = CASE WHEN blocks.failures + 1 >= $2 THEN 0
                           ELSE blocks.failures + 1 END",
-            &[&key, &threshold, &(now + block_secs)],
+            &[
+                &key,
+                &l.threshold,
+                &now,
+                &l.base_secs,
+                &l.max_secs,
+                &STRIKE_MEMORY_SECS,
+            ],
         )
         .await
         .map(drop)
@@ -578,7 +604,7 @@ impl PostgresStore {
                 .await?
                 + tx.execute(
                     "DELETE FROM blocks WHERE failures = 0 AND blocked_until <= $1",
-                    &[&now],
+                    &[&(now - STRIKE_MEMORY_SECS)],
                 )
                 .await?,
         };
@@ -676,6 +702,43 @@ BEGIN
     IF FOUND THEN
       RETURN now - blocked_till;
     END IF;
+  END IF;
+  FOR k IN SELECT DISTINCT u FROM unnest(keys) AS u ORDER BY u LOOP
+    PERFORM pg_advisory_xact_lock(hashtextextended(k, 0));
+  END LOOP;
+  FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
+    SELECT COUNT(*), MIN(at) INTO n, oldest FROM events WHERE key = keys[i] AND at > now - windows[i];
+    IF n >= maxes[i] THEN
+      retry := greatest(retry, coalesce(oldest, now) + windows[i] - now, 1);
+    END IF;
+  END LOOP;
+  IF retry > 0 THEN
+    RETURN retry;
+  END IF;
+  INSERT INTO events (key, at) SELECT u, now FROM unnest(keys) AS u;
+  RETURN 0;
+END
+$$;
+",
+    // Blocks grow with repeats (strikes); a number's last login address is exempt from its
+    // number-wide block; `lpw_take` checks several block keys (the longest wait wins).
+    "
+ALTER TABLE blocks ADD COLUMN strikes BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_ip TEXT;
+DROP FUNCTION lpw_take(TEXT, TEXT[], BIGINT[], BIGINT[], BIGINT);
+CREATE FUNCTION lpw_take(block_keys TEXT[], keys TEXT[], maxes BIGINT[], windows BIGINT[], now BIGINT)
+RETURNS BIGINT LANGUAGE plpgsql AS $$
+DECLARE
+  k TEXT;
+  blocked_till BIGINT;
+  n BIGINT;
+  oldest BIGINT;
+  retry BIGINT := 0;
+BEGIN
+  SELECT max(blocked_until) INTO blocked_till FROM blocks
+    WHERE key = ANY(block_keys) AND blocked_until > now;
+  IF blocked_till IS NOT NULL THEN
+    RETURN now - blocked_till;
   END IF;
   FOR k IN SELECT DISTINCT u FROM unnest(keys) AS u ORDER BY u LOOP
     PERFORM pg_advisory_xact_lock(hashtextextended(k, 0));

@@ -13,8 +13,8 @@ use std::sync::mpsc;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    CodeUnavailable, Grant, Limit, OutboxMessage, Purged, RefreshOutcome, Refusal, Result,
-    RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS,
+    CodeUnavailable, Grant, Limit, Lockout, Number, OutboxMessage, Purged, RefreshOutcome, Refusal,
+    Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS, STRIKE_MEMORY_SECS,
 };
 
 /// A call for the connection's thread.
@@ -180,22 +180,20 @@ impl SqliteStore {
         .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn finish_verification(
         &self,
         phone: &str,
         flow_id: &str,
         refund_key: &str,
-        block_key: &str,
+        pair_key: &str,
+        phone_key: &str,
+        ip: &str,
         now: i64,
         new_id: &str,
     ) -> Result<Option<User>> {
-        let (phone, flow_id, refund_key, block_key, new_id) = (
-            phone.to_owned(),
-            flow_id.to_owned(),
-            refund_key.to_owned(),
-            block_key.to_owned(),
-            new_id.to_owned(),
-        );
+        let [phone, flow_id, refund_key, pair_key, phone_key, ip, new_id] =
+            [phone, flow_id, refund_key, pair_key, phone_key, ip, new_id].map(str::to_owned);
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let consumed = tx
@@ -211,15 +209,20 @@ impl SqliteStore {
                    (SELECT rowid FROM events WHERE key = ?1 AND at = ?2 LIMIT 1)",
             )?
             .execute(params![refund_key, now])?;
-            tx.prepare_cached("UPDATE blocks SET failures = 0 WHERE key = ?1")?
-                .execute([&block_key])?;
+            tx.prepare_cached(
+                "UPDATE blocks SET failures = 0,
+                   strikes = CASE WHEN key = ?1 THEN 0 ELSE strikes END
+                 WHERE key IN (?1, ?2)",
+            )?
+            .execute([&pair_key, &phone_key])?;
             let user = tx
                 .prepare_cached(
-                    "INSERT INTO users (id, phone, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
-                     ON CONFLICT(phone) DO UPDATE SET updated_at = ?3
+                    "INSERT INTO users (id, phone, created_at, updated_at, last_ip)
+                       VALUES (?1, ?2, ?3, ?3, ?4)
+                     ON CONFLICT(phone) DO UPDATE SET updated_at = ?3, last_ip = ?4
                      RETURNING id, phone, created_at, updated_at",
                 )?
-                .query_row(params![new_id, phone, now], user_from_row)?;
+                .query_row(params![new_id, phone, now, ip], user_from_row)?;
             tx.commit()?;
             Ok(Some(user))
         })
@@ -236,13 +239,17 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn user_exists(&self, phone: &str) -> Result<bool> {
+    pub(super) async fn number(&self, phone: &str) -> Result<Number> {
         let phone = phone.to_owned();
         self.call(move |c| {
-            c.prepare_cached("SELECT 1 FROM users WHERE phone = ?1")?
-                .query_row([phone], |_| Ok(()))
-                .optional()
-                .map(|r| r.is_some())
+            let ip = c
+                .prepare_cached("SELECT last_ip FROM users WHERE phone = ?1")?
+                .query_row([phone], |r| r.get::<_, Option<String>>(0))
+                .optional()?;
+            Ok(Number {
+                registered: ip.is_some(),
+                login_ip: ip.flatten(),
+            })
         })
         .await
     }
@@ -343,23 +350,26 @@ impl SqliteStore {
 
     pub(super) async fn take(
         &self,
-        block_key: Option<&str>,
+        block_keys: &[&str],
         limits: &[Limit],
         now: i64,
     ) -> Result<Result<(), Refusal>> {
-        let (block_key, limits) = (block_key.map(str::to_owned), limits.to_vec());
+        let block_keys: Vec<String> = block_keys.iter().map(|k| k.to_string()).collect();
+        let limits = limits.to_vec();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Some(key) = &block_key {
+            let mut blocked = 0;
+            for key in &block_keys {
                 let until: Option<i64> = tx
                     .prepare_cached(
                         "SELECT blocked_until FROM blocks WHERE key = ?1 AND blocked_until > ?2",
                     )?
                     .query_row(params![key, now], |r| r.get(0))
                     .optional()?;
-                if let Some(until) = until {
-                    return Ok(Err(Refusal::Blocked(until - now)));
-                }
+                blocked = blocked.max(until.map_or(0, |u| u - now));
+            }
+            if blocked > 0 {
+                return Ok(Err(Refusal::Blocked(blocked)));
             }
             let mut retry = 0;
             for l in &limits {
@@ -387,26 +397,36 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn record_failure(
-        &self,
-        key: &str,
-        threshold: i64,
-        block_secs: i64,
-        now: i64,
-    ) -> Result<()> {
+    pub(super) async fn record_failure(&self, key: &str, l: Lockout, now: i64) -> Result<()> {
         let key = key.to_owned();
+        // In SET, every `blocks.` column is the old row's value. `held` is the strikes still
+        // remembered: forgotten a day after the last block ended.
         self.call(move |c| {
             c.prepare_cached(
-                "INSERT INTO blocks (key, failures, blocked_until)
+                "INSERT INTO blocks (key, failures, blocked_until, strikes)
                    VALUES (?1, CASE WHEN ?2 <= 1 THEN 0 ELSE 1 END,
-                           CASE WHEN ?2 <= 1 THEN ?3 ELSE 0 END)
+                           CASE WHEN ?2 <= 1 THEN ?3 + min(?4, ?5) ELSE 0 END,
+                           CASE WHEN ?2 <= 1 THEN 1 ELSE 0 END)
                  ON CONFLICT(key) DO UPDATE SET
-                   blocked_until = CASE WHEN blocks.failures + 1 >= ?2 THEN ?3
-                                   ELSE blocks.blocked_until END,
+                   blocked_until = CASE WHEN blocks.failures + 1 >= ?2
+                     THEN ?3 + min(?4 << min(CASE WHEN blocks.blocked_until + ?6 < ?3 THEN 0
+                                              ELSE blocks.strikes END, 20), ?5)
+                     ELSE blocks.blocked_until END,
+                   strikes = CASE WHEN blocks.failures + 1 >= ?2
+                     THEN (CASE WHEN blocks.blocked_until + ?6 < ?3 THEN 0
+                           ELSE blocks.strikes END) + 1
+                     ELSE blocks.strikes END,
                    failures = CASE WHEN blocks.failures + 1 >= ?2 THEN 0
                               ELSE blocks.failures + 1 END",
             )?
-            .execute(params![key, threshold, now + block_secs])
+            .execute(params![
+                key,
+                l.threshold,
+                now,
+                l.base_secs,
+                l.max_secs,
+                STRIKE_MEMORY_SECS
+            ])
             .map(drop)
         })
         .await
@@ -603,7 +623,7 @@ impl SqliteStore {
                 events: del("DELETE FROM events WHERE at <= ?1", now - EVENTS_KEEP_SECS)?
                     + del(
                         "DELETE FROM blocks WHERE failures = 0 AND blocked_until <= ?1",
-                        now,
+                        now - STRIKE_MEMORY_SECS,
                     )?,
             };
             tx.commit()?;
@@ -722,6 +742,12 @@ ALTER TABLE refresh_tokens DROP COLUMN revoked;
 CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
 CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
 CREATE INDEX outbox_sent ON outbox (sent_at);
+",
+    // Blocks grow with repeats (strikes); a number's last login address is exempt from its
+    // number-wide block.
+    "
+ALTER TABLE blocks ADD COLUMN strikes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_ip TEXT;
 ",
 ];
 
