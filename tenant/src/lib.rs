@@ -42,7 +42,7 @@ use axum::Router;
 use crate::config::{ClientConfig, Config, ProviderKind};
 use crate::error::ApiError;
 use crate::keys::{CodeGenerator, Keys, OsCodes};
-use crate::sms::{LogProvider, SmsProvider, Template, TwilioProvider};
+use crate::sms::{LogProvider, SendTimes, SmsProvider, Template, TwilioProvider};
 use crate::store::Store;
 
 /// The passwordless OTP grant type.
@@ -85,6 +85,8 @@ pub struct Tenant {
     pub clock: Arc<dyn Clock>,
     /// Where codes come from.
     pub codes: Arc<dyn CodeGenerator>,
+    /// How long recent sends took (what a decoy send waits).
+    pub send_times: SendTimes,
 }
 
 /// The tenant could not start.
@@ -102,6 +104,7 @@ impl Tenant {
         );
         let keys = Keys::load_or_create(&store).await?;
         let template = Template::compile(&config.sms.template)?;
+        let config_provider = config.sms.provider;
         let provider: Arc<dyn SmsProvider> = match config.sms.provider {
             ProviderKind::Log => Arc::new(LogProvider::new(store.clone())),
             ProviderKind::Twilio => {
@@ -117,12 +120,19 @@ impl Tenant {
             provider,
             clock: Arc::new(SystemClock),
             codes: Arc::new(OsCodes),
+            send_times: SendTimes::for_provider(config_provider),
         })
     }
 
     /// Replaces the clock (tests).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Replaces where codes come from (tests).
+    pub fn with_codes(mut self, codes: Arc<dyn CodeGenerator>) -> Self {
+        self.codes = codes;
         self
     }
 

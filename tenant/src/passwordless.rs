@@ -149,12 +149,10 @@ pub async fn start(
         "phone_number": phone,
         "request_language": language,
     }));
-    if t.config.sms.disable_signup && !number.registered {
-        // The same answer as for a known number: sign-ups being off must not reveal who exists.
-        tracing::info!(to = %mask_phone(&phone), "sign-ups are disabled; no SMS for an unknown number");
-        return Ok(answer);
-    }
-
+    // Sign-ups off and no user: a decoy. Its code is made, rendered and stored like a real one
+    // but never sent, and the answer waits as long as a real send takes, so the answer, its
+    // time and every later try (403, 403, 403, then 429) are a registered number's.
+    let decoy = t.config.sms.disable_signup && !number.registered;
     let code = t.codes.generate(t.config.sms.otp_length);
     let text = t
         .template
@@ -170,7 +168,14 @@ pub async fn start(
         body: text,
         code: code.clone(),
     };
-    if let Err(e) = t.provider.send(&message, now).await {
+    let sending = std::time::Instant::now();
+    let sent = if decoy {
+        tokio::time::sleep(t.send_times.sample()).await;
+        Ok(())
+    } else {
+        t.provider.send(&message, now).await
+    };
+    if let Err(e) = sent {
         tracing::warn!(to = %mask_phone(&phone), "SMS not sent: {e}");
         return Err(match e {
             ProviderError::Rejected { .. } => {
@@ -188,6 +193,9 @@ pub async fn start(
             ),
         });
     }
+    if !decoy {
+        t.send_times.record(sending.elapsed());
+    }
     // Stored only once the provider accepted the message: never a code for an unsent SMS.
     let flow_id = random_token(16);
     let mac = t.keys.code_mac(&flow_id, &phone, &code);
@@ -200,7 +208,11 @@ pub async fn start(
             now + t.config.sms.otp_lifetime_secs,
         )
         .await?;
-    tracing::info!(to = %mask_phone(&phone), client = %client.client_id, "code sent");
+    if decoy {
+        tracing::info!(to = %mask_phone(&phone), "sign-ups are disabled: a decoy code, not sent, for an unknown number");
+    } else {
+        tracing::info!(to = %mask_phone(&phone), client = %client.client_id, "code sent");
+    }
     Ok(answer)
 }
 
@@ -264,7 +276,9 @@ pub(crate) async fn verify_otp(
             let matches = t
                 .keys
                 .code_matches(&stored.flow_id, &phone, otp.trim(), &stored.mac);
-            if matches && stored.client_id == client_id {
+            // A decoy's code (sign-ups off, no user) never logs in, even guessed.
+            let may_log_in = number.registered || !t.config.sms.disable_signup;
+            if matches && stored.client_id == client_id && may_log_in {
                 t.store
                     .finish_verification(
                         &phone,

@@ -137,6 +137,55 @@ pub enum ProviderError {
 /// A boxed future, so providers can be trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// How long the provider took for the last successful sends, so that a message that is not sent
+/// (a decoy for an unknown number while sign-ups are off) takes as long as one that is.
+pub struct SendTimes {
+    recent: std::sync::Mutex<std::collections::VecDeque<std::time::Duration>>,
+    prior: std::time::Duration,
+}
+
+impl SendTimes {
+    /// Durations kept.
+    const KEEP: usize = 32;
+
+    /// Before any send is measured, `prior` stands for one.
+    pub fn new(prior: std::time::Duration) -> Self {
+        Self {
+            recent: std::sync::Mutex::new(std::collections::VecDeque::with_capacity(Self::KEEP)),
+            prior,
+        }
+    }
+
+    /// The prior for a provider: a Twilio API call is a few hundred milliseconds away, the
+    /// development outbox one insert.
+    pub fn for_provider(kind: crate::config::ProviderKind) -> Self {
+        Self::new(match kind {
+            crate::config::ProviderKind::Twilio => std::time::Duration::from_millis(300),
+            crate::config::ProviderKind::Log => std::time::Duration::from_millis(1),
+        })
+    }
+
+    /// Records a successful send's duration.
+    pub fn record(&self, took: std::time::Duration) {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if recent.len() == Self::KEEP {
+            recent.pop_front();
+        }
+        recent.push_back(took);
+    }
+
+    /// One of the recent durations, picked at random (the prior when none is known): waiting
+    /// it gives the same distribution of answer times as real sends.
+    pub fn sample(&self) -> std::time::Duration {
+        use rand::Rng;
+        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if recent.is_empty() {
+            return self.prior;
+        }
+        recent[rand::thread_rng().gen_range(0..recent.len())]
+    }
+}
+
 /// Delivers messages.
 pub trait SmsProvider: Send + Sync {
     /// Sends one message; `Ok` only once the provider accepted it.

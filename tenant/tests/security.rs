@@ -301,21 +301,71 @@ async fn known_and_unknown_numbers_get_identical_answers() {
     assert_eq!(known.body, stranger.body);
 }
 
+/// Codes that are always the same (to show a decoy's code never logs in, even guessed).
+struct Fixed(&'static str);
+impl passwordless_tenant::keys::CodeGenerator for Fixed {
+    fn generate(&self, _len: usize) -> String {
+        self.0.to_string()
+    }
+}
+
+/// What four wrong codes and then `last` answer for `phone`: (status, body without ids).
+async fn tries(h: &Harness, phone: &str, last: &str) -> Vec<(StatusCode, String)> {
+    let mut seen = Vec::new();
+    h.advance(31);
+    let r = h.send(start_request(phone)).await;
+    let mut body = r.json();
+    body["_id"] = serde_json::Value::Null;
+    body["phone_number"] = serde_json::Value::Null;
+    seen.push((r.status, body.to_string()));
+    for otp in ["000001", "000002", "000003", "000004", last] {
+        let r = h.send(co_request(phone, otp)).await;
+        seen.push((r.status, String::from_utf8_lossy(&r.body).into_owned()));
+    }
+    seen
+}
+
 #[tokio::test]
-async fn with_sign_ups_disabled_unknown_numbers_get_no_sms_but_the_same_answer() {
-    let h = harness_with(|c| c.sms.disable_signup = true).await;
-    let r = h.start("+12015550166").await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.json()["phone_number"], "+12015550166");
+async fn with_sign_ups_disabled_unknown_numbers_get_a_decoy_that_answers_as_a_registered_one() {
+    let registered = "+12015550168";
+    let unknown = "+12015550166";
+    let fixed = || Arc::new(Fixed("123456"));
+    let open = harness_of(|_| {}, |t| t.with_codes(fixed())).await;
+    open.start(registered).await.assert_ok();
+    open.send(co_request(registered, "123456"))
+        .await
+        .assert_ok();
+    // Then sign-ups are turned off.
+    let h = another_instance(
+        &open,
+        |c| c.sms.disable_signup = true,
+        |t| t.with_codes(fixed()),
+    )
+    .await;
+    // The registered number's code is known to be 123456; so is the decoy's, as the fixed
+    // generator makes every code. Both: the same answer, then 403, 403, 403, 429, 429.
+    let known = tries(&h, registered, "999999").await;
+    let decoy = tries(&h, unknown, "123456").await;
+    assert_eq!(known, decoy);
     assert_eq!(
-        h.get("/dev/sms", &[])
-            .await
-            .json()
+        decoy.iter().map(|(s, _)| s.as_u16()).collect::<Vec<_>>(),
+        [200, 403, 403, 403, 429, 429]
+    );
+    // No SMS was sent for the unknown number (the outbox has only the registered one's)…
+    let outbox = h.get("/dev/sms", &[]).await.json();
+    assert!(
+        outbox
             .as_array()
             .unwrap()
-            .len(),
-        0
+            .iter()
+            .all(|m| m["to"] != unknown),
+        "{outbox}"
     );
+    // …and its decoy code, right as it is, never signs anyone up.
+    h.advance(31);
+    h.send(start_request(unknown)).await.assert_ok();
+    let r = h.send(co_request(unknown, "123456")).await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
 }
 
 #[tokio::test]

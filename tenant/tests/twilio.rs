@@ -372,3 +372,62 @@ async fn provider_errors_naming_the_number_are_masked_in_logs_and_answers() {
     assert!(logs.contains("+1201*****23"), "masked: {logs}");
     assert!(!logs.contains(PHONE), "a full number in the log: {logs}");
 }
+
+/// The code in the body of the `i`-th message the fake received.
+fn sent_code(fake: &Fake, i: usize) -> String {
+    let body = fake.requests.lock().unwrap()[i].form["Body"].clone();
+    body.rsplit(' ').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn with_sign_ups_disabled_an_unknown_number_answers_in_a_registered_ones_time() {
+    // A provider that takes 60 ms, as a real one takes hundreds.
+    let slow = Answer {
+        delay: Duration::from_millis(60),
+        ..ok()
+    };
+    let (fake, url) = fake_twilio(vec![slow; 64]).await;
+    let registered = "+12015550169";
+    let open = harness_with(|c| use_twilio(c, &url, |_| {})).await;
+    open.start(registered).await.assert_ok();
+    open.send(co_request(registered, &sent_code(&fake, 0)))
+        .await
+        .assert_ok();
+    let h = another_instance(
+        &open,
+        |c| {
+            use_twilio(c, &url, |_| {});
+            c.sms.disable_signup = true;
+            c.limits.start_per_phone_per_hour = 1000;
+        },
+        |t| t,
+    )
+    .await;
+    // Alternating, so that the machine's moods fall on both alike.
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..12 {
+        for (phone, times) in [(registered, &mut known), ("+12015550170", &mut unknown)] {
+            h.advance(31);
+            let started = std::time::Instant::now();
+            let r = h.send(start_request(phone)).await;
+            times.push(started.elapsed());
+            r.assert_ok();
+            assert_eq!(r.json()["phone_number"], phone, "round {i}");
+        }
+    }
+    assert_eq!(
+        fake.requests.lock().unwrap().len(),
+        1 + 12,
+        "only the registered number's messages were sent"
+    );
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (known, unknown) = (median(&mut known), median(&mut unknown));
+    // Without the decoy's wait the unknown number answers in a few ms against 60+.
+    assert!(
+        unknown * 10 >= known * 7 && unknown <= known * 3 / 2 + Duration::from_millis(20),
+        "median answer: registered {known:?}, unknown {unknown:?}"
+    );
+}

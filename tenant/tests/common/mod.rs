@@ -173,12 +173,22 @@ pub async fn harness() -> Harness {
 
 /// A harness whose configuration `change` adjusts first.
 pub async fn harness_with(change: impl FnOnce(&mut Config)) -> Harness {
+    harness_of(change, |t| t).await
+}
+
+/// A harness whose configuration `change` adjusts, and whose tenant `adjust` then changes.
+pub async fn harness_of(
+    change: impl FnOnce(&mut Config),
+    adjust: impl FnOnce(Tenant) -> Tenant,
+) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
     let mut config = config(dir.path()).await;
     change(&mut config);
     let database = config.tenant.database.clone().unwrap();
-    let tenant = Arc::new(Tenant::new(config).await.unwrap().with_clock(clock.clone()));
+    let tenant = Arc::new(adjust(
+        Tenant::new(config).await.unwrap().with_clock(clock.clone()),
+    ));
     Harness {
         app: app(tenant.clone()),
         clock,
@@ -192,22 +202,33 @@ pub async fn harness_with(change: impl FnOnce(&mut Config)) -> Harness {
 /// balancer are. The first harness owns the directory.
 pub async fn pair_with(change: impl Fn(&mut Config)) -> (Harness, Harness) {
     let first = harness_with(&change).await;
+    let second = another_instance(&first, change, |t| t).await;
+    (first, second)
+}
+
+/// A second tenant instance on `first`'s database and clock, its configuration as `change` makes
+/// it (which may differ from the first's, as after a configuration change), its tenant as
+/// `adjust` makes it.
+pub async fn another_instance(
+    first: &Harness,
+    change: impl FnOnce(&mut Config),
+    adjust: impl FnOnce(Tenant) -> Tenant,
+) -> Harness {
     let mut config = config(first.dir.path()).await;
     change(&mut config);
-    let tenant = Arc::new(
+    let tenant = Arc::new(adjust(
         Tenant::new(config)
             .await
             .unwrap()
             .with_clock(first.clock.clone()),
-    );
-    let second = Harness {
+    ));
+    Harness {
         app: app(tenant.clone()),
         clock: first.clock.clone(),
         dir: tempfile::tempdir().unwrap(),
         database: first.database.clone(),
         tenant,
-    };
-    (first, second)
+    }
 }
 
 pub struct Reply {
