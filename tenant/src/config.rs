@@ -155,9 +155,14 @@ pub struct ClientConfig {
     /// Access token lifetime, seconds.
     #[serde(default = "default_access_token_secs")]
     pub access_token_lifetime_secs: i64,
-    /// Refresh token lifetime, seconds.
+    /// Refresh token lifetime, seconds: how long one token lasts unused (each rotation starts
+    /// a new one; Auth0's inactivity lifetime).
     #[serde(default = "default_refresh_secs")]
     pub refresh_token_lifetime_secs: i64,
+    /// How long, from the login, a chain of rotated refresh tokens may last at most (Auth0's
+    /// absolute lifetime).
+    #[serde(default = "default_refresh_secs")]
+    pub refresh_token_absolute_lifetime_secs: i64,
     /// A confidential client's secret (a backend redeeming codes): `/oauth/token` then requires
     /// it, by `client_secret` in the body or HTTP Basic. Prefer `client_secret_env`.
     #[serde(default)]
@@ -510,6 +515,10 @@ impl Config {
                 ("id_token_lifetime_secs", c.id_token_lifetime_secs),
                 ("access_token_lifetime_secs", c.access_token_lifetime_secs),
                 ("refresh_token_lifetime_secs", c.refresh_token_lifetime_secs),
+                (
+                    "refresh_token_absolute_lifetime_secs",
+                    c.refresh_token_absolute_lifetime_secs,
+                ),
             ] {
                 if v < 60 {
                     return invalid(format!(

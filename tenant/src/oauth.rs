@@ -43,6 +43,7 @@ async fn issue_tokens(
     scope: &str,
     nonce: Option<&str>,
     audience: Option<&str>,
+    auth_time: i64,
 ) -> Tokens {
     let now = t.clock.now();
     let issuer = t.issuer();
@@ -68,7 +69,7 @@ async fn issue_tokens(
     claims["aud"] = json!(client.client_id);
     claims["iat"] = json!(now);
     claims["exp"] = json!(now + client.id_token_lifetime_secs);
-    claims["auth_time"] = json!(now);
+    claims["auth_time"] = json!(auth_time);
     claims["at_hash"] = json!(half_hash(&access_token));
     if let Some(nonce) = nonce {
         claims["nonce"] = json!(nonce);
@@ -374,9 +375,20 @@ pub async fn authorize(
             Ok(granted) => granted,
             Err(description) => return reply.error("access_denied", &description),
         };
+    let max_age = match get("max_age").map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(secs)) if secs >= 0 => Some(secs),
+        Some(_) => {
+            return reply.error(
+                "invalid_request",
+                "max_age must be a non-negative number of seconds.",
+            )
+        }
+    };
+    let prompt_login = get("prompt").is_some_and(|p| p.split(' ').any(|v| v == "login"));
     let now = t.clock.now();
     let mut cookie = None;
-    let user = if let Some(ticket) = get("login_ticket") {
+    let (user, auth_time) = if let Some(ticket) = get("login_ticket") {
         let session = crate::keys::random_token(32);
         let lifetime = t.config.tenant.session_lifetime_secs;
         let redeemed = t
@@ -392,7 +404,7 @@ pub async fn authorize(
         match redeemed {
             Ok(Some(Some(user))) => {
                 cookie = Some(session_cookie(&t, &session, lifetime));
-                user
+                (user, now)
             }
             Ok(Some(None)) => return reply.error("access_denied", "The user no longer exists."),
             Ok(None) => return reply.error("access_denied", "Invalid or expired login ticket."),
@@ -402,12 +414,23 @@ pub async fn authorize(
             }
         }
     } else {
+        // An existing session: not for prompt=login (a new login is asked for), nor when the
+        // login is older than max_age.
         let session = match session_from(&headers) {
             Some(s) => t.store.session_user(&sha256(&s), now).await.ok().flatten(),
             None => None,
         };
         match session {
-            Some(user) => user,
+            Some(_) if prompt_login => {
+                return reply.error("login_required", "prompt=login asks for a new login.")
+            }
+            Some((_, at)) if max_age.is_some_and(|m| now - at > m) => {
+                return reply.error(
+                    "login_required",
+                    "The login is older than max_age: log in again.",
+                )
+            }
+            Some(session) => session,
             None => return reply.error("login_required", "Login required."),
         }
     };
@@ -421,6 +444,7 @@ pub async fn authorize(
             nonce: nonce.map(str::to_string),
             redirect_uri: Some(redirect_uri.to_string()),
             challenge: challenge.map(str::to_string),
+            auth_time,
         };
         if let Err(e) = t
             .store
@@ -432,7 +456,16 @@ pub async fn authorize(
         }
         return reply.send(vec![("code", code)], cookie);
     }
-    let tokens = issue_tokens(&t, client, &user, &scope, nonce, audience.as_deref()).await;
+    let tokens = issue_tokens(
+        &t,
+        client,
+        &user,
+        &scope,
+        nonce,
+        audience.as_deref(),
+        auth_time,
+    )
+    .await;
     let mut params: Vec<(&str, String)> = Vec::new();
     if want_access {
         params.push(("access_token", tokens.access_token));
@@ -519,7 +552,7 @@ pub async fn token(
     }
     let now = t.clock.now();
     let access_denied = |d: String| oauth_error(StatusCode::FORBIDDEN, "access_denied", d);
-    let (user, scope, nonce, audience, family) = match grant {
+    let (user, scope, nonce, audience, auth_time, family) = match grant {
         PASSWORDLESS_OTP_GRANT => {
             // Checked before the code is tried: a refused audience must not spend it.
             let (audience, scope) = t
@@ -549,7 +582,7 @@ pub async fn token(
                     return Err(too_many_attempts_after(wait))
                 }
             };
-            (user, scope, None, audience, None)
+            (user, scope, None, audience, now, None)
         }
         "authorization_code" => {
             let (Some(code), Some(verifier)) =
@@ -589,7 +622,7 @@ pub async fn token(
                 .config
                 .grant(client, stored.audience.as_deref(), &stored.scope)
                 .map_err(access_denied)?;
-            (user, scope, stored.nonce, audience, None)
+            (user, scope, stored.nonce, audience, stored.auth_time, None)
         }
         _ => {
             let Some(refresh) = body.refresh_token.as_deref() else {
@@ -616,6 +649,11 @@ pub async fn token(
             if stored.client_id != client.client_id {
                 return Err(invalid_grant("Unknown or invalid refresh token."));
             }
+            if now >= stored.auth_time + client.refresh_token_absolute_lifetime_secs {
+                return Err(invalid_grant(
+                    "The refresh token has expired: its absolute lifetime since the login is over.",
+                ));
+            }
             let user = t
                 .store
                 .user(&stored.user_id)
@@ -626,7 +664,7 @@ pub async fn token(
                 .config
                 .grant(client, stored.audience.as_deref(), &stored.scope)
                 .map_err(access_denied)?;
-            (user, scope, None, audience, Some(family))
+            (user, scope, None, audience, stored.auth_time, Some(family))
         }
     };
     let offline = scope.split(' ').any(|s| s == "offline_access")
@@ -639,6 +677,7 @@ pub async fn token(
         &scope,
         nonce.as_deref(),
         audience.as_deref(),
+        auth_time,
     )
     .await;
     let mut answer = json!({
@@ -651,23 +690,19 @@ pub async fn token(
     if offline {
         let refresh = crate::keys::random_token(32);
         let family = family.unwrap_or_else(|| crate::keys::random_token(12));
-        let stored = Grant {
-            client_id: client.client_id.clone(),
-            user_id: user.id.clone(),
-            scope: tokens.scope.clone(),
-            audience: audience.clone(),
-            nonce: None,
-            redirect_uri: None,
-            challenge: None,
-        };
+        let stored = Grant::refresh(
+            client.client_id.clone(),
+            user.id.clone(),
+            tokens.scope.clone(),
+            audience.clone(),
+            auth_time,
+        );
+        // Unused, a token lasts its lifetime; rotated, never past the family's absolute one.
+        let expires_at = (now + client.refresh_token_lifetime_secs)
+            .min(auth_time + client.refresh_token_absolute_lifetime_secs);
         let stored = t
             .store
-            .put_refresh(
-                &sha256(&refresh),
-                &family,
-                &stored,
-                now + client.refresh_token_lifetime_secs,
-            )
+            .put_refresh(&sha256(&refresh), &family, &stored, expires_at)
             .await?;
         if !stored {
             // The token being rotated was reused meanwhile and its family revoked.

@@ -522,3 +522,133 @@ async fn a_confidential_client_authenticates_by_post_or_basic_and_only_one_way()
         (StatusCode::UNAUTHORIZED, "invalid_client".into())
     );
 }
+
+/// The ID token of a fragment answer, or the error the answer carries.
+fn id_token_claims(r: &Reply) -> Result<Value, String> {
+    let p = location_params(r, '#');
+    match p.get("id_token") {
+        Some(t) => Ok(claims(t)),
+        None => Err(p.get("error").cloned().unwrap_or_default()),
+    }
+}
+
+#[tokio::test]
+async fn a_session_keeps_its_login_time_and_honours_max_age_and_prompt_login() {
+    let h = harness().await;
+    let logged_in = h.clock.0.load(std::sync::atomic::Ordering::SeqCst) + 31; // ticket() advances
+    let t = ticket(&h).await;
+    let login = [("response_type", "id_token"), ("nonce", "n")];
+    let first = authorize(&h, &[login[0], login[1], ("login_ticket", &t)], None).await;
+    let at = id_token_claims(&first).unwrap();
+    assert_eq!(at["auth_time"], logged_in);
+    let cookie = session_cookie(&first);
+    h.advance(600);
+    // Silently, ten minutes later: a new ID token, the same auth_time.
+    let silent = |extra: &'static [(&'static str, &'static str)]| {
+        let mut params = vec![login[0], login[1], ("prompt", "none")];
+        params.extend_from_slice(extra);
+        let cookie = cookie.clone();
+        let h = &h;
+        async move { authorize(h, &params, Some(&cookie)).await }
+    };
+    let again = id_token_claims(&silent(&[]).await).unwrap();
+    assert_eq!(
+        again["auth_time"], logged_in,
+        "the login's time, not the issuance's"
+    );
+    assert_eq!(again["iat"], logged_in + 600);
+    // max_age: a login older than asked needs a new one; a younger one does not.
+    assert_eq!(
+        id_token_claims(&silent(&[("max_age", "300")]).await),
+        Err("login_required".into())
+    );
+    assert!(id_token_claims(&silent(&[("max_age", "3600")]).await).is_ok());
+    assert_eq!(
+        id_token_claims(&silent(&[("max_age", "soon")]).await),
+        Err("invalid_request".into())
+    );
+    // prompt=login never takes the session, but a fresh ticket logs in.
+    let with_session = authorize(
+        &h,
+        &[login[0], login[1], ("prompt", "login")],
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(id_token_claims(&with_session), Err("login_required".into()));
+    let t = ticket(&h).await;
+    let fresh = authorize(
+        &h,
+        &[
+            login[0],
+            login[1],
+            ("prompt", "login"),
+            ("login_ticket", &t),
+        ],
+        Some(&cookie),
+    )
+    .await;
+    let fresh = id_token_claims(&fresh).unwrap();
+    assert_eq!(fresh["auth_time"], fresh["iat"]);
+}
+
+#[tokio::test]
+async fn an_authorization_code_keeps_the_login_time() {
+    let h = harness().await;
+    let t = ticket(&h).await;
+    let logged_in = h.clock.0.load(std::sync::atomic::Ordering::SeqCst);
+    let r = authorize(
+        &h,
+        &[
+            ("response_type", "code"),
+            ("code_challenge", &challenge(VERIFIER)),
+            ("code_challenge_method", "S256"),
+            ("login_ticket", &t),
+        ],
+        None,
+    )
+    .await;
+    let code = location_params(&r, '?')["code"].clone();
+    h.advance(60);
+    let r = token(
+        &h,
+        json!({"grant_type": "authorization_code", "client_id": "app", "code": code,
+        "code_verifier": VERIFIER, "redirect_uri": CALLBACK}),
+    )
+    .await;
+    r.assert_ok();
+    let id = claims(r.json()["id_token"].as_str().unwrap());
+    assert_eq!(id["auth_time"], logged_in);
+    assert_eq!(id["iat"], logged_in + 60);
+}
+
+#[tokio::test]
+async fn refresh_tokens_end_at_their_absolute_lifetime_whatever_the_rotations() {
+    let h = harness_with(|c| {
+        c.clients[0].refresh_tokens = true;
+        c.clients[0].refresh_token_lifetime_secs = 600;
+        c.clients[0].refresh_token_absolute_lifetime_secs = 1000;
+    })
+    .await;
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let logged_in = h.clock.0.load(std::sync::atomic::Ordering::SeqCst);
+    let r = h.otp_grant(PHONE, &code, "openid offline_access").await;
+    r.assert_ok();
+    let mut rt = r.json()["refresh_token"].as_str().unwrap().to_string();
+    let refresh =
+        |rt: &str| json!({"grant_type": "refresh_token", "client_id": "app", "refresh_token": rt});
+    // Rotated every 500 s: each token is young, but the chain ends 1000 s after the login.
+    h.advance(500);
+    let r = token(&h, refresh(&rt)).await;
+    r.assert_ok();
+    let id = claims(r.json()["id_token"].as_str().unwrap());
+    assert_eq!(id["auth_time"], logged_in, "a refresh is not a login");
+    rt = r.json()["refresh_token"].as_str().unwrap().to_string();
+    h.advance(499);
+    let r = token(&h, refresh(&rt)).await;
+    r.assert_ok();
+    rt = r.json()["refresh_token"].as_str().unwrap().to_string();
+    h.advance(1);
+    let r = token(&h, refresh(&rt)).await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "invalid_grant".into()));
+}

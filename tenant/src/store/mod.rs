@@ -116,6 +116,9 @@ pub struct Grant {
     pub redirect_uri: Option<String>,
     /// PKCE S256 challenge (codes only).
     pub challenge: Option<String>,
+    /// When the user logged in (Unix seconds): the ID token's `auth_time`, and for refresh
+    /// tokens the start of the family's absolute lifetime.
+    pub auth_time: i64,
 }
 
 impl Grant {
@@ -125,6 +128,7 @@ impl Grant {
         user_id: String,
         scope: String,
         audience: Option<String>,
+        auth_time: i64,
     ) -> Self {
         Self {
             client_id,
@@ -134,6 +138,7 @@ impl Grant {
             nonce: None,
             redirect_uri: None,
             challenge: None,
+            auth_time,
         }
     }
 }
@@ -417,7 +422,7 @@ impl Store {
     }
 
     /// Redeems a login ticket for this client once and starts a login session (by the hash of
-    /// its cookie value) for its user, all or nothing. `None`: no such live ticket;
+    /// its cookie value, logged in at `now`) for its user, all or nothing. `None`: no such live ticket;
     /// `Some(None)`: the ticket's user no longer exists.
     pub async fn redeem_ticket(
         &self,
@@ -458,8 +463,8 @@ impl Store {
         backend!(self.record_failure(key, lockout, now))
     }
 
-    /// The user of a live session.
-    pub async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<User>> {
+    /// The user of a live session and when they logged in.
+    pub async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<(User, i64)>> {
         backend!(self.session_user(id_hash, now))
     }
 
@@ -478,7 +483,8 @@ impl Store {
         backend!(self.take_code_grant(code_hash, now))
     }
 
-    /// Stores a refresh token (by hash) in `family`, a new family unless it exists. Returns
+    /// Stores a refresh token (by hash) in `family`, a new family (logged in at the grant's
+    /// `auth_time`) unless it exists. Returns
     /// false, storing nothing, when the family was revoked meanwhile (a rotation racing a reuse).
     pub async fn put_refresh(
         &self,

@@ -284,8 +284,8 @@ impl PostgresStore {
                    WHERE id = $1 AND client_id = $2 AND NOT used AND expires_at > $3
                    RETURNING user_id),
                  started AS (
-                   INSERT INTO sessions (id_hash, user_id, expires_at)
-                   SELECT $4, user_id, $5 FROM taken)
+                   INSERT INTO sessions (id_hash, user_id, expires_at, auth_time)
+                   SELECT $4, user_id, $5, $3 FROM taken)
                  SELECT u.id, u.phone, u.created_at, u.updated_at
                  FROM taken LEFT JOIN users u ON u.id = taken.user_id",
                 &[&id, &client_id, &now, &session_hash, &session_expires_at],
@@ -387,16 +387,20 @@ impl PostgresStore {
         .map(drop)
     }
 
-    pub(super) async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<User>> {
+    pub(super) async fn session_user(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<(User, i64)>> {
         Ok(self
             .opt_row(
-                "SELECT u.id, u.phone, u.created_at, u.updated_at
+                "SELECT u.id, u.phone, u.created_at, u.updated_at, s.auth_time
                  FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.id_hash = $1 AND s.expires_at > $2",
                 &[&id_hash, &now],
             )
             .await?
-            .map(|r| user_from_row(&r)))
+            .map(|r| (user_from_row(&r), r.get(4))))
     }
 
     pub(super) async fn delete_session(&self, id_hash: &[u8]) -> Result<()> {
@@ -413,8 +417,8 @@ impl PostgresStore {
     ) -> Result<()> {
         self.exec(
             "INSERT INTO auth_codes (code_hash, client_id, user_id, scope, audience, nonce,
-               redirect_uri, challenge, expires_at, used)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false)",
+               redirect_uri, challenge, expires_at, used, auth_time)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, $10)",
             &[
                 &code_hash,
                 &g.client_id,
@@ -425,6 +429,7 @@ impl PostgresStore {
                 &g.redirect_uri,
                 &g.challenge,
                 &expires_at,
+                &g.auth_time,
             ],
         )
         .await
@@ -440,7 +445,8 @@ impl PostgresStore {
             .opt_row(
                 "UPDATE auth_codes SET used = true
                  WHERE code_hash = $1 AND NOT used AND expires_at > $2
-                 RETURNING client_id, user_id, scope, audience, nonce, redirect_uri, challenge",
+                 RETURNING client_id, user_id, scope, audience, nonce, redirect_uri, challenge,
+                   auth_time",
                 &[&code_hash, &now],
             )
             .await?
@@ -452,6 +458,7 @@ impl PostgresStore {
                 nonce: r.get(4),
                 redirect_uri: r.get(5),
                 challenge: r.get(6),
+                auth_time: r.get(7),
             }))
     }
 
@@ -465,9 +472,9 @@ impl PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         tx.execute(
-            "INSERT INTO refresh_families (family, revoked) VALUES ($1, false)
+            "INSERT INTO refresh_families (family, revoked, auth_time) VALUES ($1, false, $2)
              ON CONFLICT (family) DO NOTHING",
-            &[&family],
+            &[&family, &g.auth_time],
         )
         .await?;
         // The row lock a concurrent reuse's revocation also needs: one of the two goes first.
@@ -518,14 +525,17 @@ impl PostgresStore {
         else {
             return Ok(RefreshOutcome::Invalid);
         };
-        let revoked: Option<bool> = tx
+        let Some((revoked, auth_time)) = tx
             .query_opt(
-                "SELECT revoked FROM refresh_families WHERE family = $1 FOR UPDATE",
+                "SELECT revoked, auth_time FROM refresh_families WHERE family = $1 FOR UPDATE",
                 &[&family],
             )
             .await?
-            .map(|r| r.get(0));
-        if revoked != Some(false) {
+            .map(|r| (r.get::<_, bool>(0), r.get::<_, i64>(1)))
+        else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+        if revoked {
             return Ok(RefreshOutcome::Invalid);
         }
         let row = tx
@@ -538,7 +548,7 @@ impl PostgresStore {
             .await?;
         let outcome = match row {
             Some(r) => RefreshOutcome::Ok(
-                Grant::refresh(r.get(0), r.get(1), r.get(2), r.get(3)),
+                Grant::refresh(r.get(0), r.get(1), r.get(2), r.get(3), auth_time),
                 family,
             ),
             None => {
@@ -721,10 +731,19 @@ END
 $$;
 ",
     // Blocks grow with repeats (strikes); a number's last login address is exempt from its
-    // number-wide block; `lpw_take` checks several block keys (the longest wait wins).
+    // number-wide block; logins keep their time; `lpw_take` checks several block keys (the
+    // longest wait wins).
     "
 ALTER TABLE blocks ADD COLUMN strikes BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_ip TEXT;
+-- When the user logged in: the ID token's auth_time, max_age, the refresh tokens' absolute
+-- lifetime. Rows from before count from the migration.
+ALTER TABLE sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE auth_codes ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE refresh_families ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;
+UPDATE sessions SET auth_time = extract(epoch FROM now())::BIGINT;
+UPDATE auth_codes SET auth_time = extract(epoch FROM now())::BIGINT;
+UPDATE refresh_families SET auth_time = extract(epoch FROM now())::BIGINT;
 DROP FUNCTION lpw_take(TEXT, TEXT[], BIGINT[], BIGINT[], BIGINT);
 CREATE FUNCTION lpw_take(block_keys TEXT[], keys TEXT[], maxes BIGINT[], windows BIGINT[], now BIGINT)
 RETURNS BIGINT LANGUAGE plpgsql AS $$

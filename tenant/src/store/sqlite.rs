@@ -297,9 +297,10 @@ impl SqliteStore {
                 return Ok(None);
             };
             tx.prepare_cached(
-                "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+                "INSERT INTO sessions (id_hash, user_id, expires_at, auth_time)
+                 VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![session_hash, user_id, session_expires_at])?;
+            .execute(params![session_hash, user_id, session_expires_at, now])?;
             let user = tx
                 .prepare_cached(
                     "SELECT id, phone, created_at, updated_at FROM users WHERE id = ?1",
@@ -432,15 +433,21 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn session_user(&self, id_hash: &[u8], now: i64) -> Result<Option<User>> {
+    pub(super) async fn session_user(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<(User, i64)>> {
         let id_hash = id_hash.to_vec();
         self.call(move |c| {
             c.prepare_cached(
-                "SELECT u.id, u.phone, u.created_at, u.updated_at
+                "SELECT u.id, u.phone, u.created_at, u.updated_at, s.auth_time
                  FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.id_hash = ?1 AND s.expires_at > ?2",
             )?
-            .query_row(params![id_hash, now], user_from_row)
+            .query_row(params![id_hash, now], |r| {
+                Ok((user_from_row(r)?, r.get(4)?))
+            })
             .optional()
         })
         .await
@@ -466,8 +473,8 @@ impl SqliteStore {
         self.call(move |c| {
             c.prepare_cached(
                 "INSERT INTO auth_codes (code_hash, client_id, user_id, scope, audience, nonce,
-                   redirect_uri, challenge, expires_at, used)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
+                   redirect_uri, challenge, expires_at, used, auth_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10)",
             )?
             .execute(params![
                 code_hash,
@@ -478,7 +485,8 @@ impl SqliteStore {
                 g.nonce,
                 g.redirect_uri,
                 g.challenge,
-                expires_at
+                expires_at,
+                g.auth_time
             ])
             .map(drop)
         })
@@ -495,7 +503,8 @@ impl SqliteStore {
             c.prepare_cached(
                 "UPDATE auth_codes SET used = 1
                  WHERE code_hash = ?1 AND used = 0 AND expires_at > ?2
-                 RETURNING client_id, user_id, scope, audience, nonce, redirect_uri, challenge",
+                 RETURNING client_id, user_id, scope, audience, nonce, redirect_uri, challenge,
+                   auth_time",
             )?
             .query_row(params![code_hash, now], |r| {
                 Ok(Grant {
@@ -506,6 +515,7 @@ impl SqliteStore {
                     nonce: r.get(4)?,
                     redirect_uri: r.get(5)?,
                     challenge: r.get(6)?,
+                    auth_time: r.get(7)?,
                 })
             })
             .optional()
@@ -524,10 +534,10 @@ impl SqliteStore {
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.prepare_cached(
-                "INSERT INTO refresh_families (family, revoked) VALUES (?1, 0)
+                "INSERT INTO refresh_families (family, revoked, auth_time) VALUES (?1, 0, ?2)
                  ON CONFLICT(family) DO NOTHING",
             )?
-            .execute([&family])?;
+            .execute(params![family, g.auth_time])?;
             let revoked: bool = tx
                 .prepare_cached("SELECT revoked FROM refresh_families WHERE family = ?1")?
                 .query_row([&family], |r| r.get(0))?;
@@ -567,12 +577,14 @@ impl SqliteStore {
                     "UPDATE refresh_tokens SET used = 1
                      WHERE token_hash = ?1 AND used = 0 AND expires_at > ?2 AND client_id = ?3
                        AND family IN (SELECT family FROM refresh_families WHERE revoked = 0)
-                     RETURNING family, client_id, user_id, scope, audience",
+                     RETURNING family, client_id, user_id, scope, audience,
+                       (SELECT auth_time FROM refresh_families f
+                        WHERE f.family = refresh_tokens.family)",
                 )?
                 .query_row(params![token_hash, now, client_id], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
-                        Grant::refresh(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                        Grant::refresh(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
                     ))
                 })
                 .optional()?;
@@ -744,10 +756,18 @@ CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
 CREATE INDEX outbox_sent ON outbox (sent_at);
 ",
     // Blocks grow with repeats (strikes); a number's last login address is exempt from its
-    // number-wide block.
+    // number-wide block; logins keep their time.
     "
 ALTER TABLE blocks ADD COLUMN strikes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_ip TEXT;
+-- When the user logged in: the ID token's auth_time, max_age, the refresh tokens' absolute
+-- lifetime. Rows from before count from the migration.
+ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE auth_codes ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE refresh_families ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET auth_time = CAST(strftime('%s', 'now') AS INTEGER);
+UPDATE auth_codes SET auth_time = CAST(strftime('%s', 'now') AS INTEGER);
+UPDATE refresh_families SET auth_time = CAST(strftime('%s', 'now') AS INTEGER);
 ",
 ];
 
