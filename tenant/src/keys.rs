@@ -15,18 +15,99 @@ use sha2::{Digest, Sha256};
 
 use crate::store::Store;
 
-/// The tenant's RS256 key, persisted in the database so tokens survive restarts.
+/// Where the RS256 keys live in the database's `meta`: the key that signs, the next one
+/// (published, not yet signing) with the time it was published, and the previous one (published
+/// so tokens it signed still verify).
+pub const CURRENT_KEY: &str = "rsa_pkcs8";
+/// See [`CURRENT_KEY`].
+pub const NEXT_KEY: &str = "rsa_pkcs8_next";
+/// See [`CURRENT_KEY`].
+pub const NEXT_KEY_PUBLISHED_AT: &str = "rsa_pkcs8_next_published_at";
+/// See [`CURRENT_KEY`].
+pub const PREVIOUS_KEY: &str = "rsa_pkcs8_previous";
+
+/// Seconds between two reads of the stored keys by a running tenant (a rotation reaches every
+/// instance within this).
+pub const KEY_RELOAD_SECS: u64 = 30;
+
+/// The tenant's secrets, persisted in the database so tokens survive restarts: the RS256 keys
+/// (reloaded when a rotation changes them), the code HMAC secret and the opaque-token key.
 pub struct Keys {
-    // ring signs several times faster than the pure-Rust `rsa` crate, which still generates
-    // the key and verifies.
-    signing: ring::signature::RsaKeyPair,
+    set: std::sync::RwLock<std::sync::Arc<SigningKeys>>,
     rng: ring::rand::SystemRandom,
-    verifying: VerifyingKey<Sha256>,
-    jwk: Value,
-    kid: String,
     code_secret: Vec<u8>,
     /// AES-256-GCM key of the opaque access tokens (`dir` JWEs only the tenant reads).
     access_key: ring::aead::LessSafeKey,
+}
+
+/// The RS256 keys in force: the one that signs and every published one (it, the next, the
+/// previous), built from their stored PKCS#8 forms.
+struct SigningKeys {
+    stored: [Option<Vec<u8>>; 3],
+    // ring signs several times faster than the pure-Rust `rsa` crate, which still generates
+    // the keys and verifies.
+    signing: ring::signature::RsaKeyPair,
+    kid: String,
+    published: Vec<PublicKey>,
+}
+
+struct PublicKey {
+    kid: String,
+    verifying: VerifyingKey<Sha256>,
+    jwk: Value,
+}
+
+type KeyError = Box<dyn std::error::Error + Send + Sync>;
+
+impl PublicKey {
+    fn of(der: &[u8]) -> Result<Self, KeyError> {
+        let public = RsaPrivateKey::from_pkcs8_der(der)?.to_public_key();
+        let n = B64.encode(public.n().to_bytes_be());
+        let e = B64.encode(public.e().to_bytes_be());
+        // RFC 7638 thumbprint: stable for the key, so the kid survives restarts.
+        let thumb_input = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+        let kid = B64.encode(&Sha256::digest(thumb_input.as_bytes())[..16]);
+        let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
+        Ok(Self {
+            kid,
+            verifying: VerifyingKey::new(public),
+            jwk,
+        })
+    }
+}
+
+impl SigningKeys {
+    /// From the stored current, next and previous keys (the current one must be there).
+    fn build(stored: [Option<Vec<u8>>; 3]) -> Result<Self, KeyError> {
+        let current = stored[0].as_deref().ok_or("no signing key is stored")?;
+        let signing = ring::signature::RsaKeyPair::from_pkcs8(current)
+            .map_err(|e| format!("the stored signing key is unusable: {e}"))?;
+        let published = stored
+            .iter()
+            .flatten()
+            .map(|der| PublicKey::of(der))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            kid: published[0].kid.clone(),
+            signing,
+            published,
+            stored,
+        })
+    }
+
+    async fn read(db: &Store) -> Result<[Option<Vec<u8>>; 3], KeyError> {
+        Ok([
+            db.meta(CURRENT_KEY).await?,
+            db.meta(NEXT_KEY).await?,
+            db.meta(PREVIOUS_KEY).await?,
+        ])
+    }
+}
+
+/// A new RSA-2048 key as PKCS#8 DER.
+fn generate_key() -> Result<Vec<u8>, KeyError> {
+    let key = RsaPrivateKey::new(&mut OsRng, 2048)?;
+    Ok(key.to_pkcs8_der()?.as_bytes().to_vec())
 }
 
 /// Why a JWT was refused.
@@ -40,78 +121,130 @@ pub enum JwtError {
     Signature,
 }
 
+/// What a step of a rotation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The next key is published (since the given Unix time) and does not sign yet.
+    Published {
+        /// Its key ID.
+        kid: String,
+        /// When it was first published.
+        since: i64,
+    },
+    /// The next key signs now; the one before stays published as the previous key.
+    Promoted {
+        /// The key that signs now.
+        kid: String,
+        /// The key that signed before.
+        previous: String,
+    },
+}
+
 impl Keys {
     /// Loads the keys from the database, creating them on first start.
     /// Two instances starting together on one empty database may both generate a key; the
     /// first insert wins and both use it.
-    pub async fn load_or_create(
-        db: &Store,
-    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let der = match db.meta("rsa_pkcs8").await? {
-            Some(der) => der,
-            None => {
-                let key = RsaPrivateKey::new(&mut OsRng, 2048)?;
-                let der = key.to_pkcs8_der()?.as_bytes().to_vec();
-                db.meta_get_or_insert("rsa_pkcs8", &der).await?
-            }
-        };
+    pub async fn load_or_create(db: &Store) -> Result<Self, KeyError> {
+        if db.meta(CURRENT_KEY).await?.is_none() {
+            db.meta_get_or_insert(CURRENT_KEY, &generate_key()?).await?;
+        }
         let mut secret = [0u8; 32];
         OsRng.fill_bytes(&mut secret);
         let code_secret = db.meta_get_or_insert("code_hmac_secret", &secret).await?;
         OsRng.fill_bytes(&mut secret);
         let access_secret = db.meta_get_or_insert("access_token_key", &secret).await?;
-        let key = RsaPrivateKey::from_pkcs8_der(&der)?;
-        let signing = ring::signature::RsaKeyPair::from_pkcs8(&der)
-            .map_err(|e| format!("the stored signing key is unusable: {e}"))?;
         let access_key = ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &access_secret)
             .map_err(|_| "the stored access token key is unusable")?;
-        Ok(Self::from_parts(
-            key,
-            signing,
-            code_secret,
-            ring::aead::LessSafeKey::new(access_key),
-        ))
-    }
-
-    fn from_parts(
-        key: RsaPrivateKey,
-        signing: ring::signature::RsaKeyPair,
-        code_secret: Vec<u8>,
-        access_key: ring::aead::LessSafeKey,
-    ) -> Self {
-        let public = key.to_public_key();
-        let n = B64.encode(public.n().to_bytes_be());
-        let e = B64.encode(public.e().to_bytes_be());
-        // RFC 7638 thumbprint: stable for the key, so the kid survives restarts.
-        let thumb_input = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
-        let kid = B64.encode(&Sha256::digest(thumb_input.as_bytes())[..16]);
-        let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
-        Self {
-            verifying: VerifyingKey::new(public),
-            signing,
+        Ok(Self {
+            set: std::sync::RwLock::new(std::sync::Arc::new(SigningKeys::build(
+                SigningKeys::read(db).await?,
+            )?)),
             rng: ring::rand::SystemRandom::new(),
-            jwk,
-            kid,
             code_secret,
-            access_key,
-        }
+            access_key: ring::aead::LessSafeKey::new(access_key),
+        })
     }
 
-    /// The public JWKS document.
+    fn signing_keys(&self) -> std::sync::Arc<SigningKeys> {
+        self.set.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Reads the stored RS256 keys again and uses them if a rotation changed them. Returns
+    /// whether they changed.
+    pub async fn reload(&self, db: &Store) -> Result<bool, KeyError> {
+        let stored = SigningKeys::read(db).await?;
+        if stored == self.signing_keys().stored {
+            return Ok(false);
+        }
+        let keys = std::sync::Arc::new(SigningKeys::build(stored)?);
+        *self.set.write().unwrap_or_else(|p| p.into_inner()) = keys;
+        Ok(true)
+    }
+
+    /// The ID of the key that signs.
+    pub fn kid(&self) -> String {
+        self.signing_keys().kid.clone()
+    }
+
+    /// The first step of a rotation: a next key, published in the JWKS by every instance
+    /// (within [`KEY_RELOAD_SECS`]) but not signing. Idempotent: an existing next key is kept,
+    /// with the time it was first published.
+    pub async fn publish_next(db: &Store, now: i64) -> Result<Rotation, KeyError> {
+        let der = match db.meta(NEXT_KEY).await? {
+            Some(der) => der,
+            None => db.meta_get_or_insert(NEXT_KEY, &generate_key()?).await?,
+        };
+        let since = db
+            .meta_get_or_insert(NEXT_KEY_PUBLISHED_AT, now.to_string().as_bytes())
+            .await?;
+        let since = std::str::from_utf8(&since)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or("the stored publication time of the next key is unreadable")?;
+        Ok(Rotation::Published {
+            kid: PublicKey::of(&der)?.kid,
+            since,
+        })
+    }
+
+    /// The second step: the next key signs, the current one becomes the previous one (still
+    /// published, so the tokens it signed verify), and the key before that is dropped.
+    pub async fn promote_next(db: &Store) -> Result<Rotation, KeyError> {
+        let next = db.meta(NEXT_KEY).await?.ok_or("no next key is published")?;
+        let current = db
+            .meta(CURRENT_KEY)
+            .await?
+            .ok_or("no signing key is stored")?;
+        if !db
+            .meta_promote(PREVIOUS_KEY, CURRENT_KEY, NEXT_KEY, NEXT_KEY_PUBLISHED_AT)
+            .await?
+        {
+            return Err("another rotation promoted the next key first".into());
+        }
+        Ok(Rotation::Promoted {
+            kid: PublicKey::of(&next)?.kid,
+            previous: PublicKey::of(&current)?.kid,
+        })
+    }
+
+    /// The public JWKS document: the signing key first, then the next and the previous ones.
     pub fn jwks(&self) -> Value {
-        json!({ "keys": [self.jwk] })
+        let set = self.signing_keys();
+        let keys: Vec<&Value> = set.published.iter().map(|k| &k.jwk).collect();
+        json!({ "keys": keys })
     }
 
     /// Signs `claims` as an RS256 JWT.
     pub fn sign(&self, claims: &Value) -> String {
-        let header = json!({"alg": "RS256", "typ": "JWT", "kid": self.kid});
+        let set = self.signing_keys();
+        let header = json!({"alg": "RS256", "typ": "JWT", "kid": set.kid});
         let input = format!(
             "{}.{}",
             B64.encode(header.to_string()),
             B64.encode(claims.to_string())
         );
-        let mut sig = vec![0u8; self.signing.public().modulus_len()];
-        self.signing
+        let mut sig = vec![0u8; set.signing.public().modulus_len()];
+        set.signing
             .sign(
                 &ring::signature::RSA_PKCS1_SHA256,
                 &self.rng,
@@ -122,8 +255,8 @@ impl Keys {
         format!("{input}.{}", B64.encode(sig))
     }
 
-    /// Verifies an RS256 JWT signed by this tenant and returns its claims. Expiry is the
-    /// caller's business.
+    /// Verifies an RS256 JWT signed by one of this tenant's published keys and returns its
+    /// claims. Expiry is the caller's business.
     pub fn verify(&self, token: &str) -> Result<Value, JwtError> {
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) =
@@ -132,13 +265,17 @@ impl Keys {
             return Err(JwtError::Malformed);
         };
         let header: Value = decode_json(h)?;
-        if header["alg"] != "RS256" || header["kid"] != self.kid.as_str() {
-            return Err(JwtError::Signature);
-        }
+        let set = self.signing_keys();
+        let key = set
+            .published
+            .iter()
+            .find(|k| header["kid"] == k.kid.as_str())
+            .filter(|_| header["alg"] == "RS256")
+            .ok_or(JwtError::Signature)?;
         let sig = B64.decode(s).map_err(|_| JwtError::Malformed)?;
         let sig = Signature::try_from(sig.as_slice()).map_err(|_| JwtError::Signature)?;
         let input_len = h.len() + 1 + p.len();
-        self.verifying
+        key.verifying
             .verify(&token.as_bytes()[..input_len], &sig)
             .map_err(|_| JwtError::Signature)?;
         decode_json(p)

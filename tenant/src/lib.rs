@@ -179,6 +179,11 @@ impl Tenant {
         }
     }
 
+    /// Reads the stored signing keys again (see [`keys::Keys::reload`]); true if they changed.
+    pub async fn reload_keys(&self) -> Result<bool, StartError> {
+        self.keys.reload(&self.store).await
+    }
+
     /// Deletes what can no longer be used (see [`store::Store::purge`]), as of the tenant's clock.
     pub async fn purge(&self) -> Result<store::Purged, store::StoreError> {
         self.store
@@ -187,30 +192,51 @@ impl Tenant {
     }
 }
 
-/// Purges every `retention.interval_secs` while the app lives. Every instance runs it; the
-/// deletes are idempotent, so instances sharing a database need no coordination.
-fn spawn_retention(tenant: &Arc<Tenant>) {
-    let every = tenant.config.retention.interval_secs;
+/// Runs `job` every `secs` seconds (0: never), the first time at once if `at_start`, while the
+/// tenant lives, inside the current tokio runtime if there is one.
+fn spawn_every<F>(tenant: &Arc<Tenant>, secs: u64, at_start: bool, job: fn(Arc<Tenant>) -> F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
-    if every == 0 {
+    if secs == 0 {
         return;
     }
     let weak = Arc::downgrade(tenant);
     runtime.spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        if !at_start {
+            tick.tick().await;
+        }
         loop {
             tick.tick().await;
             let Some(tenant) = weak.upgrade() else { return };
-            match tenant.purge().await {
-                Ok(p) if p.total() > 0 => tracing::info!("retention: {p:?}"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!("retention failed: {e}"),
-            }
+            job(tenant).await;
         }
     });
+}
+
+/// Purges every `retention.interval_secs`. Every instance runs it; the deletes are idempotent,
+/// so instances sharing a database need no coordination.
+async fn retention(tenant: Arc<Tenant>) {
+    match tenant.purge().await {
+        Ok(p) if p.total() > 0 => tracing::info!("retention: {p:?}"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("retention failed: {e}"),
+    }
+}
+
+/// Picks up a signing-key rotation made by `passwordless-tenant rotate-signing-key` (or by
+/// another instance's operator) within [`keys::KEY_RELOAD_SECS`].
+async fn key_reload(tenant: Arc<Tenant>) {
+    match tenant.reload_keys().await {
+        Ok(true) => tracing::info!(kid = %tenant.keys.kid(), "signing keys reloaded"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!("reloading the signing keys failed: {e}"),
+    }
 }
 
 /// The HTTP API of a tenant. Inside a tokio runtime it also starts the retention schedule,
@@ -220,7 +246,9 @@ fn spawn_retention(tenant: &Arc<Tenant>) {
 pub fn app(tenant: impl Into<Arc<Tenant>>) -> Router {
     let state: Arc<Tenant> = tenant.into();
     let dev_outbox = state.config.outbox_served();
-    spawn_retention(&state);
+    spawn_every(&state, state.config.retention.interval_secs, true, retention);
+    // The keys were just loaded.
+    spawn_every(&state, keys::KEY_RELOAD_SECS, false, key_reload);
     let api = Router::new()
         .route("/passwordless/start", post(passwordless::start))
         .route("/passwordless/challenge", post(passwordless::challenge))

@@ -1,10 +1,13 @@
-//! `passwordless-tenant --config FILE [--listen ADDR]`
+//! `passwordless-tenant --config FILE [--listen ADDR]`, or
+//! `passwordless-tenant --config FILE rotate-signing-key [--publish-secs N]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use passwordless_tenant::config::Config;
+use passwordless_tenant::keys::{Keys, Rotation, KEY_RELOAD_SECS};
+use passwordless_tenant::store::Store;
 use passwordless_tenant::{app, Tenant};
 
 /// A local Auth0-compatible passwordless SMS tenant.
@@ -17,6 +20,22 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:4000")]
     listen: SocketAddr,
+    /// Instead of serving, an operation on the tenant's database.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replaces the RS256 signing key: publishes a new key in the JWKS (every running instance
+    /// serves it within 30 s), waits `--publish-secs`, then makes it sign. The old key stays published until
+    /// the next rotation, so the tokens it signed still verify. Interrupted, it resumes.
+    RotateSigningKey {
+        /// Seconds the new key is published before it signs: long enough for relying parties
+        /// to refetch the JWKS (most cache it for minutes).
+        #[arg(long, default_value_t = 600)]
+        publish_secs: u64,
+    },
 }
 
 #[tokio::main]
@@ -36,6 +55,9 @@ async fn main() {
 
 async fn run(args: Args) -> Result<(), passwordless_tenant::StartError> {
     let config = Config::load(&args.config)?;
+    if let Some(Command::RotateSigningKey { publish_secs }) = args.command {
+        return rotate(&config, publish_secs).await;
+    }
     config.check_listen(args.listen)?;
     let outbox = config.outbox_served();
     let database = config.database()?.redacted();
@@ -58,5 +80,37 @@ async fn run(args: Args) -> Result<(), passwordless_tenant::StartError> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
+    Ok(())
+}
+
+/// `rotate-signing-key`: publish, wait out the rest of `publish_secs` (counted from when the
+/// next key was first published, so a second run does not wait again), promote.
+async fn rotate(config: &Config, publish_secs: u64) -> Result<(), passwordless_tenant::StartError> {
+    let store = Store::open(&config.database()?).await?;
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    };
+    let Rotation::Published { kid, since } = Keys::publish_next(&store, now()).await? else {
+        unreachable!("publishing answers Published");
+    };
+    let wait = (publish_secs as i64 - (now() - since)).max(0);
+    println!("the next signing key {kid} is published in the JWKS; it signs in {wait} s");
+    if publish_secs < KEY_RELOAD_SECS {
+        // Instances read the keys every KEY_RELOAD_SECS: one that has not yet read the new key
+        // would refuse tokens another instance signs with it.
+        eprintln!(
+            "warning: --publish-secs {publish_secs} is shorter than the {KEY_RELOAD_SECS} s in \
+             which running instances pick up a published key; fine for a single stopped tenant"
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(wait as u64)).await;
+    if let Rotation::Promoted { kid, previous } = Keys::promote_next(&store).await? {
+        println!(
+            "the signing key is now {kid}; {previous} stays published until the next rotation \
+             (instances switch within {KEY_RELOAD_SECS} s)"
+        );
+    }
     Ok(())
 }

@@ -221,3 +221,109 @@ async fn ipv6_clients_share_a_limit_per_64() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "the next /64 is someone else");
 }
+
+/// A JWT access token for the test API from `h`'s login of `phone`.
+async fn api_token(h: &Harness, phone: &str) -> String {
+    h.start(phone).await.assert_ok();
+    let code = h.latest_code(phone).await;
+    let r = h
+        .post(
+            "/oauth/token",
+            serde_json::json!({"grant_type": OTP_GRANT, "client_id": "app", "username": phone,
+                               "otp": code, "realm": "sms", "audience": API}),
+            &[],
+        )
+        .await;
+    r.assert_ok();
+    r.json()["access_token"].as_str().unwrap().to_string()
+}
+
+fn kid_of(jwt: &str) -> String {
+    use base64::Engine;
+    let header = jwt.split('.').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().unwrap().to_string()
+}
+
+async fn jwks_kids(h: &Harness) -> Vec<String> {
+    h.get("/.well-known/jwks.json", &[]).await.json()["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn userinfo_status(h: &Harness, token: &str) -> StatusCode {
+    h.get(
+        "/userinfo",
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn a_rotated_signing_key_is_published_before_it_signs_and_old_tokens_still_verify() {
+    use passwordless_tenant::keys::{Keys, Rotation};
+    let (one, two) = pair_with(|_| {}).await;
+    let old = api_token(&one, PHONE).await;
+    let old_kid = kid_of(&old);
+    assert_eq!(jwks_kids(&one).await, std::slice::from_ref(&old_kid));
+
+    // Step one: the next key is published by every instance once it reloads, and signs nothing.
+    let store = &one.tenant.store;
+    let Rotation::Published { kid: next, .. } = Keys::publish_next(store, 0).await.unwrap() else {
+        panic!("published");
+    };
+    assert_eq!(
+        jwks_kids(&two).await.len(),
+        1,
+        "not before the instance reloads"
+    );
+    for h in [&one, &two] {
+        assert!(h.tenant.reload_keys().await.unwrap());
+        assert_eq!(jwks_kids(h).await, [old_kid.clone(), next.clone()]);
+    }
+    assert_eq!(kid_of(&api_token(&two, "+12015550171").await), old_kid);
+
+    // Step two: it signs; instance two has not reloaded yet and still takes its tokens.
+    let promoted = Keys::promote_next(store).await.unwrap();
+    assert_eq!(
+        promoted,
+        Rotation::Promoted {
+            kid: next.clone(),
+            previous: old_kid.clone()
+        }
+    );
+    assert!(one.tenant.reload_keys().await.unwrap());
+    let new = api_token(&one, "+12015550172").await;
+    assert_eq!(kid_of(&new), next);
+    assert_eq!(userinfo_status(&two, &new).await, StatusCode::OK);
+    assert!(two.tenant.reload_keys().await.unwrap());
+    for h in [&one, &two] {
+        assert_eq!(jwks_kids(h).await, [next.clone(), old_kid.clone()]);
+        assert_eq!(
+            userinfo_status(h, &old).await,
+            StatusCode::OK,
+            "the old key verifies"
+        );
+        assert_eq!(userinfo_status(h, &new).await, StatusCode::OK);
+    }
+    // A promotion needs a published next key.
+    assert!(Keys::promote_next(store).await.is_err());
+
+    // The rotation after that retires the first key: its tokens no longer verify.
+    Keys::publish_next(store, 0).await.unwrap();
+    Keys::promote_next(store).await.unwrap();
+    assert!(one.tenant.reload_keys().await.unwrap());
+    assert_eq!(jwks_kids(&one).await.len(), 2);
+    assert!(!jwks_kids(&one).await.contains(&old_kid));
+    assert_eq!(userinfo_status(&one, &old).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(userinfo_status(&one, &new).await, StatusCode::OK);
+}

@@ -538,3 +538,50 @@ fn the_development_outbox_is_not_served_beyond_loopback_unless_asked() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_rotate_signing_key_command_publishes_then_promotes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::database(dir.path()).await;
+    let config = write_config(dir.path(), 4000, &db, 4000);
+    let before = passwordless_tenant::Tenant::new(
+        passwordless_tenant::config::Config::load(&config).unwrap(),
+    )
+    .await
+    .unwrap()
+    .keys
+    .kid();
+    let out = Command::new(env!("CARGO_BIN_EXE_passwordless-tenant"))
+        .arg("--config")
+        .arg(&config)
+        .args(["rotate-signing-key", "--publish-secs", "0"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: --publish-secs 0"));
+    let after = passwordless_tenant::Tenant::new(
+        passwordless_tenant::config::Config::load(&config).unwrap(),
+    )
+    .await
+    .unwrap();
+    let now = after.keys.kid();
+    assert_ne!(now, before);
+    assert!(
+        said.contains(&format!(
+            "the signing key is now {now}; {before} stays published"
+        )),
+        "{said}"
+    );
+    let kids: Vec<Value> = after.keys.jwks()["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].clone())
+        .collect();
+    assert_eq!(kids, [json!(now), json!(before)]);
+}

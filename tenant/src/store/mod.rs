@@ -357,6 +357,19 @@ impl Store {
         backend!(self.meta_get_or_insert(key, value))
     }
 
+    /// In one transaction: the value of `current` moves to `previous`, that of `next` to
+    /// `current`, and `next` and `also_delete` are deleted. False, changing nothing, when
+    /// `current` or `next` has no value (another rotation went first).
+    pub async fn meta_promote(
+        &self,
+        previous: &str,
+        current: &str,
+        next: &str,
+        also_delete: &str,
+    ) -> Result<bool> {
+        backend!(self.meta_promote(previous, current, next, also_delete))
+    }
+
     /// Replaces the phone's code: only the latest code is valid.
     pub async fn put_code(
         &self,

@@ -132,6 +132,47 @@ impl PostgresStore {
             .ok_or_else(|| StoreError::Config(format!("meta {key} vanished")))
     }
 
+    pub(super) async fn meta_promote(
+        &self,
+        previous: &str,
+        current: &str,
+        next: &str,
+        also_delete: &str,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Row locks on both: a concurrent rotation waits, then finds `next` gone.
+        let mut values = std::collections::HashMap::new();
+        for row in tx
+            .query(
+                "SELECT key, value FROM meta WHERE key = $1 OR key = $2 ORDER BY key FOR UPDATE",
+                &[&current, &next],
+            )
+            .await?
+        {
+            values.insert(row.get::<_, String>(0), row.get::<_, Vec<u8>>(1));
+        }
+        let (Some(old), Some(new)) = (values.get(current), values.get(next)) else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        for (k, v) in [(previous, old), (current, new)] {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&k, v],
+            )
+            .await?;
+        }
+        tx.execute(
+            "DELETE FROM meta WHERE key = $1 OR key = $2",
+            &[&next, &also_delete],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub(super) async fn put_code(
         &self,
         phone: &str,

@@ -111,6 +111,45 @@ impl SqliteStore {
         .await
     }
 
+    pub(super) async fn meta_promote(
+        &self,
+        previous: &str,
+        current: &str,
+        next: &str,
+        also_delete: &str,
+    ) -> Result<bool> {
+        let [previous, current, next, also_delete] =
+            [previous, current, next, also_delete].map(str::to_owned);
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let get = |k: &str| -> rusqlite::Result<Option<Vec<u8>>> {
+                tx.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+                    .query_row([k], |r| r.get(0))
+                    .optional()
+            };
+            let (Some(old), Some(new)) = (get(&current)?, get(&next)?) else {
+                return Ok(false);
+            };
+            let put = |k: &str, v: &[u8]| -> rusqlite::Result<()> {
+                tx.prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![k, v])
+                .map(drop)
+            };
+            put(&previous, &old)?;
+            put(&current, &new)?;
+            for k in [&next, &also_delete] {
+                tx.prepare_cached("DELETE FROM meta WHERE key = ?1")?
+                    .execute([k])?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
     pub(super) async fn put_code(
         &self,
         phone: &str,
