@@ -703,8 +703,9 @@ pub async fn http(request: HttpRequest<'_>, timeout_ms: i32) -> Result<HttpRespo
 }
 
 /// Loads `url` in a hidden iframe and waits up to `timeout_ms` for its
-/// `authorization_response` message, taken only from `expected_origin` and only with this
-/// `state`: the response's JSON, or `None` when none came in time.
+/// `authorization_response` message, taken only from that iframe's window, from
+/// `expected_origin` and with this `state` (a message another frame of the same origin posts is
+/// ignored): the response's JSON, or `None` when none came in time.
 pub async fn web_message(
     url: &str,
     expected_origin: &str,
@@ -732,9 +733,16 @@ pub async fn web_message(
     });
     let on_message = {
         let slots = slots.clone();
+        let frame = iframe.clone();
         wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
             move |e: web_sys::MessageEvent| {
-                if e.origin() != expected_origin {
+                let from_frame = match (e.source(), frame.content_window()) {
+                    (Some(source), Some(window)) => {
+                        wasm_bindgen::JsValue::from(source) == wasm_bindgen::JsValue::from(window)
+                    }
+                    _ => false,
+                };
+                if !from_frame || e.origin() != expected_origin {
                     return;
                 }
                 let data: Json = js_sys::JSON::stringify(&e.data())

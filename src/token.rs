@@ -247,6 +247,9 @@ pub struct Expected<'a> {
     pub nonce: Option<&'a str>,
     /// The access token from the same response, for `at_hash`.
     pub access_token: Option<&'a str>,
+    /// Whether `at_hash` must be there: when `/authorize` answers an access token beside the
+    /// ID token (OIDC Core 3.2.2.10); from the token endpoint it is checked only if present.
+    pub at_hash_required: bool,
     /// Unix seconds.
     pub now: i64,
     /// Clock skew allowed, seconds.
@@ -287,11 +290,17 @@ pub fn validate_claims(claims: &Json, e: &Expected<'_>) -> Result<(), TokenError
             return fail("nonce does not match the transaction");
         }
     }
-    if let (Some(at_hash), Some(access_token)) = (claims.get("at_hash"), e.access_token) {
-        let want = b64::encode(&sha256::digest(access_token.as_bytes())[..16]);
-        if at_hash.as_str() != Some(want.as_str()) {
-            return fail("at_hash does not match the access token");
+    match (claims.get("at_hash"), e.access_token) {
+        (Some(at_hash), Some(access_token)) => {
+            let want = b64::encode(&sha256::digest(access_token.as_bytes())[..16]);
+            if at_hash.as_str() != Some(want.as_str()) {
+                return fail("at_hash does not match the access token");
+            }
         }
+        (None, Some(_)) if e.at_hash_required => {
+            return fail("has no at_hash for the access token beside it");
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -325,6 +334,7 @@ mod tests {
             client_id: "app",
             nonce: Some("n"),
             access_token: Some("AT"),
+            at_hash_required: true,
             now: 1500,
             leeway: 60,
         }
@@ -368,6 +378,27 @@ mod tests {
         let mut c = good();
         c.as_object_mut().unwrap().remove("exp");
         assert!(validate_claims(&j(c), &expect()).is_err());
+    }
+
+    #[test]
+    fn at_hash_is_required_only_where_oidc_requires_it() {
+        let mut c = good();
+        c.as_object_mut().unwrap().remove("at_hash");
+        assert_eq!(
+            validate_claims(&j(c.clone()), &expect()),
+            Err(TokenError::Claim(
+                "has no at_hash for the access token beside it".into()
+            ))
+        );
+        let token_endpoint = Expected {
+            at_hash_required: false,
+            ..expect()
+        };
+        assert_eq!(validate_claims(&j(c), &token_endpoint), Ok(()));
+        // Present, it is checked wherever the answer came from.
+        let mut wrong = good();
+        wrong["at_hash"] = json!("AAAA");
+        assert!(validate_claims(&j(wrong), &token_endpoint).is_err());
     }
 
     #[test]

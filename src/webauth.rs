@@ -391,8 +391,9 @@ impl WebAuth {
         let access_token = params.get("access_token").cloned();
         let id_token = params.get("id_token").cloned();
         let payload = match &id_token {
+            // Beside an access token from /authorize, the ID token must carry its at_hash.
             Some(t) => Some(
-                self.validate_id_token(t, Some(&tx.nonce), access_token.as_deref())
+                self.validate_id_token_for(t, Some(&tx.nonce), access_token.as_deref(), true)
                     .await
                     .map_err(|e| LockError::InvalidToken(e.to_string()))?,
             ),
@@ -423,6 +424,18 @@ impl WebAuth {
         nonce: Option<&str>,
         state: &str,
     ) -> Result<AuthResult, LockError> {
+        let result = self.token_response(answer, nonce, state).await?;
+        self.remember(&result);
+        Ok(result)
+    }
+
+    /// A token endpoint's answer, its ID token validated.
+    async fn token_response(
+        &self,
+        answer: &Json,
+        nonce: Option<&str>,
+        state: &str,
+    ) -> Result<AuthResult, LockError> {
         let text = |k: &str| answer[k].as_str().map(str::to_string);
         let access_token = text("access_token");
         let id_token = text("id_token")
@@ -444,7 +457,6 @@ impl WebAuth {
             scope: text("scope"),
             ..AuthResult::default()
         };
-        self.remember(&result);
         Ok(result)
     }
 
@@ -455,6 +467,19 @@ impl WebAuth {
         id_token: &str,
         nonce: Option<&str>,
         access_token: Option<&str>,
+    ) -> Result<Json, TokenError> {
+        self.validate_id_token_for(id_token, nonce, access_token, false)
+            .await
+    }
+
+    /// [`WebAuth::validate_id_token`], with `at_hash` required beside an access token when
+    /// `at_hash_required` (an `/authorize` answer).
+    async fn validate_id_token_for(
+        &self,
+        id_token: &str,
+        nonce: Option<&str>,
+        access_token: Option<&str>,
+        at_hash_required: bool,
     ) -> Result<Json, TokenError> {
         let jwt = token::decode(id_token)?;
         let kid = jwt.header["kid"].as_str().unwrap_or_default().to_string();
@@ -468,6 +493,7 @@ impl WebAuth {
                 client_id: &self.config().client_id,
                 nonce,
                 access_token,
+                at_hash_required,
                 now: browser::now(),
                 leeway: i64::from(self.config().options.leeway),
             },
@@ -514,18 +540,35 @@ impl WebAuth {
         })
     }
 
-    /// Exchanges the current refresh token for new tokens (the old one stops working).
+    /// Exchanges the current refresh token for new tokens. A rotating tenant answers a new
+    /// refresh token (the old one stops working); one that does not rotate answers none, and
+    /// the current one is kept. The new ID token must be the same user's.
     pub async fn renew(&self) -> Result<AuthResult, LockError> {
-        let current = self
-            .current()
-            .and_then(|c| c.refresh_token)
+        let current = self.current();
+        let refresh = current
+            .as_ref()
+            .and_then(|c| c.refresh_token.clone())
             .ok_or_else(|| LockError::Server {
                 error: "login_required".into(),
                 description: "There is no refresh token; log in with offline_access first.".into(),
             })?;
-        let body = obj! {"grant_type": "refresh_token", "client_id": self.config().client_id, "refresh_token": current};
+        let body = obj! {"grant_type": "refresh_token", "client_id": self.config().client_id, "refresh_token": refresh.clone()};
         let answer = api::oauth_token(&self.config(), &body).await?;
-        self.accept_token_response(&answer, None, "").await
+        let mut result = self.token_response(&answer, None, "").await?;
+        let subject = |r: &AuthResult| {
+            r.id_token_payload
+                .as_ref()
+                .and_then(|p| p["sub"].as_str().map(str::to_string))
+        };
+        let before = current.as_ref().and_then(subject);
+        if before.is_some() && subject(&result) != before {
+            return Err(LockError::InvalidToken(
+                "The renewed ID token is another user's (sub changed).".into(),
+            ));
+        }
+        result.refresh_token.get_or_insert(refresh);
+        self.remember(&result);
+        Ok(result)
     }
 
     /// `GET /userinfo`: the user's profile.

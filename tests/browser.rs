@@ -28,6 +28,7 @@ async fn webcrypto_accepts_the_tenants_signature() {
         client_id: "app",
         nonce: Some("fixture-nonce"),
         access_token: None,
+        at_hash_required: false,
         now: 1_700_000_100,
         leeway: 60,
     };
@@ -483,4 +484,47 @@ async fn without_a_client_configuration_the_widget_says_so_and_offers_no_form() 
     assert!(query(".lpw-status[role=alert]").is_some());
     lock.hide();
     tick().await;
+}
+
+/// A same-origin page (a blob: URL) that posts an `authorization_response` for `state` to its
+/// parent after `delay_ms`, marked `which`.
+fn answering_page(which: &str, state: &str, delay_ms: u32) -> String {
+    let make = js_sys::Function::new_with_args(
+        "which, state, delay",
+        "const html = '<script>setTimeout(function () { parent.postMessage({type: \"authorization_response\", \
+         response: {state: ' + JSON.stringify(state) + ', which: ' + JSON.stringify(which) + '}}, \"*\"); }, ' + delay + ');<' + '/script>';\
+         return URL.createObjectURL(new Blob([html], {type: 'text/html'}));",
+    );
+    make.call3(
+        &wasm_bindgen::JsValue::NULL,
+        &which.into(),
+        &state.into(),
+        &delay_ms.into(),
+    )
+    .unwrap()
+    .as_string()
+    .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn web_message_takes_the_answer_only_from_the_iframe_it_opened() {
+    let window = web_sys::window().unwrap();
+    let origin = window.location().origin().unwrap();
+    // Another frame of the same origin answers first with the right state, and so does the page
+    // itself; the iframe web_message opens answers last.
+    let forged = answering_page("forged frame", "S-13", 0);
+    let plant = js_sys::Function::new_with_args(
+        "url",
+        "const f = document.createElement('iframe'); f.src = url; document.body.appendChild(f);\
+         window.postMessage({type: 'authorization_response', response: {state: 'S-13', which: 'page'}}, '*');",
+    );
+    plant
+        .call1(&wasm_bindgen::JsValue::NULL, &forged.into())
+        .unwrap();
+    let real = answering_page("its iframe", "S-13", 500);
+    let answer = browser::web_message(&real, &origin, "S-13", 5000)
+        .await
+        .unwrap()
+        .expect("an answer in time");
+    assert_eq!(Json::parse(&answer).unwrap()["which"], "its iframe");
 }

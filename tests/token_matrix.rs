@@ -231,6 +231,13 @@ async fn every_tampered_response_is_an_authorization_error() {
             Box::new(|_, c| c["at_hash"] = json!(at_hash("another-token"))),
         ),
         (
+            // OIDC Core 3.2.2.10: required beside an access token from /authorize.
+            "no at_hash beside the access token",
+            Box::new(|_, c| {
+                c.as_object_mut().unwrap().remove("at_hash");
+            }),
+        ),
+        (
             "exp 61 s past with leeway 60",
             Box::new(move |_, c| c["exp"] = json!(now - 61)),
         ),

@@ -476,6 +476,55 @@ test('token endpoint: login without redirect, then renew() with the rotating ref
   await page.close();
 });
 
+test('renew(): a tenant that does not rotate keeps the refresh token; a renewed token for another user is refused', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=token`);
+  await requestCode(page, '#login', 'US', '201 555 0173');
+  await enterCode(page, tenant, '+12015550173');
+  await profileShows(page, '+12015550173');
+  await page.waitForSelector('#renew');
+  // A tenant that does not rotate: the real one answers, the answer loses its refresh token, and
+  // the one the tenant did rotate to stands in for the token the page keeps sending.
+  const sent = [];
+  let standIn = null;
+  await page.route(`${tenant}/oauth/token`, async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    const body = JSON.parse(route.request().postData());
+    if (body.grant_type !== 'refresh_token') return route.continue();
+    sent.push(body.refresh_token);
+    const forwarded = { ...body, refresh_token: standIn || body.refresh_token };
+    const real = await route.fetch({ postData: JSON.stringify(forwarded) });
+    const answer = await real.json();
+    standIn = answer.refresh_token;
+    delete answer.refresh_token;
+    await route.fulfill({ response: real, json: answer });
+  });
+  for (const n of [2, 3]) {
+    await page.click('#renew');
+    await page.waitForFunction((k) => [...document.querySelectorAll('#events li')].filter((li) => li.textContent.startsWith('authenticated')).length === k, n);
+  }
+  check(sent.length === 2 && sent[0] === sent[1], `the page kept its refresh token: ${sent.length} renewals`);
+  check(await eventCount(page, 'renew failed') === 0, 'both renewals succeeded');
+  await page.unroute(`${tenant}/oauth/token`);
+  // Another user's tokens as the renewal's answer: valid tokens, but not this user's.
+  const other = '+12015550174';
+  const post = (path, json) => fetch(`${tenant}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) });
+  check((await post('/passwordless/start', { client_id: 'demo-client', connection: 'sms', phone_number: other, send: 'code' })).ok, 'a code for the other user');
+  const theirs = await (await post('/oauth/token', { grant_type: 'http://auth0.com/oauth/grant-type/passwordless/otp', client_id: 'demo-client',
+    username: other, otp: await latestCode(tenant, other), realm: 'sms', scope: 'openid profile phone offline_access' })).json();
+  check(theirs.id_token, 'the other user logged in');
+  await page.route(`${tenant}/oauth/token`, (route) => (route.request().method() === 'POST'
+    ? route.fulfill({ status: 200, json: theirs, headers: { 'access-control-allow-origin': web, vary: 'Origin' } })
+    : route.continue()));
+  await page.click('#renew');
+  await page.waitForFunction(() => [...document.querySelectorAll('#events li')].some((li) => li.textContent.startsWith('renew failed')));
+  const failure = await page.evaluate(() => [...document.querySelectorAll('#events li')].find((li) => li.textContent.startsWith('renew failed')).textContent);
+  check(failure.includes('sub changed'), `refused: ${failure}`);
+  check(await eventCount(page, 'authenticated') === 3, 'no authenticated event for another user');
+  check(await page.textContent('#profile-phone') === '+12015550173', 'the profile is still this user');
+  await page.close();
+});
+
 test('code + PKCE: the redirect brings a code, redeemed with the verifier, and the query is cleaned', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
   await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=code`);
