@@ -246,7 +246,12 @@ async fn key_reload(tenant: Arc<Tenant>) {
 pub fn app(tenant: impl Into<Arc<Tenant>>) -> Router {
     let state: Arc<Tenant> = tenant.into();
     let dev_outbox = state.config.outbox_served();
-    spawn_every(&state, state.config.retention.interval_secs, true, retention);
+    spawn_every(
+        &state,
+        state.config.retention.interval_secs,
+        true,
+        retention,
+    );
     // The keys were just loaded.
     spawn_every(&state, keys::KEY_RELOAD_SECS, false, key_reload);
     let api = Router::new()

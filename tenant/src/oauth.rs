@@ -138,7 +138,7 @@ struct Reply<'a> {
 }
 
 impl Reply<'_> {
-    fn send(&self, mut params: Vec<(&str, String)>, cookie: Option<String>) -> Response {
+    fn send(&self, mut params: Vec<(&str, String)>, cookies: Vec<String>) -> Response {
         if !self.state.is_empty() {
             params.push(("state", self.state.to_string()));
         }
@@ -168,7 +168,7 @@ impl Reply<'_> {
             header::CACHE_CONTROL,
             "no-store".parse().expect("static header"),
         );
-        if let Some(cookie) = cookie.and_then(|c| c.parse().ok()) {
+        for cookie in cookies.into_iter().filter_map(|c| c.parse().ok()) {
             h.append(header::SET_COOKIE, cookie);
         }
         response
@@ -180,7 +180,7 @@ impl Reply<'_> {
                 ("error", error.to_string()),
                 ("error_description", description.to_string()),
             ],
-            None,
+            Vec::new(),
         )
     }
 }
@@ -231,18 +231,25 @@ fn web_message(redirect_uri: &str, params: &[(&str, String)]) -> Response {
 
 const SESSION_COOKIE: &str = "lpw_session";
 
-fn session_cookie(t: &Tenant, value: &str, max_age: i64) -> String {
-    // Over https the session must reach a cross-site iframe (checkSession); over plain http (local
-    // development, same site) Lax is enough and browsers refuse SameSite=None without Secure.
+/// A `Set-Cookie` value for the tenant's own cookies. Over https they must reach the tenant
+/// from a cross-site page (`/co/authenticate` with credentials, a `checkSession` iframe); over
+/// plain http (local development, same site) Lax is enough, and browsers refuse SameSite=None
+/// without Secure.
+pub(crate) fn cookie(t: &Tenant, name: &str, value: &str, max_age: i64) -> String {
     let attrs = if t.config.tenant.issuer.starts_with("https://") {
         "SameSite=None; Secure"
     } else {
         "SameSite=Lax"
     };
-    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; {attrs}; Max-Age={max_age}")
+    format!("{name}={value}; Path=/; HttpOnly; {attrs}; Max-Age={max_age}")
 }
 
-fn session_from(headers: &HeaderMap) -> Option<String> {
+fn session_cookie(t: &Tenant, value: &str, max_age: i64) -> String {
+    cookie(t, SESSION_COOKIE, value, max_age)
+}
+
+/// The value of the cookie `name`.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -250,12 +257,26 @@ fn session_from(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .find_map(|c| {
             c.trim()
-                .strip_prefix(&format!("{SESSION_COOKIE}="))
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('='))
                 .map(str::to_string)
         })
 }
 
-fn sha256(value: &str) -> Vec<u8> {
+fn session_from(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// The cookie `/co/authenticate` sets in the browser that verified the code, which `/authorize`
+/// requires with the ticket: named after the ticket (so logins in several tabs do not collide),
+/// holding the verifier whose hash the ticket keeps.
+pub(crate) fn ticket_cookie_name(ticket: &str) -> String {
+    let digest = sha256(ticket);
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("lpw_co_{hex}")
+}
+
+pub(crate) fn sha256(value: &str) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     Sha256::digest(value.as_bytes()).to_vec()
 }
@@ -387,8 +408,19 @@ pub async fn authorize(
     };
     let prompt_login = get("prompt").is_some_and(|p| p.split(' ').any(|v| v == "login"));
     let now = t.clock.now();
-    let mut cookie = None;
+    let mut cookies = Vec::new();
     let (user, auth_time) = if let Some(ticket) = get("login_ticket") {
+        // Only in the browser that verified the code (login CSRF: a ticket alone would plant
+        // its holder's session in whichever browser is sent to this URL).
+        let binding_cookie = ticket_cookie_name(ticket);
+        let Some(verifier) = cookie_value(&headers, &binding_cookie) else {
+            return reply.error(
+                "access_denied",
+                "The login ticket is not bound to this browser: the cookie /co/authenticate \
+                 set is missing (was the code verified in another browser, or are the tenant's \
+                 cookies blocked as third-party cookies?).",
+            );
+        };
         let session = crate::keys::random_token(32);
         let lifetime = t.config.tenant.session_lifetime_secs;
         let redeemed = t
@@ -396,6 +428,7 @@ pub async fn authorize(
             .redeem_ticket(
                 ticket,
                 &client.client_id,
+                &sha256(&verifier),
                 now,
                 &sha256(&session),
                 now + lifetime,
@@ -403,11 +436,17 @@ pub async fn authorize(
             .await;
         match redeemed {
             Ok(Some(Some(user))) => {
-                cookie = Some(session_cookie(&t, &session, lifetime));
+                cookies.push(session_cookie(&t, &session, lifetime));
+                cookies.push(cookie(&t, &binding_cookie, "", 0));
                 (user, now)
             }
             Ok(Some(None)) => return reply.error("access_denied", "The user no longer exists."),
-            Ok(None) => return reply.error("access_denied", "Invalid or expired login ticket."),
+            Ok(None) => {
+                return reply.error(
+                    "access_denied",
+                    "Invalid or expired login ticket, or one verified in another browser.",
+                )
+            }
             Err(e) => {
                 ApiError::internal(e);
                 return reply.error("server_error", "The tenant failed to handle the request.");
@@ -454,7 +493,7 @@ pub async fn authorize(
             ApiError::internal(e);
             return reply.error("server_error", "The tenant failed to handle the request.");
         }
-        return reply.send(vec![("code", code)], cookie);
+        return reply.send(vec![("code", code)], cookies);
     }
     let tokens = issue_tokens(
         &t,
@@ -478,7 +517,7 @@ pub async fn authorize(
         ("expires_in", client.access_token_lifetime_secs.to_string()),
         ("token_type", "Bearer".to_string()),
     ]);
-    reply.send(params, cookie)
+    reply.send(params, cookies)
 }
 
 /// Seconds an authorization code may wait for redemption.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -344,7 +345,7 @@ pub async fn co_authenticate(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Strict(body): Strict<CoAuthenticateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let client = t.client(Some(&body.client_id))?;
     let origin = headers
         .get(header::ORIGIN)
@@ -378,19 +379,33 @@ pub async fn co_authenticate(
         Err(OtpFailure::TooManyAttempts(wait)) => return Err(too_many_attempts_after(wait)),
     };
     let ticket = random_token(24);
+    // The ticket is bound to this browser: /authorize takes it only with this cookie (sent back
+    // because the widget, auth0.js and Lock call this endpoint with credentials).
+    let verifier = random_token(24);
     t.store
         .put_ticket(
             &ticket,
             &client.client_id,
             &user.id,
             t.clock.now() + LOGIN_TICKET_SECS,
+            &crate::oauth::sha256(&verifier),
         )
         .await?;
-    Ok(Json(json!({
-        "login_ticket": ticket,
-        "co_verifier": random_token(24),
-        "co_id": random_token(9),
-    })))
+    let bind = crate::oauth::cookie(
+        &t,
+        &crate::oauth::ticket_cookie_name(&ticket),
+        &verifier,
+        LOGIN_TICKET_SECS,
+    );
+    Ok((
+        [(header::SET_COOKIE, bind)],
+        Json(json!({
+            "login_ticket": ticket,
+            "co_verifier": verifier,
+            "co_id": random_token(9),
+        })),
+    )
+        .into_response())
 }
 
 pub(crate) fn too_many_attempts_after(wait: Option<i64>) -> ApiError {

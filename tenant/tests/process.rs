@@ -145,6 +145,8 @@ async fn code(s: &Server, phone: &str) -> String {
     list[0]["code"].as_str().unwrap().to_string()
 }
 
+/// `/co/authenticate`: the status and the body, with the binding cookie it set (what a browser
+/// keeps for `/authorize`) added as `set_cookie`.
 async fn verify(s: &Server, phone: &str, otp: &str) -> (u16, Value) {
     let r = client()
         .post(format!("{}/co/authenticate", s.root))
@@ -154,12 +156,29 @@ async fn verify(s: &Server, phone: &str, otp: &str) -> (u16, Value) {
         .send()
         .await
         .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string);
+    let status = r.status().as_u16();
+    let mut body: Value = r.json().await.unwrap_or(Value::Null);
+    if let (Some(cookie), Some(map)) = (cookie, body.as_object_mut()) {
+        map.insert("set_cookie".into(), json!(cookie));
+    }
+    (status, body)
 }
 
-async fn tokens(s: &Server, ticket: &str) -> std::collections::HashMap<String, String> {
+/// `/authorize` with the ticket of a `verify` answer and its binding cookie.
+async fn tokens(s: &Server, verified: &Value) -> std::collections::HashMap<String, String> {
+    let ticket = verified["login_ticket"].as_str().unwrap();
     let r = client()
         .get(format!("{}/authorize", s.root))
+        .header(
+            "cookie",
+            verified["set_cookie"].as_str().unwrap_or_default(),
+        )
         .query(&[
             ("client_id", "app"),
             ("response_type", "token id_token"),
@@ -207,7 +226,7 @@ async fn a_crash_between_start_and_verify_loses_nothing() {
     assert_eq!(start(&first, c).await, 200);
     let (status, body) = verify(&first, c, &code(&first, c).await).await;
     assert_eq!(status, 200);
-    let old = tokens(&first, body["login_ticket"].as_str().unwrap()).await;
+    let old = tokens(&first, &body).await;
     // A login half done, and a code with two wrong tries spent.
     assert_eq!(start(&first, a).await, 200);
     let code_a = code(&first, a).await;
@@ -224,7 +243,7 @@ async fn a_crash_between_start_and_verify_loses_nothing() {
         status, 200,
         "the code sent before the crash still works: {body}"
     );
-    let fresh = tokens(&second, body["login_ticket"].as_str().unwrap()).await;
+    let fresh = tokens(&second, &body).await;
     assert!(fresh.contains_key("id_token"));
     assert_eq!(start(&second, a).await, 429, "the send interval survived");
     assert_eq!(
@@ -484,7 +503,7 @@ async fn two_processes_on_one_database_are_one_tenant_and_a_kill_loses_nothing()
     assert_eq!(start(&b, phone).await, 429, "A's send interval holds on B");
     let (status, body) = verify(&b, phone, &otp).await;
     assert_eq!(status, 200, "{body}");
-    let tokens = tokens(&b, body["login_ticket"].as_str().unwrap()).await;
+    let tokens = tokens(&b, &body).await;
     let jwks: Value = reqwest::get(format!("{}/.well-known/jwks.json", b.root))
         .await
         .unwrap()

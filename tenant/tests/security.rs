@@ -563,3 +563,80 @@ async fn api_registrations_are_checked_when_the_config_loads() {
         .to_string()
         .contains("registered twice"));
 }
+
+/// The fragment's error, or "" when the answer carries tokens.
+fn authorize_error(r: &Reply) -> String {
+    let location = r.header("location").unwrap_or_default();
+    let fragment = location.split_once('#').map_or("", |(_, f)| f);
+    let p: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(fragment).unwrap();
+    assert!(
+        p.contains_key("error") || p.contains_key("id_token"),
+        "{location}"
+    );
+    p.get("error").cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_login_ticket_is_redeemed_only_in_the_browser_that_verified_the_code() {
+    let h = harness().await;
+    h.start(PHONE).await.assert_ok();
+    let code = h.latest_code(PHONE).await;
+    let r = h.co_authenticate(PHONE, &code).await;
+    r.assert_ok();
+    let ticket = r.json()["login_ticket"].as_str().unwrap().to_string();
+    let set = r
+        .header("set-cookie")
+        .expect("a binding cookie")
+        .to_string();
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=120"] {
+        assert!(set.contains(attr), "{attr}: {set}");
+    }
+    assert!(set.starts_with("lpw_co_"), "{set}");
+    let bound = h.jar.lock().unwrap().clone();
+    assert_eq!(bound.len(), 1);
+
+    // Login CSRF: the ticket sent to another browser (no cookie, or that browser's own).
+    h.jar.lock().unwrap().clear();
+    assert_eq!(
+        authorize_error(&h.authorize(&ticket, CALLBACK).await),
+        "access_denied"
+    );
+    let name = bound[0].split('=').next().unwrap();
+    *h.jar.lock().unwrap() = vec![format!("{name}=someone-elses-verifier")];
+    assert_eq!(
+        authorize_error(&h.authorize(&ticket, CALLBACK).await),
+        "access_denied"
+    );
+    // Neither spent it: in its own browser it logs in, once, and the cookie is cleared.
+    *h.jar.lock().unwrap() = bound.clone();
+    let r = h.authorize(&ticket, CALLBACK).await;
+    assert_eq!(authorize_error(&r), "");
+    assert!(
+        r.headers.get_all("set-cookie").iter().any(|c| c
+            .to_str()
+            .unwrap()
+            .starts_with(&format!("{name}=;"))
+            && c.to_str().unwrap().contains("Max-Age=0")),
+        "the binding cookie is cleared"
+    );
+    *h.jar.lock().unwrap() = bound;
+    assert_eq!(
+        authorize_error(&h.authorize(&ticket, CALLBACK).await),
+        "access_denied"
+    );
+}
+
+#[tokio::test]
+async fn over_https_the_binding_cookie_reaches_the_tenant_from_a_cross_site_page() {
+    let h = harness_with(|c| c.tenant.issuer = "https://tenant.test".into()).await;
+    h.start(PHONE).await.assert_ok();
+    let code = h.latest_code(PHONE).await;
+    let r = h.co_authenticate(PHONE, &code).await;
+    let set = r.header("set-cookie").unwrap();
+    assert!(
+        set.contains("SameSite=None") && set.contains("Secure"),
+        "{set}"
+    );
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+}

@@ -430,22 +430,32 @@ impl Store {
         client_id: &str,
         user_id: &str,
         expires_at: i64,
+        binding: &[u8],
     ) -> Result<()> {
-        backend!(self.put_ticket(id, client_id, user_id, expires_at))
+        backend!(self.put_ticket(id, client_id, user_id, expires_at, binding))
     }
 
-    /// Redeems a login ticket for this client once and starts a login session (by the hash of
-    /// its cookie value, logged in at `now`) for its user, all or nothing. `None`: no such live ticket;
-    /// `Some(None)`: the ticket's user no longer exists.
+    /// Redeems a login ticket for this client, presented with its `binding` (the hash of the
+    /// browser's binding cookie), once, and starts a login session (by the hash of its cookie
+    /// value, logged in at `now`) for its user, all or nothing. `None`: no such live ticket with
+    /// that binding; `Some(None)`: the ticket's user no longer exists.
     pub async fn redeem_ticket(
         &self,
         id: &str,
         client_id: &str,
+        binding: &[u8],
         now: i64,
         session_hash: &[u8],
         session_expires_at: i64,
     ) -> Result<Option<Option<User>>> {
-        backend!(self.redeem_ticket(id, client_id, now, session_hash, session_expires_at))
+        backend!(self.redeem_ticket(
+            id,
+            client_id,
+            binding,
+            now,
+            session_hash,
+            session_expires_at
+        ))
     }
 
     /// Appends a message to the development outbox.

@@ -299,11 +299,12 @@ impl PostgresStore {
         client_id: &str,
         user_id: &str,
         expires_at: i64,
+        binding: &[u8],
     ) -> Result<()> {
         self.exec(
-            "INSERT INTO tickets (id, client_id, user_id, expires_at, used)
-             VALUES ($1, $2, $3, $4, false)",
-            &[&id, &client_id, &user_id, &expires_at],
+            "INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
+             VALUES ($1, $2, $3, $4, false, $5)",
+            &[&id, &client_id, &user_id, &expires_at, &binding],
         )
         .await
         .map(drop)
@@ -313,6 +314,7 @@ impl PostgresStore {
         &self,
         id: &str,
         client_id: &str,
+        binding: &[u8],
         now: i64,
         session_hash: &[u8],
         session_expires_at: i64,
@@ -323,13 +325,21 @@ impl PostgresStore {
                 "WITH taken AS (
                    UPDATE tickets SET used = true
                    WHERE id = $1 AND client_id = $2 AND NOT used AND expires_at > $3
+                     AND binding = $6
                    RETURNING user_id),
                  started AS (
                    INSERT INTO sessions (id_hash, user_id, expires_at, auth_time)
                    SELECT $4, user_id, $5, $3 FROM taken)
                  SELECT u.id, u.phone, u.created_at, u.updated_at
                  FROM taken LEFT JOIN users u ON u.id = taken.user_id",
-                &[&id, &client_id, &now, &session_hash, &session_expires_at],
+                &[
+                    &id,
+                    &client_id,
+                    &now,
+                    &session_hash,
+                    &session_expires_at,
+                    &binding,
+                ],
             )
             .await?;
         Ok(row.map(|r| {
@@ -777,6 +787,8 @@ $$;
     "
 ALTER TABLE blocks ADD COLUMN strikes BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_ip TEXT;
+-- A login ticket is redeemed only with the cookie /co/authenticate set in the same browser.
+ALTER TABLE tickets ADD COLUMN binding BYTEA;
 -- When the user logged in: the ID token's auth_time, max_age, the refresh tokens' absolute
 -- lifetime. Rows from before count from the migration.
 ALTER TABLE sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;

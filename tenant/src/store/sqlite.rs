@@ -299,14 +299,16 @@ impl SqliteStore {
         client_id: &str,
         user_id: &str,
         expires_at: i64,
+        binding: &[u8],
     ) -> Result<()> {
         let (id, client_id, user_id) = (id.to_owned(), client_id.to_owned(), user_id.to_owned());
+        let binding = binding.to_vec();
         self.call(move |c| {
             c.prepare_cached(
-                "INSERT INTO tickets (id, client_id, user_id, expires_at, used)
-                 VALUES (?1, ?2, ?3, ?4, 0)",
+                "INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5)",
             )?
-            .execute(params![id, client_id, user_id, expires_at])
+            .execute(params![id, client_id, user_id, expires_at, binding])
             .map(drop)
         })
         .await
@@ -316,21 +318,24 @@ impl SqliteStore {
         &self,
         id: &str,
         client_id: &str,
+        binding: &[u8],
         now: i64,
         session_hash: &[u8],
         session_expires_at: i64,
     ) -> Result<Option<Option<User>>> {
         let (id, client_id, session_hash) =
             (id.to_owned(), client_id.to_owned(), session_hash.to_vec());
+        let binding = binding.to_vec();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let Some(user_id): Option<String> = tx
                 .prepare_cached(
                     "UPDATE tickets SET used = 1
                      WHERE id = ?1 AND client_id = ?2 AND used = 0 AND expires_at > ?3
+                       AND binding = ?4
                      RETURNING user_id",
                 )?
-                .query_row(params![id, client_id, now], |r| r.get(0))
+                .query_row(params![id, client_id, now, binding], |r| r.get(0))
                 .optional()?
             else {
                 return Ok(None);
@@ -799,6 +804,8 @@ CREATE INDEX outbox_sent ON outbox (sent_at);
     "
 ALTER TABLE blocks ADD COLUMN strikes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_ip TEXT;
+-- A login ticket is redeemed only with the cookie /co/authenticate set in the same browser.
+ALTER TABLE tickets ADD COLUMN binding BLOB;
 -- When the user logged in: the ID token's auth_time, max_age, the refresh tokens' absolute
 -- lifetime. Rows from before count from the migration.
 ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;

@@ -75,6 +75,9 @@ pub struct Harness {
     pub database: String,
     /// The tenant behind `app`.
     pub tenant: Arc<Tenant>,
+    /// The login-ticket binding cookies `/co/authenticate` set, sent to `/authorize` as a
+    /// browser would (shared by the instances of a pair: one browser, two instances).
+    pub jar: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// The PostgreSQL server the suite runs against instead of SQLite, if any: a URL without a
@@ -195,6 +198,7 @@ pub async fn harness_of(
         dir,
         database,
         tenant,
+        jar: Arc::default(),
     }
 }
 
@@ -228,6 +232,7 @@ pub async fn another_instance(
         dir: tempfile::tempdir().unwrap(),
         database: first.database.clone(),
         tenant,
+        jar: first.jar.clone(),
     }
 }
 
@@ -268,10 +273,28 @@ impl Reply {
 }
 
 impl Harness {
-    pub async fn send(&self, req: Request<Body>) -> Reply {
+    pub async fn send(&self, mut req: Request<Body>) -> Reply {
+        if req.uri().path() == "/authorize" {
+            let jar = self.jar.lock().unwrap().join("; ");
+            if !jar.is_empty() {
+                req.headers_mut()
+                    .append(header::COOKIE, jar.parse().unwrap());
+            }
+        }
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            if pair.starts_with("lpw_co_") {
+                let name = pair.split('=').next().unwrap().to_string();
+                let mut jar = self.jar.lock().unwrap();
+                jar.retain(|c| !c.starts_with(&format!("{name}=")));
+                if !pair.ends_with('=') {
+                    jar.push(pair);
+                }
+            }
+        }
         let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
         Reply {
             status,
