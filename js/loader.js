@@ -57,6 +57,8 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
   }
 
   Auth0LockPasswordless.prototype._dispatch = function (name, payload) {
+    // Destroyed: what was in flight finishes silently.
+    if (this._destroyed) return;
     var list = (this._listeners[name] || []).slice();
     if (name === 'unrecoverable_error' && list.length === 0) {
       // As Lock does: an unrecoverable error nobody listens to is thrown.
@@ -73,6 +75,11 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
 
   Auth0LockPasswordless.prototype._call = function (name, args) {
     if (this._destroyed) return this;
+    var self = this;
+    // A callback whose answer arrives after destroy() is not called.
+    args = args.map(function (a) {
+      return typeof a === 'function' ? function () { if (!self._destroyed) a.apply(null, arguments); } : a;
+    });
     if (this._handle) { this._handle[name].apply(this._handle, args); }
     else if (this._queue) { this._queue.push([name, args]); }
     return this;
@@ -107,12 +114,13 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
   };
   Auth0LockPasswordless.prototype.getUserInfo = function (token, cb) { return this._call('getUserInfo', [token, cb]); };
   Auth0LockPasswordless.prototype.checkSession = function (params, cb) {
-    if (typeof params === 'function') { cb = params; }
-    return this._call('checkSession', [cb]);
+    if (typeof params === 'function') { cb = params; params = undefined; }
+    if (typeof cb !== 'function') throw new TypeError('checkSession needs a callback function.');
+    return this._call('checkSession', [params == null ? undefined : JSON.stringify(params), cb]);
   };
   Auth0LockPasswordless.prototype.resumeAuth = function (hash, cb) { return this._call('resumeAuth', [hash, cb]); };
   Auth0LockPasswordless.prototype.logout = function (query) {
-    return this._call('logout', [query && query.returnTo ? String(query.returnTo) : undefined]);
+    return this._call('logout', [query && query.returnTo ? String(query.returnTo) : undefined, !!(query && query.federated)]);
   };
 
   return Auth0LockPasswordless;

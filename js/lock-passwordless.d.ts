@@ -130,9 +130,10 @@ export declare class Auth0LockPasswordless {
   once<E extends LockEventName>(event: E, listener: Listener<E>): this;
   off<E extends LockEventName>(event: E, listener?: Listener<E>): this;
   getUserInfo(accessToken: string, callback: (error: LockError | null, profile?: UserProfile) => void): this;
-  checkSession(params: object, callback: (error: LockError | null, result?: AuthResult) => void): this;
+  checkSession(params: { scope?: string; audience?: string }, callback: (error: LockError | null, result?: AuthResult) => void): this;
+  checkSession(callback: (error: LockError | null, result?: AuthResult) => void): this;
   resumeAuth(hash: string, callback: (error: LockError | null, result?: AuthResult | null) => void): this;
-  logout(query?: { returnTo?: string }): this;
+  logout(query?: { returnTo?: string; federated?: boolean }): this;
 }
 
 declare global {

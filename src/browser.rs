@@ -355,10 +355,10 @@ fn html_element(id: &str) -> Option<web_sys::HtmlElement> {
 }
 
 /// Focuses the element with `id` once the current render has reached the DOM.
-pub fn focus_soon(id: &'static str) {
+pub fn focus_soon(id: String) {
     wasm_bindgen_futures::spawn_local(async move {
         sleep_ms(0).await;
-        if let Some(el) = html_element(id) {
+        if let Some(el) = html_element(&id) {
             let _ = el.focus();
         }
     });

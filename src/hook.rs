@@ -141,6 +141,20 @@ impl Flow {
 
     pub(crate) fn back(self) {
         self.dispatch(Event::Back);
+        if self.state.try_get_untracked().map(|s| s.step) == Some(crate::machine::Step::Phone) {
+            // Back to the number: the code's transaction will never be completed.
+            self.replace_tx(None);
+        }
+    }
+
+    /// Keeps `tx` as the pending login and removes the one it replaces from this tab's storage
+    /// (a resend makes a new one; back abandons it).
+    fn replace_tx(self, tx: Option<Transaction>) {
+        let old = self.tx.try_get_untracked().flatten();
+        if let Some(old) = old.filter(|o| tx.as_ref().is_none_or(|t| t.state != o.state)) {
+            browser::take_transaction(&old.state);
+        }
+        let _ = self.tx.try_set(tx);
     }
 
     pub(crate) fn resend(self) {
@@ -208,7 +222,7 @@ impl Flow {
                 }
                 flow.dispatch(match result {
                     Ok(tx) => {
-                        flow.tx.set(Some(tx));
+                        flow.replace_tx(Some(tx));
                         flow.start_countdown(RESEND_SECS);
                         Event::CodeSent
                     }

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use crate::json::{obj, Json};
 
 use crate::error::LockError;
-use crate::options::LockConfig;
+use crate::options::{AuthParams, LockConfig};
 use crate::otp::OtpCode;
 use crate::outcome::{AuthError, AuthResult};
 use crate::phone::PhoneNumber;
@@ -254,7 +254,11 @@ impl WebAuth {
         language: &str,
     ) -> Result<Transaction, LockError> {
         let tx = self.new_transaction()?;
-        api::passwordless_start(&self.config(), phone, &tx, language).await?;
+        if let Err(e) = api::passwordless_start(&self.config(), phone, &tx, language).await {
+            // No code, no login to finish: nothing of it stays in this tab.
+            browser::take_transaction(&tx.state);
+            return Err(e);
+        }
         Ok(tx)
     }
 
@@ -523,13 +527,20 @@ impl WebAuth {
     /// Silent authentication from the tenant's session (`prompt=none` in a hidden iframe):
     /// `login_required` when there is none.
     pub async fn check_session(&self) -> Result<AuthResult, AuthError> {
+        self.check_session_with(&self.config().options.auth.params)
+            .await
+    }
+
+    /// [`WebAuth::check_session`] asking for these `scope` and `audience` (Lock's
+    /// `checkSession(params)`) instead of the configured ones. Its transaction is removed from
+    /// this tab whatever the outcome.
+    pub async fn check_session_with(&self, asked: &AuthParams) -> Result<AuthResult, AuthError> {
         let run = async {
             let tx = self.new_transaction()?;
+            let mut config = (*self.config()).clone();
+            config.options.auth.params = asked.clone();
             let params = self
-                .web_message(
-                    &api::authorize_url(&self.config(), &tx, None, true),
-                    &tx.state,
-                )
+                .web_message(&api::authorize_url(&config, &tx, None, true), &tx.state)
                 .await;
             let tx = browser::take_transaction(&tx.state).unwrap_or(tx);
             self.complete(params?, &tx).await
@@ -593,6 +604,12 @@ impl WebAuth {
 
     /// `GET /v2/logout` for this client, returning to `return_to` (must be registered).
     pub fn logout_url(&self, return_to: Option<&str>) -> String {
+        self.logout_url_with(return_to, false)
+    }
+
+    /// [`WebAuth::logout_url`], with `federated` (Lock's `logout({federated: true})`: also log
+    /// out of the upstream identity provider, where there is one).
+    pub fn logout_url_with(&self, return_to: Option<&str>, federated: bool) -> String {
         let mut url = format!(
             "{}/v2/logout?client_id={}",
             self.config().root_url(),
@@ -602,13 +619,21 @@ impl WebAuth {
             url.push_str("&returnTo=");
             url.push_str(&crate::url::encode_component(r));
         }
+        if federated {
+            url.push_str("&federated");
+        }
         url
     }
 
     /// Forgets everything stored and ends the tenant session by navigating to `/v2/logout`.
     pub fn logout(&self, return_to: Option<&str>) {
+        self.logout_with(return_to, false);
+    }
+
+    /// [`WebAuth::logout`], `federated` as in [`WebAuth::logout_url_with`].
+    pub fn logout_with(&self, return_to: Option<&str>, federated: bool) {
         self.clear();
-        let _ = browser::navigate(&self.logout_url(return_to));
+        let _ = browser::navigate(&self.logout_url_with(return_to, federated));
     }
 
     /// Loads `url` in a hidden iframe and waits for its `authorization_response` message, taken

@@ -235,7 +235,7 @@ async fn inline_mode_is_a_region_that_cannot_close_or_steal_focus() {
         query(".lpw-inline [role=region]").is_some(),
         "Esc does nothing inline"
     );
-    assert_ne!(active_id(), "lpw-phone", "no autofocus inline");
+    assert_ne!(active_id(), "lpw-anywhere-phone", "no autofocus inline");
     lock.hide();
     tick().await;
 }
@@ -527,4 +527,42 @@ async fn web_message_takes_the_answer_only_from_the_iframe_it_opened() {
         .unwrap()
         .expect("an answer in time");
     assert_eq!(Json::parse(&answer).unwrap()["which"], "its iframe");
+}
+
+#[wasm_bindgen_test]
+async fn a_modal_and_an_inline_widget_on_one_page_share_no_element_id() {
+    let modal = mount("{}");
+    let inline = mount(r#"{"container":"second-box"}"#);
+    modal.show();
+    inline.show();
+    tick().await;
+    let ids: Vec<String> = js_sys::Function::new_no_args(
+        "return Array.from(document.querySelectorAll('[id]'), function (e) { return e.id; });",
+    )
+    .call0(&wasm_bindgen::JsValue::NULL)
+    .unwrap()
+    .unchecked_into::<js_sys::Array>()
+    .iter()
+    .filter_map(|v| v.as_string())
+    .collect();
+    for id in [
+        "lpw-phone",
+        "lpw-title",
+        "lpw-second-box-phone",
+        "lpw-second-box-title",
+    ] {
+        assert!(ids.iter().any(|i| i == id), "{id} in {ids:?}");
+    }
+    let mut seen = std::collections::HashSet::new();
+    let twice: Vec<&String> = ids.iter().filter(|i| !seen.insert(*i)).collect();
+    assert!(twice.is_empty(), "duplicate IDs: {twice:?}");
+    // What the IDs tie together still resolves inside each widget.
+    let labelled = query("#lpw-second-box-phone")
+        .unwrap()
+        .get_attribute("aria-describedby")
+        .unwrap();
+    assert_eq!(labelled, "lpw-second-box-phone-error");
+    modal.hide();
+    inline.hide();
+    tick().await;
 }

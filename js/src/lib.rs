@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_passwordless::json::Json;
-use leptos_passwordless::options::ShowOptions;
+use leptos_passwordless::options::{AuthParams, ShowOptions};
 use leptos_passwordless::{Lock, LockConfig, LockEvent, LockPasswordless};
 use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::*;
@@ -149,12 +149,28 @@ impl LockHandle {
     }
 
     /// `lock.checkSession(params, callback(error, authResult))`: silent login from the tenant
-    /// session, `login_required` without one.
+    /// session, `login_required` without one; `params` (JSON) may ask for another `scope` or
+    /// `audience`, as with Lock.
     #[wasm_bindgen(js_name = checkSession)]
-    pub fn check_session(&self, callback: js_sys::Function) {
+    pub fn check_session(&self, params_json: Option<String>, callback: js_sys::Function) {
         let lock = self.lock.clone();
+        let base = lock.config().options.auth.params.clone();
+        let asked = match AuthParams::from_json_over(params_json.as_deref().unwrap_or(""), &base) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = callback.call2(
+                    &JsValue::NULL,
+                    &error_value(
+                        "invalid_request",
+                        &format!("invalid checkSession params: {e}"),
+                    ),
+                    &JsValue::UNDEFINED,
+                );
+                return;
+            }
+        };
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = match lock.auth().check_session().await {
+            let _ = match lock.auth().check_session_with(&asked).await {
                 Ok(result) => callback.call2(
                     &JsValue::NULL,
                     &JsValue::NULL,
@@ -190,8 +206,12 @@ impl LockHandle {
         });
     }
 
-    /// `lock.logout({returnTo})`: forgets what the widget stored and ends the tenant session.
-    pub fn logout(&self, return_to: Option<String>) {
-        self.lock.auth().logout(return_to.as_deref());
+    /// `lock.logout({returnTo, federated})`: forgets what the widget stored and ends the tenant
+    /// session (`federated` is passed on, as Lock does; this tenant has no upstream provider to
+    /// log out of).
+    pub fn logout(&self, return_to: Option<String>, federated: bool) {
+        self.lock
+            .auth()
+            .logout_with(return_to.as_deref(), federated);
     }
 }

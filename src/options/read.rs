@@ -241,6 +241,24 @@ impl LockOptions {
     }
 }
 
+impl AuthParams {
+    /// Lock's `checkSession(params)`: `scope` and `audience` from JSON text, over `base` (the
+    /// configured ones); `null`, `undefined` or nothing keeps `base`. Other members are refused
+    /// by name.
+    pub fn from_json_over(text: &str, base: &AuthParams) -> Result<Self, String> {
+        let text = text.trim();
+        let mut p = base.clone();
+        if text.is_empty() || text == "undefined" {
+            return Ok(p);
+        }
+        let value = Json::parse(text).map_err(|e| e.to_string())?;
+        if !value.is_null() {
+            params(&value, "checkSession params", &mut p)?;
+        }
+        Ok(p)
+    }
+}
+
 impl ShowOptions {
     /// `show(options)` from JSON text (`null`, `undefined` or nothing: no overrides).
     pub fn from_json(text: &str) -> Result<Self, String> {

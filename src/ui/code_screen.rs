@@ -29,6 +29,7 @@ pub(super) fn CodeScreen(
     dict: Dictionary,
     code_text: RwSignal<String>,
 ) -> impl IntoView {
+    let ids = super::Ids::current();
     let verifying = Memo::new(move |_| flow.step() == Step::Verifying);
     let phone = untrack(|| flow.phone())
         .map(|p| p.international().to_string())
@@ -80,16 +81,16 @@ pub(super) fn CodeScreen(
     view! {
         <form class="lpw-body" on:submit=on_submit novalidate>
             <p class="lpw-instructions">{dict.format("passwordlessSMSCodeInstructions", &[&phone])}</p>
-            <label class="lpw-label" for="lpw-code">{dict.text("codeInputLabel")}</label>
-            <input id="lpw-code" class="lpw-input lpw-code" type="text" name="code"
+            <label class="lpw-label" for=ids.id("code")>{dict.text("codeInputLabel")}</label>
+            <input id=ids.id("code") class="lpw-input lpw-code" type="text" name="code"
                 inputmode="numeric" autocomplete="one-time-code" maxlength=length.to_string()
                 pattern="[0-9]*"
                 placeholder=dict.text("codeInputPlaceholder")
                 aria-invalid=move || format_error.get().to_string()
-                aria-describedby="lpw-code-error"
+                aria-describedby=ids.id("code-error")
                 prop:value=move || code_text.get()
                 on:input=on_input on:paste=on_paste/>
-            <p id="lpw-code-error" class="lpw-field-error" role="alert">
+            <p id=ids.id("code-error") class="lpw-field-error" role="alert">
                 {move || format_error.get().then(|| code_error.clone())}
             </p>
             <button type="button" class="lpw-link lpw-resend" disabled=resend_disabled

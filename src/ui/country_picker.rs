@@ -68,7 +68,8 @@ pub(super) fn CountryPicker(
                 .unwrap_or(code)
         })
     };
-    let option_id = |code: &str| format!("lpw-country-{code}");
+    let ids = super::Ids::current();
+    let option_id = move |code: &str| ids.id(&format!("country-{code}"));
     let active_code = move || {
         let i = *matches.get().get(active.get())?;
         countries.with_value(|list| Some(list[i].0.code.clone()))
@@ -82,7 +83,7 @@ pub(super) fn CountryPicker(
         region.set(code);
         picked.set(true);
         open.set(false);
-        browser::focus_soon("lpw-country");
+        browser::focus_soon(ids.id("country"));
     };
     let toggle = move |_| {
         let now = !open.get_untracked();
@@ -91,7 +92,7 @@ pub(super) fn CountryPicker(
             let code = region.get_untracked();
             let at = countries.with_value(|l| l.iter().position(|(c, _)| c.code == code));
             active.set(at.unwrap_or(0));
-            browser::focus_soon("lpw-country-search");
+            browser::focus_soon(ids.id("country-search"));
             scroll_active(true);
         }
         open.set(now);
@@ -125,26 +126,26 @@ pub(super) fn CountryPicker(
                 e.prevent_default();
                 e.stop_propagation();
                 open.set(false);
-                browser::focus_soon("lpw-country");
+                browser::focus_soon(ids.id("country"));
             }
             _ => {}
         }
     };
     view! {
-        <span id="lpw-country-label" class="lpw-label">{label.clone()}</span>
-        <button type="button" id="lpw-country" class="lpw-country" value=move || region.get()
+        <span id=ids.id("country-label") class="lpw-label">{label.clone()}</span>
+        <button type="button" id=ids.id("country") class="lpw-country" value=move || region.get()
             aria-haspopup="listbox" aria-expanded=move || open.get().to_string()
-            aria-labelledby="lpw-country-label lpw-country" on:click=toggle>
+            aria-labelledby=format!("{} {}", ids.id("country-label"), ids.id("country")) on:click=toggle>
             <span class="lpw-country-value">{shown}</span>
             <span class="lpw-country-caret" aria-hidden="true">"▾"</span>
         </button>
         <Show when=move || open.get()>
             <div class="lpw-country-pane">
-                <input id="lpw-country-search" class="lpw-input" type="text" role="combobox"
+                <input id=ids.id("country-search") class="lpw-input" type="text" role="combobox"
                     autocomplete="off" spellcheck="false"
                     aria-label=search_label.clone() placeholder=search_label.clone()
                     aria-expanded=move || (!matches.with(Vec::is_empty)).to_string()
-                    aria-controls=move || (!matches.with(Vec::is_empty)).then_some("lpw-country-list")
+                    aria-controls=move || (!matches.with(Vec::is_empty)).then(|| ids.id("country-list"))
                     aria-autocomplete="list"
                     aria-activedescendant=move || active_code().map(|c| option_id(&c))
                     prop:value=move || query.get()
@@ -158,7 +159,7 @@ pub(super) fn CountryPicker(
                     }
                     let label = list_label.get_value();
                     view! {
-                    <ul id="lpw-country-list" class="lpw-country-list" role="listbox" aria-label=label>
+                    <ul id=ids.id("country-list") class="lpw-country-list" role="listbox" aria-label=label>
                         {countries.with_value(|all| list.iter().enumerate().map(|(n, &i)| {
                             let (c, name) = &all[i];
                             let code = c.code.clone();

@@ -19,6 +19,31 @@ use code_screen::CodeScreen;
 use phone_screen::PhoneScreen;
 
 const STYLE_ID: &str = "lpw-style";
+
+/// The element IDs of one widget: `lpw-NAME` in the modal, `lpw-CONTAINER-NAME` inline (the
+/// container's ID is unique on the page), so a modal and inline widgets side by side never share
+/// an ID. The same on the server and in the browser, as hydration needs.
+#[derive(Clone, Copy)]
+pub(crate) struct Ids(StoredValue<String>);
+
+impl Ids {
+    fn for_config(config: &crate::options::LockConfig) -> Self {
+        Self(StoredValue::new(match &config.options.container {
+            Some(container) => format!("lpw-{container}"),
+            None => "lpw".to_string(),
+        }))
+    }
+
+    /// The widget's own IDs, from its component's context.
+    pub(crate) fn current() -> Self {
+        use_context::<Ids>().unwrap_or_else(|| Self(StoredValue::new("lpw".to_string())))
+    }
+
+    /// The ID of the element `name` (`phone`, `code-error`, …).
+    pub(crate) fn id(self, name: &str) -> String {
+        self.0.with_value(|p| format!("{p}-{name}"))
+    }
+}
 const STYLE: &str = include_str!("../../style/lock.css");
 
 thread_local! {
@@ -156,6 +181,8 @@ pub fn LockPasswordless(
 fn Modal(lock: Lock) -> impl IntoView {
     let flow = Flow::new(lock.clone());
     let config = (*lock.config()).clone();
+    let ids = Ids::for_config(&config);
+    provide_context(ids);
     // The texts: a signal, as the chosen language's file lands after the widget shows.
     let dictionary = lock.dictionary();
     let closable = config.closable();
@@ -277,8 +304,8 @@ fn Modal(lock: Lock) -> impl IntoView {
     if autofocus {
         Effect::new(move |_| match (ready.get(), step.get()) {
             (false, _) => {}
-            (true, Step::Phone) => browser::focus_soon("lpw-phone"),
-            (true, Step::Code) => browser::focus_soon("lpw-code"),
+            (true, Step::Phone) => browser::focus_soon(ids.id("phone")),
+            (true, Step::Code) => browser::focus_soon(ids.id("code")),
             _ => {}
         });
     }
@@ -338,14 +365,14 @@ fn Modal(lock: Lock) -> impl IntoView {
             <div class="lpw-modal" node_ref=dialog
                 role=if inline { "region" } else { "dialog" }
                 aria-modal=(!inline).then_some("true")
-                aria-labelledby="lpw-title" on:keydown=on_keydown>
+                aria-labelledby=ids.id("title") on:keydown=on_keydown>
                 <header class="lpw-header">
                     {move || show_back.get().then(|| view! {
                         <button type="button" class="lpw-back" aria-label=text("backLabel")
                             on:click=move |_| flow.back()>"←"</button>
                     })}
                     {theme.logo.clone().map(|src| view! { <img class="lpw-logo" src=src alt=""/> })}
-                    <h2 id="lpw-title" class="lpw-title">{text("title")}</h2>
+                    <h2 id=ids.id("title") class="lpw-title">{text("title")}</h2>
                     {closable.then(|| {
                         let close = close.clone();
                         view! {

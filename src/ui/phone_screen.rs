@@ -20,6 +20,7 @@ pub(super) fn PhoneScreen(
     region: RwSignal<String>,
     picked: RwSignal<bool>,
 ) -> impl IntoView {
+    let ids = super::Ids::current();
     let invalid = RwSignal::new(false);
     let language = config
         .options
@@ -120,20 +121,20 @@ pub(super) fn PhoneScreen(
             <CountryPicker region=region picked=picked language=language
                 label=dict.text("countryLabel") search_label=dict.text("countrySearchLabel")
                 empty_text=dict.text("countryNoMatch")/>
-            <label class="lpw-label" for="lpw-phone">{dict.text("phoneNumberInputLabel")}</label>
-            <input id="lpw-phone" class="lpw-input" type="tel" name="phone" autocomplete="tel"
+            <label class="lpw-label" for=ids.id("phone")>{dict.text("phoneNumberInputLabel")}</label>
+            <input id=ids.id("phone") class="lpw-input" type="tel" name="phone" autocomplete="tel"
                 placeholder=placeholder
                 aria-invalid=move || invalid.get().to_string()
-                aria-describedby="lpw-phone-error"
+                aria-describedby=ids.id("phone-error")
                 prop:value=move || phone_text.get()
                 on:input=on_input/>
-            <p id="lpw-phone-error" class="lpw-field-error" role="alert">
+            <p id=ids.id("phone-error") class="lpw-field-error" role="alert">
                 {move || invalid.get().then(|| invalid_text.clone())}
             </p>
             {show_terms.then(|| if must_accept {
                 view! {
                     <label class="lpw-terms lpw-terms--accept">
-                        <input type="checkbox" id="lpw-terms-accept"
+                        <input type="checkbox" id=ids.id("terms-accept")
                             on:change=move |e| { accepted.set(event_target_checked(&e)); terms_missing.set(false); }/>
                         <span>{render_rich(&terms_text)}</span>
                     </label>

@@ -143,12 +143,14 @@ async function latestCode(root, phone) {
 }
 
 /// Picks a country in the searchable pane: open it, search by ISO code, click the option.
-async function pickCountry(page, region, scope = '') {
-  await page.click(`${scope} #lpw-country`);
-  await page.fill(`${scope} #lpw-country-search`, region);
-  await page.click(`${scope} #lpw-country-${region}`);
-  await page.waitForSelector(`${scope} #lpw-country-search`, { state: 'detached' });
-  check(await page.getAttribute(`${scope} #lpw-country`, 'value') === region, `${region} picked`);
+/// Picks `region` in the country list of the widget whose element IDs start with `ids` (`lpw`
+/// for the modal, `lpw-CONTAINER` for an inline widget).
+async function pickCountry(page, region, ids = 'lpw') {
+  await page.click(`#${ids}-country`);
+  await page.fill(`#${ids}-country-search`, region);
+  await page.click(`#${ids}-country-${region}`);
+  await page.waitForSelector(`#${ids}-country-search`, { state: 'detached' });
+  check(await page.getAttribute(`#${ids}-country`, 'value') === region, `${region} picked`);
 }
 
 /// Opens the widget and gets as far as the code screen.
@@ -430,9 +432,9 @@ test('an invalid number is refused inline without a request', async ({ browser, 
 });
 
 /// Enters the code from the outbox and submits it.
-async function enterCode(page, tenant, phone) {
+async function enterCode(page, tenant, phone, ids = 'lpw') {
   const code = await latestCode(tenant, phone);
-  await page.fill('#lpw-code', code); // the last digit submits
+  await page.fill(`#${ids}-code`, code); // the last digit submits
 }
 
 async function profileShows(page, phone) {
@@ -619,11 +621,11 @@ test('JS bundle: a second, inline instance with a flash message logs in beside t
   check(await page.textContent('#inline-box .lpw-banner--success') === 'Welcome back', 'flash message');
   check(await page.locator('#inline-box .lpw-close').count() === 0, 'inline is not closable');
   check(await page.locator('[role=dialog]').count() === 0, 'the modal instance is still closed');
-  await pickCountry(page, 'US', '#inline-box');
-  await page.fill('#inline-box #lpw-phone', '201 555 0147');
+  await pickCountry(page, 'US', 'lpw-inline-box');
+  await page.fill('#inline-box #lpw-inline-box-phone', '201 555 0147');
   await page.click('#inline-box .lpw-submit');
-  await page.waitForSelector('#inline-box #lpw-code');
-  await page.fill('#inline-box #lpw-code', await latestCode(tenant, '+12015550147')); // the last digit submits
+  await page.waitForSelector('#inline-box #lpw-inline-box-code');
+  await page.fill('#inline-box #lpw-inline-box-code', await latestCode(tenant, '+12015550147')); // the last digit submits
   await page.waitForFunction(() => window.events.length === 1, null, { timeout: 20000 });
   check(JSON.stringify(await page.evaluate(() => window.events)) === '[["authenticated","+12015550147"]]', 'authenticated inline');
   await page.close();
@@ -789,7 +791,82 @@ test('JS API: show(options) overrides theme, texts, language and auth.params for
   const error = await page.evaluate(() => window.errors[0]);
   check(error.includes('allowedConnections'), `the option is named: ${error}`);
   check(await page.locator('[role=dialog]').count() === 0, 'nothing opens');
+  // checkSession(params), as Lock: the session answers for the scope and audience asked.
+  const silent = await page.evaluate(() => new Promise((resolve) => l4.checkSession(
+    { scope: 'openid phone', audience: 'https://api.example.test' },
+    (err, r) => resolve(err ? { error: err.error } : { scope: r.scope, aud: JSON.parse(atob(r.accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).aud }))));
+  check(silent.scope === 'openid phone' && [].concat(silent.aud).includes('https://api.example.test'), `checkSession params: ${JSON.stringify(silent)}`);
+  const bad = await page.evaluate(() => new Promise((resolve) => l4.checkSession({ bogus: 1 }, (err) => resolve(err && `${err.error}: ${err.errorDescription || err.error_description || err.description}`))));
+  check(bad && bad.startsWith('invalid_request') && bad.includes('bogus'), `bad checkSession params are named: ${bad}`);
+  check(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('lpw.tx.')).length) === 0, 'no transaction is left behind');
   check(thrown.length === 0, `nothing thrown with a listener: ${thrown}`);
+  // logout({federated}) is accepted and reaches the tenant.
+  const logout = page.waitForRequest((r) => r.url().startsWith(`${tenant}/v2/logout`));
+  await page.evaluate((home) => l4.logout({ returnTo: home, federated: true }), `${web}/`);
+  const url = new URL((await logout).url());
+  check(url.searchParams.has('federated') && url.searchParams.get('returnTo') === `${web}/`, `logout URL: ${url}`);
+  await page.waitForURL(`${web}/`);
+  await page.close();
+});
+
+test('JS API: after destroy() nothing is emitted, called back or thrown', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  const thrown = [];
+  page.on('pageerror', (e) => thrown.push(e.message));
+  await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  await page.evaluate((domain) => new Promise((resolve) => {
+    window.after = [];
+    window.l = new Auth0LockPasswordless('demo-client', domain, { auth: { redirect: false, redirectUrl: location.origin + '/' } });
+    ['show', 'hide', 'unrecoverable_error', 'authenticated', 'authorization_error'].forEach((n) => l.on(n, () => window.after.push(n)));
+    l.on('show', () => resolve());
+    l.show();
+  }), tenant);
+  await page.evaluate(() => {
+    // Both answer after the destroy below.
+    l.checkSession({}, () => window.after.push('checkSession callback'));
+    l.getUserInfo('not-a-token', () => window.after.push('getUserInfo callback'));
+    l.destroy();
+    window.after.length = 0;
+    // Calls on a destroyed widget do nothing: no widget, no unrecoverable_error thrown.
+    l.on('nope', () => {});
+    l.show({ allowedConnections: ['email'] });
+    l.checkSession({}, () => window.after.push('late checkSession'));
+  });
+  await page.waitForTimeout(2500);
+  check(JSON.stringify(await page.evaluate(() => window.after)) === '[]', `after destroy: ${await page.evaluate(() => JSON.stringify(window.after))}`);
+  check(thrown.length === 0, `nothing thrown: ${thrown}`);
+  check(await page.locator('.lpw-root').count() === 0, 'no widget');
+  await page.close();
+});
+
+test('transactions: going back, a refused send and a resend leave only the pending login in this tab', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  await page.clock.install();
+  await page.goto(`${web}/?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
+  const pending = () => page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('lpw.tx.')));
+  await requestCode(page, '#login', 'US', '201 555 0175');
+  check((await pending()).length === 1, 'one transaction for the code sent');
+  await page.click('.lpw-different');
+  await page.waitForSelector('#lpw-phone');
+  check((await pending()).length === 0, `back abandons it: ${await pending()}`);
+  // The tenant's answers from here on: a refusal, then codes sent (so no interval applies).
+  let answer = { status: 400, json: { error: 'sms_provider_error', error_description: 'The SMS could not be sent. Please try again later.' } };
+  await page.route(`${tenant}/passwordless/start`, (route) => (route.request().method() === 'POST'
+    ? route.fulfill({ ...answer, headers: { 'access-control-allow-origin': web, 'access-control-allow-credentials': 'true', vary: 'Origin' } })
+    : route.continue()));
+  await page.click('.lpw-submit');
+  await page.waitForSelector('.lpw-banner--error');
+  check((await pending()).length === 0, `a refused send leaves none: ${await pending()}`);
+  answer = { status: 200, json: { _id: '0123456789abcdef01234567', phone_number: '+12015550175', request_language: 'en' } };
+  await page.click('.lpw-submit');
+  await page.waitForSelector('#lpw-code');
+  const first = await pending();
+  check(first.length === 1, `a code sent: ${first}`);
+  await page.clock.fastForward(31000);
+  await page.waitForSelector('.lpw-resend:not([disabled])');
+  await page.click('.lpw-resend');
+  await page.waitForFunction((old) => { const k = Object.keys(sessionStorage).filter((x) => x.startsWith('lpw.tx.')); return k.length === 1 && k[0] !== old; }, first[0]);
+  check((await pending()).length === 1, 'a resend replaces the transaction');
   await page.close();
 });
 
@@ -1025,21 +1102,21 @@ test('demo: the language switcher, the themes and inline mode', async ({ browser
   const page = await browser.newPage();
   await page.goto(`${web}/inline?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
   // Inline: in the page at once, no dialog, no close button.
-  await page.waitForSelector('#demo-inline .lpw-inline #lpw-phone');
+  await page.waitForSelector('#demo-inline .lpw-inline #lpw-demo-inline-phone');
   check(await page.locator('[role=dialog]').count() === 0, 'inline is not a dialog');
   await snap(page, 'inline-demo', '#demo-inline .lpw-modal');
   // Dark, then a primary color: each reloads with the setting and keeps the others.
   await page.click('#demo-dark');
-  await page.waitForSelector('#demo-inline .lpw-root.lpw-dark #lpw-phone');
+  await page.waitForSelector('#demo-inline .lpw-root.lpw-dark #lpw-demo-inline-phone');
   await page.click('#demo-green');
-  await page.waitForSelector('#demo-inline .lpw-root.lpw-dark #lpw-phone');
+  await page.waitForSelector('#demo-inline .lpw-root.lpw-dark #lpw-demo-inline-phone');
   const green = await page.evaluate(() => getComputedStyle(document.querySelector('.lpw-submit')).backgroundColor);
   check(green === 'rgb(10, 125, 50)', `the green theme: ${green}`);
   // A language from the switcher: the widget (and its lang attribute) follow.
   await page.selectOption('#demo-lang', 'de');
   await page.waitForFunction(() => document.querySelector('.lpw-root') && document.querySelector('.lpw-root').lang === 'de');
-  await page.waitForFunction(() => document.querySelector('#lpw-title') && document.querySelector('#lpw-title').textContent === 'Anmelden', null, { timeout: 10000 })
-    .catch(async () => { throw new Error(`German title: ${await page.textContent('#lpw-title')}`); });
+  await page.waitForFunction(() => document.querySelector('#lpw-demo-inline-title') && document.querySelector('#lpw-demo-inline-title').textContent === 'Anmelden', null, { timeout: 10000 })
+    .catch(async () => { throw new Error(`German title: ${await page.textContent('#lpw-demo-inline-title')}`); });
   check(await page.inputValue('#demo-lang') === 'de', 'the switcher shows the language');
   await page.click('#demo-light');
   await page.waitForSelector('#demo-inline .lpw-root.lpw-light');
@@ -1178,7 +1255,7 @@ test('a response this tab did not start, and the app\'s own ?code=, are left alo
 test('demo routes: inline, your own UI and a protected page, and a redirect login returns to the route it started on', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
   await page.goto(`${web}/inline?tenant=${encodeURIComponent(tenant)}&mode=redirect`);
-  await page.waitForSelector('#demo-inline #lpw-phone');
+  await page.waitForSelector('#demo-inline #lpw-demo-inline-phone');
   await page.evaluate(() => { window.__spa = 'yes'; });
   await page.click('a[href="/custom"]');
   await page.waitForSelector('#custom-phone');
@@ -1187,12 +1264,12 @@ test('demo routes: inline, your own UI and a protected page, and a redirect logi
   await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#login'));
   check(await page.evaluate(() => window.__spa) === 'yes', 'the router navigated without reloading');
   await page.click('a[href="/inline"]');
-  await page.waitForSelector('#demo-inline #lpw-phone');
-  await pickCountry(page, 'US', '#demo-inline');
-  await page.fill('#lpw-phone', '201 555 0147');
+  await page.waitForSelector('#demo-inline #lpw-demo-inline-phone');
+  await pickCountry(page, 'US', 'lpw-demo-inline');
+  await page.fill('#lpw-demo-inline-phone', '201 555 0147');
   await page.click('.lpw-submit');
-  await page.waitForSelector('#lpw-code');
-  await enterCode(page, tenant, '+12015550147');
+  await page.waitForSelector('#lpw-demo-inline-code');
+  await enterCode(page, tenant, '+12015550147', 'lpw-demo-inline');
   // Back from the tenant on / with the tokens; the router takes the user to /inline again.
   await page.waitForFunction(() => document.querySelector('#auth-state')?.textContent === 'Logged in', null, { timeout: 20000 });
   check(new URL(page.url()).pathname === '/inline' && !page.url().includes('#'), `back on /inline: ${page.url()}`);
@@ -1255,24 +1332,24 @@ test('SSR: an inline widget on a server-rendered route logs in without leaving t
   const page = await browser.newPage();
   await page.goto(`${ssr}/quick`);
   await ssrReady(page);
-  await page.waitForSelector('#quick-login .lpw-inline #lpw-phone');
+  await page.waitForSelector('#quick-login .lpw-inline #lpw-quick-login-phone');
   await page.evaluate(() => { window.__stayed = 'yes'; });
-  await pickCountry(page, 'US', '#quick-login');
-  await page.fill('#lpw-phone', '201 555 0149');
+  await pickCountry(page, 'US', 'lpw-quick-login');
+  await page.fill('#lpw-quick-login-phone', '201 555 0149');
   await page.click('.lpw-submit');
-  await page.waitForSelector('#lpw-code');
-  await enterCode(page, tenant, '+12015550149');
+  await page.waitForSelector('#lpw-quick-login-code');
+  await enterCode(page, tenant, '+12015550149', 'lpw-quick-login');
   await ssrReady(page, 'Logged in as +12015550149');
   check(await page.evaluate(() => window.__stayed) === 'yes', 'the page never navigated');
   // Leaving the route mid-login unmounts its widget, with nothing left running.
   await page.click('a[href="/"]');
   await page.waitForSelector('#home');
   await page.click('a[href="/quick"]');
-  await page.waitForSelector('#quick-login #lpw-phone');
-  await pickCountry(page, 'US', '#quick-login');
-  await page.fill('#lpw-phone', '201 555 0150');
+  await page.waitForSelector('#quick-login #lpw-quick-login-phone');
+  await pickCountry(page, 'US', 'lpw-quick-login');
+  await page.fill('#lpw-quick-login-phone', '201 555 0150');
   await page.click('.lpw-submit');
-  await page.waitForSelector('#lpw-code');
+  await page.waitForSelector('#lpw-quick-login-code');
   await page.click('a[href="/"]');
   await page.waitForSelector('#home');
   await page.waitForTimeout(2500); // two countdown ticks after the unmount: none may touch a disposed signal
