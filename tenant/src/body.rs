@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -19,7 +19,9 @@ pub enum Encoding {
     Form,
 }
 
-/// A body parsed strictly from JSON, or from a form where the endpoint allows one.
+/// A body parsed strictly from JSON, or from a form where the endpoint allows one. The
+/// endpoints that take forms are OAuth's (`/oauth/token`), whose refusals use OAuth's error
+/// vocabulary (`invalid_request`, RFC 6749 §5.2) instead of `bad.request`.
 pub struct Strict<T, const FORM_OK: bool = false>(pub T);
 
 impl<S, T, const FORM_OK: bool> FromRequest<S> for Strict<T, FORM_OK>
@@ -30,6 +32,13 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let refuse = |description: String| {
+            if FORM_OK {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+            } else {
+                ApiError::bad_request(description)
+            }
+        };
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -49,23 +58,21 @@ where
                 } else {
                     "application/json"
                 };
-                return Err(ApiError::bad_request(format!(
-                    "Content-Type must be {expected}."
-                )));
+                return Err(refuse(format!("Content-Type must be {expected}.")));
             }
         };
         let limited = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES);
         let bytes: Bytes = limited.await.map_err(|_| {
-            ApiError::bad_request(format!(
+            refuse(format!(
                 "The request body is larger than {MAX_BODY_BYTES} bytes."
             ))
         })?;
         let _ = state;
         let parsed = match encoding {
             Encoding::Json => serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::bad_request(format!("Invalid request body: {e}"))),
+                .map_err(|e| refuse(format!("Invalid request body: {e}"))),
             Encoding::Form => serde_urlencoded::from_bytes(&bytes)
-                .map_err(|e| ApiError::bad_request(format!("Invalid request body: {e}"))),
+                .map_err(|e| refuse(format!("Invalid request body: {e}"))),
         }?;
         Ok(Strict(parsed))
     }

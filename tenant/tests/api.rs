@@ -704,6 +704,60 @@ async fn the_token_endpoint_ignores_parameters_it_does_not_know() {
 }
 
 #[tokio::test]
+async fn the_token_endpoint_refuses_in_oauths_vocabulary() {
+    let h = harness().await;
+    let token = |content_type: &'static str, body: String| {
+        Request::post("/oauth/token")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    for (content_type, body, error) in [
+        (
+            "application/json",
+            "{not json".to_string(),
+            "invalid_request",
+        ),
+        ("text/plain", "grant_type=x".to_string(), "invalid_request"),
+        (
+            "application/json",
+            json!({"grant_type": 5}).to_string(),
+            "invalid_request",
+        ),
+        ("application/json", "x".repeat(17 * 1024), "invalid_request"),
+        (
+            "application/json",
+            json!({"client_id": "app"}).to_string(),
+            "invalid_request",
+        ),
+        (
+            "application/json",
+            json!({"grant_type": "password", "client_id": "app"}).to_string(),
+            "unsupported_grant_type",
+        ),
+        (
+            "application/json",
+            json!({"grant_type": OTP_GRANT, "client_id": "nobody"}).to_string(),
+            "invalid_client",
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            "grant_type=refresh_token&client_id=app&refresh_token=forged".to_string(),
+            "invalid_grant",
+        ),
+    ] {
+        let r = h.send(token(content_type, body.clone())).await;
+        assert_eq!(
+            r.json()["error"],
+            error,
+            "{content_type} {}",
+            &body[..body.len().min(60)]
+        );
+        assert!(r.status.is_client_error(), "{}", r.status);
+    }
+}
+
+#[tokio::test]
 async fn discovery_lists_what_the_tenant_supports_and_lock_sees_no_free_tier() {
     let h = harness().await;
     let oidc = h.get("/.well-known/openid-configuration", &[]).await.json();

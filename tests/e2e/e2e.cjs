@@ -720,11 +720,11 @@ test('JS API: on/off/once, hide then show resets the screens, checkSession, resu
   await page.evaluate(() => new Promise((resolve) => l2.resumeAuth('#error=access_denied&error_description=no&state=s', (err) => { window.ra = err && err.error; resolve(); })));
   check(await page.evaluate(() => window.ra) === 'access_denied', 'resumeAuth reports the error');
 
+  await page.evaluate(() => { l2.on('nope', () => {}); });
   const hosts = await page.locator('.auth0-lock-passwordless').count();
   await page.evaluate(() => l2.destroy());
   check(await page.locator('.auth0-lock-passwordless').count() === hosts - 1, 'destroy removes the widget');
 
-  await page.evaluate(() => { l2.on('nope', () => {}); });
   await page.evaluate((domain) => { window.l3 = new Auth0LockPasswordless('demo-client', domain, { bogus: 1 }); }, tenant);
   for (let i = 0; i < 50 && thrown.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
   check(thrown.some((m) => m.includes('Invalid event: nope')), `an invalid event throws without a listener: ${thrown}`);
@@ -862,8 +862,9 @@ test('transactions: going back, a refused send and a resend leave only the pendi
   await page.waitForSelector('#lpw-code');
   const first = await pending();
   check(first.length === 1, `a code sent: ${first}`);
-  await page.clock.fastForward(31000);
-  await page.waitForSelector('.lpw-resend:not([disabled])');
+  // The resend countdown, a second at a time (each tick schedules the next).
+  for (let i = 0; i < 31; i++) await page.clock.fastForward(1000);
+  await page.waitForSelector('.lpw-resend:not([disabled])', { timeout: 5000 });
   await page.click('.lpw-resend');
   await page.waitForFunction((old) => { const k = Object.keys(sessionStorage).filter((x) => x.startsWith('lpw.tx.')); return k.length === 1 && k[0] !== old; }, first[0]);
   check((await pending()).length === 1, 'a resend replaces the transaction');
