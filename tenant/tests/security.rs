@@ -111,6 +111,14 @@ async fn ten_failures_from(h: &Harness, ip: &str, phone: &str) {
     }
 }
 
+/// A whole login of `phone` from `ip`: a code sent (past the send interval) and verified.
+async fn login_from(h: &Harness, ip: &str, phone: &str) {
+    h.advance(31);
+    h.send_from(ip, start_request(phone)).await.assert_ok();
+    let code = h.latest_code(phone).await;
+    h.send_from(ip, co_request(phone, &code)).await.assert_ok();
+}
+
 /// A send of `phone` from `ip`: the status and `Retry-After`.
 async fn send_status(h: &Harness, ip: &str, phone: &str) -> (StatusCode, Option<i64>) {
     h.advance(31);
@@ -135,12 +143,7 @@ async fn ten_consecutive_failures_block_the_number_from_that_address_only() {
     let r = h.send_from(attacker, co_request(PHONE, "123456")).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     // …but the owner, elsewhere, still gets a code and logs in.
-    h.advance(31);
-    h.send_from(owner, start_request(PHONE)).await.assert_ok();
-    let code = h.latest_code(PHONE).await;
-    h.send_from(owner, co_request(PHONE, &code))
-        .await
-        .assert_ok();
+    login_from(&h, owner, PHONE).await;
     // The block ends.
     h.advance(901);
     assert_eq!(send_status(&h, attacker, PHONE).await.0, StatusCode::OK);
@@ -180,12 +183,7 @@ async fn guesses_from_many_addresses_block_the_number_but_not_where_its_owner_lo
     let h = harness_with(|c| c.limits.start_per_phone_per_hour = 1000).await;
     let home = "203.0.113.20";
     // The owner logged in from home once.
-    h.advance(31);
-    h.send_from(home, start_request(PHONE)).await.assert_ok();
-    let code = h.latest_code(PHONE).await;
-    h.send_from(home, co_request(PHONE, &code))
-        .await
-        .assert_ok();
+    login_from(&h, home, PHONE).await;
     // Twenty wrong codes from twenty addresses: no pair reaches its ceiling of ten, the
     // number reaches its own ceiling of twenty.
     for i in 0..20 {
@@ -201,12 +199,7 @@ async fn guesses_from_many_addresses_block_the_number_but_not_where_its_owner_lo
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(wait.is_some_and(|w| w > 800), "retry-after {wait:?}");
     // …the owner at home still logs in.
-    h.advance(31);
-    h.send_from(home, start_request(PHONE)).await.assert_ok();
-    let code = h.latest_code(PHONE).await;
-    h.send_from(home, co_request(PHONE, &code))
-        .await
-        .assert_ok();
+    login_from(&h, home, PHONE).await;
 }
 
 #[tokio::test]
