@@ -213,6 +213,14 @@ async fn login(
             .send()
             .await
             .map_err(|e| e.to_string())?;
+        // The ticket's binding cookie, which a browser sends back to /authorize.
+        let binding = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_default()
+            .to_string();
         let body: Value = r.json().await.map_err(|e| e.to_string())?;
         let ticket = body["login_ticket"]
             .as_str()
@@ -222,6 +230,7 @@ async fn login(
         let t = Instant::now();
         let r = c
             .get(format!("{}/authorize", lb.pick()))
+            .header("cookie", binding)
             .query(&[
                 ("client_id", "bench"),
                 ("response_type", "token id_token"),
