@@ -829,3 +829,122 @@ BEGIN
 END
 $$;
 "];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database at schema version 2 (what session 5's tenant made) with a user, a live
+    /// session and a revoked refresh family migrates to the newest version and keeps its state.
+    /// Runs against `LPW_TEST_POSTGRES` (as `cargo xtask test`'s PostgreSQL step sets it).
+    #[tokio::test]
+    async fn a_version_2_database_migrates_and_keeps_its_state() {
+        let Some(server) = std::env::var("LPW_TEST_POSTGRES")
+            .ok()
+            .filter(|s| !s.is_empty())
+        else {
+            return;
+        };
+        let server = server.trim_end_matches('/');
+        let name = format!("lpw_migration_{}", crate::keys::random_hex(6));
+        let (admin, connection) = tokio_postgres::connect(&format!("{server}/postgres"), NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let url = format!("{server}/{name}");
+        {
+            let (old, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+            tokio::spawn(connection);
+            old.batch_execute(
+                "CREATE TABLE schema_migrations (
+                   version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            )
+            .await
+            .unwrap();
+            for (i, step) in MIGRATIONS[..2].iter().enumerate() {
+                old.batch_execute(step).await.unwrap();
+                old.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[&(i as i64 + 1)],
+                )
+                .await
+                .unwrap();
+            }
+            old.batch_execute(
+                "INSERT INTO users VALUES ('u1', '+12015550123', 1, 2);
+                 INSERT INTO sessions VALUES ('\\x01', 'u1', 9999999999);
+                 INSERT INTO refresh_families VALUES ('fam-revoked', true);
+                 INSERT INTO refresh_tokens VALUES ('\\x02', 'fam-revoked', 'app', 'u1', 'openid',
+                   NULL, 9999999999, false);
+                 INSERT INTO blocks VALUES ('fail-phone:+12015550123', 3, 0);",
+            )
+            .await
+            .unwrap();
+        }
+        let store = PostgresStore::connect(&url).await.unwrap();
+        let (user, auth_time) = store.session_user(&[1], 100).await.unwrap().unwrap();
+        assert_eq!(user.phone, "+12015550123");
+        assert!(
+            auth_time > 1_700_000_000,
+            "counted from the migration: {auth_time}"
+        );
+        assert!(matches!(
+            store.use_refresh(&[2], "app", 100).await.unwrap(),
+            RefreshOutcome::Invalid
+        ));
+        assert_eq!(
+            store.number("+12015550123").await.unwrap(),
+            Number {
+                registered: true,
+                login_ip: None
+            }
+        );
+        // The old failure row takes strikes; a new ticket needs its binding.
+        let l = Lockout {
+            threshold: 4,
+            base_secs: 900,
+            max_secs: 86_400,
+        };
+        store
+            .record_failure("fail-phone:+12015550123", l, 100)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .take(&["fail-phone:+12015550123"], &[], 100)
+                .await
+                .unwrap(),
+            Err(Refusal::Blocked(900))
+        ));
+        store
+            .put_ticket("t", "app", "u1", 200, b"bound")
+            .await
+            .unwrap();
+        assert!(store
+            .redeem_ticket("t", "app", b"other", 100, &[3], 300)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(store
+            .redeem_ticket("t", "app", b"bound", 100, &[3], 300)
+            .await
+            .unwrap()
+            .is_some());
+        drop(store);
+        // A second start finds nothing to do.
+        let again = PostgresStore::connect(&url).await.unwrap();
+        let versions: i64 = again
+            .client()
+            .await
+            .unwrap()
+            .query_one("SELECT MAX(version) FROM schema_migrations", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(versions as usize, MIGRATIONS.len());
+    }
+}
