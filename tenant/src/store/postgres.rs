@@ -364,11 +364,16 @@ impl PostgresStore {
         limit: usize,
     ) -> Result<Vec<OutboxMessage>> {
         let client = self.client().await?;
+        // Two statements, so a recipient's messages come by the (to_number, id) index rather
+        // than a scan of the whole outbox (a generic plan cannot use it for `$1 IS NULL OR`).
         let stmt = client
-            .prepare_cached(
+            .prepare_cached(if to.is_some() {
                 "SELECT to_number, body, code, sent_at FROM outbox
-                 WHERE $1::TEXT IS NULL OR to_number = $1 ORDER BY id DESC LIMIT $2",
-            )
+                 WHERE to_number = $1 ORDER BY id DESC LIMIT $2"
+            } else {
+                "SELECT to_number, body, code, sent_at FROM outbox
+                 WHERE $1::TEXT IS NULL ORDER BY id DESC LIMIT $2"
+            })
             .await?;
         let rows = client.query(&stmt, &[&to, &(limit as i64)]).await?;
         Ok(rows

@@ -376,10 +376,15 @@ impl SqliteStore {
     ) -> Result<Vec<OutboxMessage>> {
         let to = to.map(str::to_owned);
         self.call(move |c| {
-            let mut stmt = c.prepare_cached(
+            // Two statements, so a recipient's messages come by the (to_number, id) index
+            // rather than a scan of the whole outbox.
+            let mut stmt = c.prepare_cached(if to.is_some() {
                 "SELECT to_number, body, code, sent_at FROM outbox
-                 WHERE ?1 IS NULL OR to_number = ?1 ORDER BY id DESC LIMIT ?2",
-            )?;
+                 WHERE to_number = ?1 ORDER BY id DESC LIMIT ?2"
+            } else {
+                "SELECT to_number, body, code, sent_at FROM outbox
+                 WHERE ?1 IS NULL ORDER BY id DESC LIMIT ?2"
+            })?;
             let rows = stmt.query_map(params![to, limit as i64], |r| {
                 Ok(OutboxMessage {
                     to: r.get(0)?,
