@@ -141,10 +141,6 @@ impl Flow {
 
     pub(crate) fn back(self) {
         self.dispatch(Event::Back);
-        if self.state.try_get_untracked().map(|s| s.step) == Some(crate::machine::Step::Phone) {
-            // Back to the number: the code's transaction will never be completed.
-            self.replace_tx(None);
-        }
     }
 
     /// Keeps `tx` as the pending login and removes the one it replaces from this tab's storage
@@ -208,6 +204,7 @@ impl Flow {
         };
         match effect {
             Effect::Emit(name) => lock.emit(&LockEvent::Screen(name)),
+            Effect::Abandon => flow.replace_tx(None),
             Effect::SendCode(phone) => leptos::task::spawn_local(async move {
                 // The SMS speaks the widget's language when one is chosen.
                 let language = lock

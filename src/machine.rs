@@ -78,6 +78,8 @@ pub enum Effect {
     VerifyCode(PhoneNumber, OtpCode),
     /// Emit a Lock event by name (`socialOrPhoneNumber submit`, `vcode submit`, …).
     Emit(&'static str),
+    /// Forget the pending login's transaction: it will never be completed.
+    Abandon,
 }
 
 /// Moves the flow. Events that make no sense in a step (a second submit while a request is in
@@ -144,7 +146,7 @@ pub fn transition(state: &State, event: Event) -> (State, Vec<Effect>) {
         (Code, Event::Back) => {
             next.step = Phone;
             next.error = None;
-            vec![Effect::Emit("socialOrPhoneNumber ready")]
+            vec![Effect::Abandon, Effect::Emit("socialOrPhoneNumber ready")]
         }
         _ => return (state.clone(), vec![]),
     };
@@ -248,7 +250,7 @@ mod tests {
                 at(Step::Code),
                 Event::Back,
                 Step::Phone,
-                vec![Effect::Emit("socialOrPhoneNumber ready")],
+                vec![Effect::Abandon, Effect::Emit("socialOrPhoneNumber ready")],
             ),
             // Ignored: double submits, late answers, impossible events.
             (
