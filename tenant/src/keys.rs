@@ -121,23 +121,22 @@ pub enum JwtError {
     Signature,
 }
 
-/// What a step of a rotation did.
+/// The first step of a rotation: the next key is published and does not sign yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rotation {
-    /// The next key is published (since the given Unix time) and does not sign yet.
-    Published {
-        /// Its key ID.
-        kid: String,
-        /// When it was first published.
-        since: i64,
-    },
-    /// The next key signs now; the one before stays published as the previous key.
-    Promoted {
-        /// The key that signs now.
-        kid: String,
-        /// The key that signed before.
-        previous: String,
-    },
+pub struct Published {
+    /// Its key ID.
+    pub kid: String,
+    /// When it was first published (Unix seconds).
+    pub since: i64,
+}
+
+/// The second step: the next key signs; the one before stays published as the previous key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Promoted {
+    /// The key that signs now.
+    pub kid: String,
+    /// The key that signed before.
+    pub previous: String,
 }
 
 impl Keys {
@@ -189,7 +188,7 @@ impl Keys {
     /// The first step of a rotation: a next key, published in the JWKS by every instance
     /// (within [`KEY_RELOAD_SECS`]) but not signing. Idempotent: an existing next key is kept,
     /// with the time it was first published.
-    pub async fn publish_next(db: &Store, now: i64) -> Result<Rotation, KeyError> {
+    pub async fn publish_next(db: &Store, now: i64) -> Result<Published, KeyError> {
         let der = match db.meta(NEXT_KEY).await? {
             Some(der) => der,
             None => db.meta_get_or_insert(NEXT_KEY, &generate_key()?).await?,
@@ -201,7 +200,7 @@ impl Keys {
             .ok()
             .and_then(|s| s.parse().ok())
             .ok_or("the stored publication time of the next key is unreadable")?;
-        Ok(Rotation::Published {
+        Ok(Published {
             kid: PublicKey::of(&der)?.kid,
             since,
         })
@@ -209,7 +208,7 @@ impl Keys {
 
     /// The second step: the next key signs, the current one becomes the previous one (still
     /// published, so the tokens it signed verify), and the key before that is dropped.
-    pub async fn promote_next(db: &Store) -> Result<Rotation, KeyError> {
+    pub async fn promote_next(db: &Store) -> Result<Promoted, KeyError> {
         let next = db.meta(NEXT_KEY).await?.ok_or("no next key is published")?;
         let current = db
             .meta(CURRENT_KEY)
@@ -221,7 +220,7 @@ impl Keys {
         {
             return Err("another rotation promoted the next key first".into());
         }
-        Ok(Rotation::Promoted {
+        Ok(Promoted {
             kid: PublicKey::of(&next)?.kid,
             previous: PublicKey::of(&current)?.kid,
         })

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use passwordless_tenant::config::Config;
-use passwordless_tenant::keys::{Keys, Rotation, KEY_RELOAD_SECS};
+use passwordless_tenant::keys::{Keys, Promoted, Published, KEY_RELOAD_SECS};
 use passwordless_tenant::store::Store;
 use passwordless_tenant::{app, Tenant};
 
@@ -92,9 +92,7 @@ async fn rotate(config: &Config, publish_secs: u64) -> Result<(), passwordless_t
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64)
     };
-    let Rotation::Published { kid, since } = Keys::publish_next(&store, now()).await? else {
-        unreachable!("publishing answers Published");
-    };
+    let Published { kid, since } = Keys::publish_next(&store, now()).await?;
     let wait = (publish_secs as i64 - (now() - since)).max(0);
     println!("the next signing key {kid} is published in the JWKS; it signs in {wait} s");
     if publish_secs < KEY_RELOAD_SECS {
@@ -106,11 +104,10 @@ async fn rotate(config: &Config, publish_secs: u64) -> Result<(), passwordless_t
         );
     }
     tokio::time::sleep(std::time::Duration::from_secs(wait as u64)).await;
-    if let Rotation::Promoted { kid, previous } = Keys::promote_next(&store).await? {
-        println!(
-            "the signing key is now {kid}; {previous} stays published until the next rotation \
-             (instances switch within {KEY_RELOAD_SECS} s)"
-        );
-    }
+    let Promoted { kid, previous } = Keys::promote_next(&store).await?;
+    println!(
+        "the signing key is now {kid}; {previous} stays published until the next rotation \
+         (instances switch within {KEY_RELOAD_SECS} s)"
+    );
     Ok(())
 }
