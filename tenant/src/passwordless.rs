@@ -15,7 +15,7 @@ use crate::keys::{random_hex, random_token};
 use crate::sms::{
     checked_language, first_accept_language, mask_phone, ProviderError, SmsMessage, TemplateData,
 };
-use crate::store::{CodeUnavailable, Limit, Lockout, Number, Refusal, User};
+use crate::store::{Asking, CodeUnavailable, Limit, Lockout, Refusal, User};
 use crate::{phone, ClientIp, Tenant, LOGIN_TICKET_SECS, PASSWORDLESS_OTP_GRANT};
 
 /// The body auth0.js and Lock send.
@@ -41,33 +41,6 @@ fn request_language(headers: &HeaderMap) -> String {
         .or_else(|| get(header::ACCEPT_LANGUAGE.as_str()).and_then(first_accept_language))
         .unwrap_or("")
         .to_string()
-}
-
-/// The keys failures of `phone` from `ip` count under: the pair's (Auth0's brute-force
-/// protection, per user and address) and the number's own.
-struct FailureKeys {
-    pair: String,
-    phone: String,
-}
-
-impl FailureKeys {
-    fn new(phone: &str, ip: &str) -> Self {
-        Self {
-            pair: format!("fail-pair:{phone}|{ip}"),
-            phone: format!("fail-phone:{phone}"),
-        }
-    }
-
-    /// The blocks a send or a verification from `ip` must not be under: the pair's, and the
-    /// number's unless `ip` is where the number last logged in from (so guesses from elsewhere
-    /// cannot lock the owner out of their usual network).
-    fn blocking<'a>(&'a self, number: &Number, ip: &str) -> Vec<&'a str> {
-        let mut keys = vec![self.pair.as_str()];
-        if number.login_ip.as_deref() != Some(ip) {
-            keys.push(self.phone.as_str());
-        }
-        keys
-    }
 }
 
 /// Sends a code by SMS.
@@ -127,13 +100,9 @@ pub async fn start(
             window: 3600,
         },
     ];
-    let number = t.store.number(&phone).await?;
-    let failures = FailureKeys::new(&phone, &ip);
-    match t
-        .store
-        .take(&failures.blocking(&number, &ip), &window, now)
-        .await?
-    {
+    let asking = Asking::new(&phone, &ip);
+    let (number, taken) = t.store.admit(Some(&asking), &window, now).await?;
+    match taken {
         Ok(()) => {}
         Err(Refusal::Blocked(wait)) => return Err(too_many_attempts().retry_after(wait)),
         Err(Refusal::Limited(wait)) => {
@@ -245,48 +214,43 @@ pub(crate) async fn verify_otp(
         max: limits.failures_per_ip_per_hour,
         window: 3600,
     };
-    let phone = phone::normalize(username).ok();
-    let number = match &phone {
-        Some(p) => t.store.number(p).await?,
-        None => Number::default(),
+    // The try counts against this address's ceiling, and against the code, before anything is
+    // compared; an unparsable number is still a try from this address.
+    let max_attempts = t.config.sms.otp_max_attempts;
+    let ip_limit = std::slice::from_ref(&ip_limit);
+    let Some(failures) = phone::normalize(username).ok().map(|p| Asking::new(&p, ip)) else {
+        return Ok(match t.store.admit(None, ip_limit, now).await?.1 {
+            Err(Refusal::Limited(wait) | Refusal::Blocked(wait)) => {
+                Err(OtpFailure::TooManyAttempts(Some(wait)))
+            }
+            Ok(()) => Err(OtpFailure::Wrong),
+        });
     };
-    let failures = phone.as_deref().map(|p| FailureKeys::new(p, ip));
-    let blocking = failures
-        .as_ref()
-        .map(|f| f.blocking(&number, ip))
-        .unwrap_or_default();
-    // An unparsable number is still a try from this address.
-    if let Err(Refusal::Limited(wait) | Refusal::Blocked(wait)) = t
+    let (number, attempt) = t
         .store
-        .take(&blocking, std::slice::from_ref(&ip_limit), now)
-        .await?
-    {
-        return Ok(Err(OtpFailure::TooManyAttempts(Some(wait))));
-    }
-    let (Some(phone), Some(failures)) = (phone, failures) else {
-        return Ok(Err(OtpFailure::Wrong));
-    };
-    let outcome = match t
-        .store
-        .begin_code_attempt(&phone, now, t.config.sms.otp_max_attempts)
-        .await?
-    {
-        Err(CodeUnavailable::Missing) => Err(OtpFailure::Wrong),
-        Err(CodeUnavailable::Exhausted) => Err(OtpFailure::TooManyAttempts(None)),
-        Ok(stored) => {
+        .admit_attempt(&failures, ip_limit, now, max_attempts)
+        .await?;
+    let phone = &failures.phone;
+    let outcome = match attempt {
+        Err(Refusal::Limited(wait) | Refusal::Blocked(wait)) => {
+            return Ok(Err(OtpFailure::TooManyAttempts(Some(wait))))
+        }
+        Ok(Err(CodeUnavailable::Missing)) => Err(OtpFailure::Wrong),
+        Ok(Err(CodeUnavailable::Exhausted)) => Err(OtpFailure::TooManyAttempts(None)),
+        Ok(Ok(stored)) => {
             let matches = t
                 .keys
-                .code_matches(&stored.flow_id, &phone, otp.trim(), &stored.mac);
+                .code_matches(&stored.flow_id, phone, otp.trim(), &stored.mac);
             // A decoy's code (sign-ups off, no user) never logs in, even guessed.
             let may_log_in = number.registered || !t.config.sms.disable_signup;
             if matches && stored.client_id == client_id && may_log_in {
                 t.store
                     .finish_verification(
-                        &phone,
+                        phone,
                         &stored.flow_id,
                         &ip_key,
-                        &failures.pair,
-                        &failures.phone,
+                        &failures.pair_key,
+                        &failures.phone_key,
                         ip,
                         now,
                         &random_hex(12),
@@ -308,15 +272,15 @@ pub(crate) async fn verify_otp(
             };
             t.store
                 .record_failure(
-                    &failures.pair,
+                    &failures.pair_key,
                     lockout(limits.failures_per_phone_and_ip),
                     now,
                 )
                 .await?;
             t.store
-                .record_failure(&failures.phone, lockout(limits.failures_per_phone), now)
+                .record_failure(&failures.phone_key, lockout(limits.failures_per_phone), now)
                 .await?;
-            tracing::info!(to = %mask_phone(&phone), "code refused");
+            tracing::info!(to = %mask_phone(phone), "code refused");
             Ok(Err(failure))
         }
     }

@@ -72,6 +72,45 @@ pub struct Number {
     pub login_ip: Option<String>,
 }
 
+/// A number asked about (a code sent to it, or one tried for it) from a client address, with the
+/// keys its consecutive failures count under: the pair's (Auth0's brute-force protection, per
+/// user and address) and the number's own.
+#[derive(Debug, Clone)]
+pub struct Asking {
+    /// E.164.
+    pub phone: String,
+    /// The client address, as rate limits key it.
+    pub ip: String,
+    /// Failures of this number from this address.
+    pub pair_key: String,
+    /// Failures of this number from any address.
+    pub phone_key: String,
+}
+
+impl Asking {
+    /// `phone` asked about from `ip`.
+    pub fn new(phone: &str, ip: &str) -> Self {
+        Self {
+            phone: phone.to_string(),
+            ip: ip.to_string(),
+            pair_key: format!("fail-pair:{phone}|{ip}"),
+            phone_key: format!("fail-phone:{phone}"),
+        }
+    }
+
+    /// The blocks it must not be under, for a number that last logged in from `login_ip`: the
+    /// pair's, and the number's unless this address is that one (so guesses from elsewhere
+    /// cannot lock the owner out of their usual network). The PostgreSQL backend decides the
+    /// same inside `lpw_admit`.
+    fn blocking(&self, login_ip: Option<&str>) -> Vec<&str> {
+        let mut keys = vec![self.pair_key.as_str()];
+        if login_ip != Some(self.ip.as_str()) {
+            keys.push(self.phone_key.as_str());
+        }
+        keys
+    }
+}
+
 /// How consecutive failures of a key turn into a block: at `threshold` failures in a row the key
 /// is blocked for `base_secs`, doubled for each block before it (a strike) up to `max_secs`;
 /// strikes are forgotten a day after the last block ended.
@@ -478,6 +517,32 @@ impl Store {
         now: i64,
     ) -> Result<Result<(), Refusal>> {
         backend!(self.take(block_keys, limits, now))
+    }
+
+    /// Looks up the number asked about and, in the same call, takes `limits` (see
+    /// [`Store::take`]) under the blocks [`Asking`] names for it. Without a number (one that
+    /// could not be parsed) only the limits apply. The number comes back whatever the take
+    /// decided.
+    pub async fn admit(
+        &self,
+        asking: Option<&Asking>,
+        limits: &[Limit],
+        now: i64,
+    ) -> Result<(Number, Result<(), Refusal>)> {
+        backend!(self.admit(asking, limits, now))
+    }
+
+    /// [`Store::admit`] for a code tried for `asking`'s number and, when admitted, in the same
+    /// call and transaction, [`Store::begin_code_attempt`]: the try is counted against the limits
+    /// and against the code before anything is compared.
+    pub async fn admit_attempt(
+        &self,
+        asking: &Asking,
+        limits: &[Limit],
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<(Number, Result<Result<StoredCode, CodeUnavailable>, Refusal>)> {
+        backend!(self.admit_attempt(asking, limits, now, max_attempts))
     }
 
     /// Counts a consecutive failure of `key`; at the lockout's threshold the key is blocked (for

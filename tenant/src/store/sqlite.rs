@@ -13,8 +13,8 @@ use std::sync::mpsc;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    CodeUnavailable, Grant, Limit, Lockout, Number, OutboxMessage, Purged, RefreshOutcome, Refusal,
-    Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS, STRIKE_MEMORY_SECS,
+    Asking, CodeUnavailable, Grant, Limit, Lockout, Number, OutboxMessage, Purged, RefreshOutcome,
+    Refusal, Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS, STRIKE_MEMORY_SECS,
 };
 
 /// A call for the connection's thread.
@@ -184,39 +184,8 @@ impl SqliteStore {
         max_attempts: i64,
     ) -> Result<Result<StoredCode, CodeUnavailable>> {
         let phone = phone.to_owned();
-        self.call(move |c| {
-            let row = c
-                .prepare_cached(
-                    "UPDATE codes SET attempts = attempts + 1
-                     WHERE phone = ?1 AND used = 0 AND expires_at > ?2 AND attempts < ?3
-                     RETURNING flow_id, mac, client_id",
-                )?
-                .query_row(params![phone, now, max_attempts], |r| {
-                    Ok(StoredCode {
-                        flow_id: r.get(0)?,
-                        mac: r.get(1)?,
-                        client_id: r.get(2)?,
-                    })
-                })
-                .optional()?;
-            if let Some(code) = row {
-                return Ok(Ok(code));
-            }
-            let exhausted = c
-                .prepare_cached(
-                    "SELECT 1 FROM codes WHERE phone = ?1 AND used = 0 AND expires_at > ?2
-                     AND attempts >= ?3",
-                )?
-                .query_row(params![phone, now, max_attempts], |_| Ok(()))
-                .optional()?
-                .is_some();
-            Ok(Err(if exhausted {
-                CodeUnavailable::Exhausted
-            } else {
-                CodeUnavailable::Missing
-            }))
-        })
-        .await
+        self.call(move |c| attempt_in(c, &phone, now, max_attempts))
+            .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -408,41 +377,49 @@ impl SqliteStore {
         let limits = limits.to_vec();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut blocked = 0;
-            for key in &block_keys {
-                let until: Option<i64> = tx
-                    .prepare_cached(
-                        "SELECT blocked_until FROM blocks WHERE key = ?1 AND blocked_until > ?2",
-                    )?
-                    .query_row(params![key, now], |r| r.get(0))
-                    .optional()?;
-                blocked = blocked.max(until.map_or(0, |u| u - now));
-            }
-            if blocked > 0 {
-                return Ok(Err(Refusal::Blocked(blocked)));
-            }
-            let mut retry = 0;
-            for l in &limits {
-                let (count, oldest): (i64, Option<i64>) = tx
-                    .prepare_cached(
-                        "SELECT COUNT(*), MIN(at) FROM events WHERE key = ?1 AND at > ?2",
-                    )?
-                    .query_row(params![l.key, now - l.window], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })?;
-                if count >= l.max {
-                    retry = retry.max(oldest.unwrap_or(now) + l.window - now).max(1);
-                }
-            }
-            if retry > 0 {
-                return Ok(Err(Refusal::Limited(retry)));
-            }
-            for l in &limits {
-                tx.prepare_cached("INSERT INTO events (key, at) VALUES (?1, ?2)")?
-                    .execute(params![l.key, now])?;
-            }
+            let keys: Vec<&str> = block_keys.iter().map(String::as_str).collect();
+            let taken = take_in(&tx, &keys, &limits, now)?;
             tx.commit()?;
-            Ok(Ok(()))
+            Ok(taken)
+        })
+        .await
+    }
+
+    pub(super) async fn admit(
+        &self,
+        asking: Option<&Asking>,
+        limits: &[Limit],
+        now: i64,
+    ) -> Result<(Number, Result<(), Refusal>)> {
+        let asking = asking.cloned();
+        let limits = limits.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let admitted = admit_in(&tx, asking.as_ref(), &limits, now)?;
+            tx.commit()?;
+            Ok(admitted)
+        })
+        .await
+    }
+
+    pub(super) async fn admit_attempt(
+        &self,
+        asking: &Asking,
+        limits: &[Limit],
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<(Number, Result<Result<StoredCode, CodeUnavailable>, Refusal>)> {
+        let asking = asking.clone();
+        let limits = limits.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (number, taken) = admit_in(&tx, Some(&asking), &limits, now)?;
+            let attempt = match taken {
+                Ok(()) => Ok(attempt_in(&tx, &asking.phone, now, max_attempts)?),
+                Err(refusal) => Err(refusal),
+            };
+            tx.commit()?;
+            Ok((number, attempt))
         })
         .await
     }
@@ -711,6 +688,109 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// [`super::Store::admit`] inside a write transaction.
+fn admit_in(
+    tx: &rusqlite::Transaction<'_>,
+    asking: Option<&Asking>,
+    limits: &[Limit],
+    now: i64,
+) -> rusqlite::Result<(Number, std::result::Result<(), Refusal>)> {
+    let Some(a) = asking else {
+        return Ok((Number::default(), take_in(tx, &[], limits, now)?));
+    };
+    let ip = tx
+        .prepare_cached("SELECT last_ip FROM users WHERE phone = ?1")?
+        .query_row([&a.phone], |r| r.get::<_, Option<String>>(0))
+        .optional()?;
+    let number = Number {
+        registered: ip.is_some(),
+        login_ip: ip.flatten(),
+    };
+    let taken = take_in(tx, &a.blocking(number.login_ip.as_deref()), limits, now)?;
+    Ok((number, taken))
+}
+
+/// [`super::Store::begin_code_attempt`] on a connection (or inside a transaction).
+fn attempt_in(
+    c: &Connection,
+    phone: &str,
+    now: i64,
+    max_attempts: i64,
+) -> rusqlite::Result<std::result::Result<StoredCode, CodeUnavailable>> {
+    let row = c
+        .prepare_cached(
+            "UPDATE codes SET attempts = attempts + 1
+             WHERE phone = ?1 AND used = 0 AND expires_at > ?2 AND attempts < ?3
+             RETURNING flow_id, mac, client_id",
+        )?
+        .query_row(params![phone, now, max_attempts], |r| {
+            Ok(StoredCode {
+                flow_id: r.get(0)?,
+                mac: r.get(1)?,
+                client_id: r.get(2)?,
+            })
+        })
+        .optional()?;
+    if let Some(code) = row {
+        return Ok(Ok(code));
+    }
+    let exhausted = c
+        .prepare_cached(
+            "SELECT 1 FROM codes WHERE phone = ?1 AND used = 0 AND expires_at > ?2
+             AND attempts >= ?3",
+        )?
+        .query_row(params![phone, now, max_attempts], |_| Ok(()))
+        .optional()?
+        .is_some();
+    Ok(Err(if exhausted {
+        CodeUnavailable::Exhausted
+    } else {
+        CodeUnavailable::Missing
+    }))
+}
+
+/// [`super::Store::take`] inside a write transaction: refused at once under a block, else every
+/// limit is checked and, when all pass, one event recorded for each.
+fn take_in(
+    tx: &rusqlite::Transaction<'_>,
+    block_keys: &[&str],
+    limits: &[Limit],
+    now: i64,
+) -> rusqlite::Result<std::result::Result<(), Refusal>> {
+    let mut blocked = 0;
+    for key in block_keys {
+        let until: Option<i64> = tx
+            .prepare_cached(
+                "SELECT blocked_until FROM blocks WHERE key = ?1 AND blocked_until > ?2",
+            )?
+            .query_row(params![key, now], |r| r.get(0))
+            .optional()?;
+        blocked = blocked.max(until.map_or(0, |u| u - now));
+    }
+    if blocked > 0 {
+        return Ok(Err(Refusal::Blocked(blocked)));
+    }
+    let mut retry = 0;
+    for l in limits {
+        let (count, oldest): (i64, Option<i64>) = tx
+            .prepare_cached("SELECT COUNT(*), MIN(at) FROM events WHERE key = ?1 AND at > ?2")?
+            .query_row(params![l.key, now - l.window], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        if count >= l.max {
+            retry = retry.max(oldest.unwrap_or(now) + l.window - now).max(1);
+        }
+    }
+    if retry > 0 {
+        return Ok(Err(Refusal::Limited(retry)));
+    }
+    for l in limits {
+        tx.prepare_cached("INSERT INTO events (key, at) VALUES (?1, ?2)")?
+            .execute(params![l.key, now])?;
+    }
+    Ok(Ok(()))
 }
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
