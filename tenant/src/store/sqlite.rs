@@ -249,17 +249,7 @@ impl SqliteStore {
 
     pub(super) async fn number(&self, phone: &str) -> Result<Number> {
         let phone = phone.to_owned();
-        self.call(move |c| {
-            let ip = c
-                .prepare_cached("SELECT last_ip FROM users WHERE phone = ?1")?
-                .query_row([phone], |r| r.get::<_, Option<String>>(0))
-                .optional()?;
-            Ok(Number {
-                registered: ip.is_some(),
-                login_ip: ip.flatten(),
-            })
-        })
-        .await
+        self.call(move |c| number_in(c, &phone)).await
     }
 
     pub(super) async fn put_ticket(
@@ -700,16 +690,21 @@ fn admit_in(
     let Some(a) = asking else {
         return Ok((Number::default(), take_in(tx, &[], limits, now)?));
     };
-    let ip = tx
-        .prepare_cached("SELECT last_ip FROM users WHERE phone = ?1")?
-        .query_row([&a.phone], |r| r.get::<_, Option<String>>(0))
-        .optional()?;
-    let number = Number {
-        registered: ip.is_some(),
-        login_ip: ip.flatten(),
-    };
+    let number = number_in(tx, &a.phone)?;
     let taken = take_in(tx, &a.blocking(number.login_ip.as_deref()), limits, now)?;
     Ok((number, taken))
+}
+
+/// [`super::Store::number`] on a connection (or inside a transaction).
+fn number_in(c: &Connection, phone: &str) -> rusqlite::Result<Number> {
+    let ip = c
+        .prepare_cached("SELECT last_ip FROM users WHERE phone = ?1")?
+        .query_row([phone], |r| r.get::<_, Option<String>>(0))
+        .optional()?;
+    Ok(Number {
+        registered: ip.is_some(),
+        login_ip: ip.flatten(),
+    })
 }
 
 /// [`super::Store::begin_code_attempt`] on a connection (or inside a transaction).
