@@ -1001,6 +1001,49 @@ $$;
 mod tests {
     use super::*;
 
+    /// The tenant's connections plan each statement once (see `connect`), and options given in
+    /// the URL are kept beside that one. Runs against `LPW_TEST_POSTGRES`.
+    #[tokio::test]
+    async fn connections_use_generic_plans_and_keep_the_urls_options() {
+        let Some(server) = std::env::var("LPW_TEST_POSTGRES")
+            .ok()
+            .filter(|s| !s.is_empty())
+        else {
+            return;
+        };
+        let server = server.trim_end_matches('/');
+        let name = format!("lpw_options_{}", crate::keys::random_hex(6));
+        let (admin, connection) = tokio_postgres::connect(&format!("{server}/postgres"), NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let url = format!("{server}/{name}?options=-c%20statement_timeout%3D4321");
+        let store = PostgresStore::connect(&url).await.unwrap();
+        let client = store.client().await.unwrap();
+        let show = |setting: &'static str| {
+            let client = &client;
+            async move {
+                client
+                    .query_one(&format!("SHOW {setting}"), &[])
+                    .await
+                    .unwrap()
+                    .get::<_, String>(0)
+            }
+        };
+        assert_eq!(show("plan_cache_mode").await, "force_generic_plan");
+        assert_eq!(show("statement_timeout").await, "4321ms");
+        drop(client);
+        drop(store);
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+
     /// A database at schema version 2 (what session 5's tenant made) with a user, a live
     /// session and a revoked refresh family migrates to the newest version and keeps its state.
     /// Runs against `LPW_TEST_POSTGRES` (as `cargo xtask test`'s PostgreSQL step sets it).
