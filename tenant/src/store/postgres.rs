@@ -15,7 +15,7 @@ use super::{
     Refusal, Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS, STRIKE_MEMORY_SECS,
 };
 
-/// Connections per instance. A login makes about a dozen short statements; more connections
+/// Connections per instance. A login makes about five short round trips; more connections
 /// than cores only adds contention on the database.
 const POOL_SIZE: usize = 16;
 
@@ -37,8 +37,8 @@ impl PostgresStore {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Config(format!("{}: {e}", super::redact_url(url))))?;
-        // Every statement is a key lookup whose best plan does not depend on the values, so
-        // each is planned once per connection. Left to choose, PostgreSQL kept planning the
+        // No statement's best plan depends on its values (key lookups, and purges that read
+        // most of what they match), so each is planned once per connection. Left to choose, PostgreSQL kept planning the
         // statements inside `lpw_take` anew on every call: a tenth of the machine's CPU under load.
         let options = match config.get_options() {
             Some(given) => format!("{given} -c plan_cache_mode=force_generic_plan"),
@@ -411,9 +411,7 @@ impl PostgresStore {
         limits: &[Limit],
         now: i64,
     ) -> Result<Result<(), Refusal>> {
-        let keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
-        let maxes: Vec<i64> = limits.iter().map(|l| l.max).collect();
-        let windows: Vec<i64> = limits.iter().map(|l| l.window).collect();
+        let (keys, maxes, windows) = limit_columns(limits);
         // One round trip: `lpw_take` (migration 3) locks, checks and records in one statement.
         let row = self
             .opt_row(
@@ -463,9 +461,7 @@ impl PostgresStore {
         now: i64,
         max_attempts: Option<i64>,
     ) -> Result<tokio_postgres::Row> {
-        let keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
-        let maxes: Vec<i64> = limits.iter().map(|l| l.max).collect();
-        let windows: Vec<i64> = limits.iter().map(|l| l.window).collect();
+        let (keys, maxes, windows) = limit_columns(limits);
         let field = |f: fn(&Asking) -> &str| asking.map(f);
         self.one_row(
             "SELECT wait, registered, login_ip, code_flow, code_mac, code_client, exhausted
@@ -776,6 +772,15 @@ impl PostgresStore {
     }
 }
 
+/// `limits` as the three arrays `lpw_take` and `lpw_admit` take: keys, maxima, windows.
+fn limit_columns(limits: &[Limit]) -> (Vec<&str>, Vec<i64>, Vec<i64>) {
+    (
+        limits.iter().map(|l| l.key.as_str()).collect(),
+        limits.iter().map(|l| l.max).collect(),
+        limits.iter().map(|l| l.window).collect(),
+    )
+}
+
 /// What `lpw_take` answers: 0 (taken), the seconds until the tightest limit frees up, or minus
 /// the seconds a block lasts.
 fn refusal(answer: i64) -> std::result::Result<(), Refusal> {
@@ -1001,18 +1006,16 @@ $$;
 mod tests {
     use super::*;
 
-    /// The tenant's connections plan each statement once (see `connect`), and options given in
-    /// the URL are kept beside that one. Runs against `LPW_TEST_POSTGRES`.
-    #[tokio::test]
-    async fn connections_use_generic_plans_and_keep_the_urls_options() {
-        let Some(server) = std::env::var("LPW_TEST_POSTGRES")
+    /// On the server `LPW_TEST_POSTGRES` names (as `cargo xtask test`'s PostgreSQL step sets
+    /// it), a new database named `PREFIX_random`: a connection to the server's `postgres`
+    /// database, the server's URL and the new name. `None` without a server.
+    async fn new_database(prefix: &str) -> Option<(tokio_postgres::Client, String, String)> {
+        let server = std::env::var("LPW_TEST_POSTGRES")
             .ok()
-            .filter(|s| !s.is_empty())
-        else {
-            return;
-        };
-        let server = server.trim_end_matches('/');
-        let name = format!("lpw_options_{}", crate::keys::random_hex(6));
+            .filter(|s| !s.is_empty())?
+            .trim_end_matches('/')
+            .to_string();
+        let name = format!("{prefix}_{}", crate::keys::random_hex(6));
         let (admin, connection) = tokio_postgres::connect(&format!("{server}/postgres"), NoTls)
             .await
             .unwrap();
@@ -1021,6 +1024,16 @@ mod tests {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .unwrap();
+        Some((admin, server, name))
+    }
+
+    /// The tenant's connections plan each statement once (see `connect`), and options given in
+    /// the URL are kept beside that one. Runs against `LPW_TEST_POSTGRES`.
+    #[tokio::test]
+    async fn connections_use_generic_plans_and_keep_the_urls_options() {
+        let Some((admin, server, name)) = new_database("lpw_options").await else {
+            return;
+        };
         let url = format!("{server}/{name}?options=-c%20statement_timeout%3D4321");
         let store = PostgresStore::connect(&url).await.unwrap();
         let client = store.client().await.unwrap();
@@ -1049,22 +1062,9 @@ mod tests {
     /// Runs against `LPW_TEST_POSTGRES` (as `cargo xtask test`'s PostgreSQL step sets it).
     #[tokio::test]
     async fn a_version_2_database_migrates_and_keeps_its_state() {
-        let Some(server) = std::env::var("LPW_TEST_POSTGRES")
-            .ok()
-            .filter(|s| !s.is_empty())
-        else {
+        let Some((_admin, server, name)) = new_database("lpw_migration").await else {
             return;
         };
-        let server = server.trim_end_matches('/');
-        let name = format!("lpw_migration_{}", crate::keys::random_hex(6));
-        let (admin, connection) = tokio_postgres::connect(&format!("{server}/postgres"), NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
         let url = format!("{server}/{name}");
         {
             let (old, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
