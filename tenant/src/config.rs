@@ -106,6 +106,13 @@ pub struct TenantConfig {
     /// When absent, the `DATABASE_URL` environment variable names it.
     #[serde(default)]
     pub database: Option<String>,
+    /// Connections each instance keeps to PostgreSQL (ignored for SQLite). Default: as many as
+    /// the instance's machine has cores. Every instance on one database adds its own, and more
+    /// connections than the database server has cores to run them only add switching between
+    /// them: PostgreSQL's own rule of thumb is about twice its cores in all. Raise it when the
+    /// database is far away (each statement then holds its connection longer).
+    #[serde(default)]
+    pub database_connections: Option<usize>,
     /// Proxies (load balancers) whose `Forwarded` / `X-Forwarded-For` headers name the client.
     /// Requests from any other peer are keyed by the peer's own address, headers ignored.
     #[serde(default)]
@@ -480,6 +487,13 @@ impl Config {
                 "sms.otp_max_attempts must be 1..=10, got {}",
                 sms.otp_max_attempts
             ));
+        }
+        if let Some(n) = self.tenant.database_connections {
+            if !(1..=1000).contains(&n) {
+                return invalid(format!(
+                    "tenant.database_connections must be 1..=1000, got {n}"
+                ));
+            }
         }
         if sms.template.is_empty() || sms.template.chars().count() > 5120 {
             return invalid("sms.template must be 1..=5120 characters".into());

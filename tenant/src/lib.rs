@@ -98,7 +98,7 @@ impl Tenant {
         config.validate()?;
         let database = config.database()?;
         let store = Arc::new(
-            Store::open(&database)
+            Store::open_with(&database, config.tenant.database_connections)
                 .await
                 .map_err(|e| format!("cannot open the database {}: {e}", database.redacted()))?,
         );

@@ -91,7 +91,7 @@ async fn run(args: Args) -> Result<(), passwordless_tenant::StartError> {
 /// `rotate-signing-key`: publish, wait out the rest of `publish_secs` (counted from when the
 /// next key was first published, so a second run does not wait again), promote.
 async fn rotate(config: &Config, publish_secs: u64) -> Result<(), passwordless_tenant::StartError> {
-    let store = Store::open(&config.database()?).await?;
+    let store = Store::open_with(&config.database()?, config.tenant.database_connections).await?;
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

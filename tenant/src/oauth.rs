@@ -614,7 +614,7 @@ pub async fn token(
                     "Missing required parameters: username and otp",
                 ));
             };
-            let user = match verify_otp(&t, &ip, &client.client_id, username, otp).await? {
+            let user = match verify_otp(&t, &ip, &client.client_id, username, otp, None).await? {
                 Ok(user) => user,
                 Err(OtpFailure::Wrong) => return Err(invalid_grant(WRONG_CODE)),
                 Err(OtpFailure::TooManyAttempts(wait)) => {

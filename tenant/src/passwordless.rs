@@ -15,7 +15,7 @@ use crate::keys::{random_hex, random_token};
 use crate::sms::{
     checked_language, first_accept_language, mask_phone, ProviderError, SmsMessage, TemplateData,
 };
-use crate::store::{Asking, CodeUnavailable, Limit, Lockout, Refusal, User};
+use crate::store::{Asking, CodeUnavailable, Limit, Lockout, NewTicket, Refusal, User};
 use crate::{phone, ClientIp, Tenant, LOGIN_TICKET_SECS, PASSWORDLESS_OTP_GRANT};
 
 /// The body auth0.js and Lock send.
@@ -195,7 +195,8 @@ pub(crate) enum OtpFailure {
     TooManyAttempts(Option<i64>),
 }
 
-/// Checks a code for `client_id` and consumes it; on success returns the (new or existing) user.
+/// Checks a code for `client_id` and consumes it; on success returns the (new or existing) user,
+/// and stores `ticket` for it in the same transaction.
 ///
 /// The try is counted against the address's hourly ceiling *before* anything is compared, in one
 /// atomic take, and given back on success: concurrent guesses cannot overshoot the ceiling.
@@ -205,6 +206,7 @@ pub(crate) async fn verify_otp(
     client_id: &str,
     username: &str,
     otp: &str,
+    ticket: Option<&NewTicket>,
 ) -> Result<Result<User, OtpFailure>, ApiError> {
     let now = t.clock.now();
     let limits = &t.config.limits;
@@ -246,14 +248,12 @@ pub(crate) async fn verify_otp(
             if matches && stored.client_id == client_id && may_log_in {
                 t.store
                     .finish_verification(
-                        phone,
+                        &failures,
                         &stored.flow_id,
                         &ip_key,
-                        &failures.pair_key,
-                        &failures.phone_key,
-                        ip,
                         now,
                         &random_hex(12),
+                        ticket,
                     )
                     .await?
                     .ok_or(OtpFailure::Wrong)
@@ -331,8 +331,28 @@ pub async fn co_authenticate(
         )));
     }
     t.sms_connection(client, Some(&body.realm))?;
-    let user = match verify_otp(&t, &ip, &client.client_id, &body.username, &body.otp).await? {
-        Ok(user) => user,
+    // The ticket is bound to this browser: /authorize takes it only with this cookie (sent back
+    // because the widget, auth0.js and Lock call this endpoint with credentials). It is stored
+    // with the verification, in the same round trip.
+    let verifier = random_token(24);
+    let ticket = NewTicket {
+        id: random_token(24),
+        client_id: client.client_id.clone(),
+        expires_at: t.clock.now() + LOGIN_TICKET_SECS,
+        binding: crate::oauth::sha256(&verifier),
+    };
+    let username = &body.username;
+    match verify_otp(
+        &t,
+        &ip,
+        &client.client_id,
+        username,
+        &body.otp,
+        Some(&ticket),
+    )
+    .await?
+    {
+        Ok(_) => {}
         Err(OtpFailure::Wrong) => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -342,29 +362,16 @@ pub async fn co_authenticate(
         }
         Err(OtpFailure::TooManyAttempts(wait)) => return Err(too_many_attempts_after(wait)),
     };
-    let ticket = random_token(24);
-    // The ticket is bound to this browser: /authorize takes it only with this cookie (sent back
-    // because the widget, auth0.js and Lock call this endpoint with credentials).
-    let verifier = random_token(24);
-    t.store
-        .put_ticket(
-            &ticket,
-            &client.client_id,
-            &user.id,
-            t.clock.now() + LOGIN_TICKET_SECS,
-            &crate::oauth::sha256(&verifier),
-        )
-        .await?;
     let bind = crate::oauth::cookie(
         &t,
-        &crate::oauth::ticket_cookie_name(&ticket),
+        &crate::oauth::ticket_cookie_name(&ticket.id),
         &verifier,
         LOGIN_TICKET_SECS,
     );
     Ok((
         [(header::SET_COOKIE, bind)],
         Json(json!({
-            "login_ticket": ticket,
+            "login_ticket": ticket.id,
             "co_verifier": verifier,
             "co_id": random_token(9),
         })),

@@ -325,3 +325,24 @@ async fn a_rotated_signing_key_is_published_before_it_signs_and_old_tokens_still
     assert_eq!(userinfo_status(&one, &old).await, StatusCode::UNAUTHORIZED);
     assert_eq!(userinfo_status(&one, &new).await, StatusCode::OK);
 }
+
+/// `database_connections` is checked when the config loads and is what the tenant opens its
+/// store with (on PostgreSQL the pool's size; SQLite has its one connection either way).
+#[tokio::test]
+async fn the_database_connections_setting_is_checked_and_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path()).await;
+    for bad in [0, 1001] {
+        c.tenant.database_connections = Some(bad);
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("tenant.database_connections must be 1..=1000"),
+            "{bad}: {e}"
+        );
+    }
+    c.tenant.database_connections = Some(2);
+    c.validate().unwrap();
+    let tenant = passwordless_tenant::Tenant::new(c).await.unwrap();
+    let expected = if postgres_server().is_some() { 2 } else { 1 };
+    assert_eq!(tenant.store.connections(), expected);
+}

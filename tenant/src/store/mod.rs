@@ -111,6 +111,20 @@ impl Asking {
     }
 }
 
+/// A single-use login ticket `/co/authenticate` hands out, stored with the verification that
+/// earns it (see [`Store::finish_verification`]).
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    /// The ticket itself.
+    pub id: String,
+    /// The client it may be redeemed for.
+    pub client_id: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// SHA-256 of the browser's binding cookie, which `/authorize` must be shown.
+    pub binding: Vec<u8>,
+}
+
 /// How consecutive failures of a key turn into a block: at `threshold` failures in a row the key
 /// is blocked for `base_secs`, doubled for each block before it (a strike) up to `max_secs`;
 /// strikes are forgotten a day after the last block ended.
@@ -371,10 +385,27 @@ impl Store {
     /// Connects (creating a SQLite file if needed) and brings the schema up to date. Safe when
     /// several instances start at once: migrations run under the database's own lock.
     pub async fn open(database: &Database) -> Result<Self> {
+        Self::open_with(database, None).await
+    }
+
+    /// [`Store::open`], keeping `connections` to PostgreSQL (default: one per core; SQLite
+    /// always has its one).
+    pub async fn open_with(database: &Database, connections: Option<usize>) -> Result<Self> {
         Ok(match database {
             Database::Sqlite(path) => Self::Sqlite(SqliteStore::open(path).await?),
-            Database::Postgres(url) => Self::Postgres(PostgresStore::connect(url).await?),
+            Database::Postgres(url) => {
+                let connections = connections.unwrap_or_else(postgres::default_connections);
+                Self::Postgres(PostgresStore::connect_with(url, connections).await?)
+            }
         })
+    }
+
+    /// How many connections to the database this store keeps at most.
+    pub fn connections(&self) -> usize {
+        match self {
+            Store::Sqlite(_) => 1,
+            Store::Postgres(s) => s.connections(),
+        }
     }
 
     /// Which engine this is: `sqlite` or `postgres`.
@@ -432,24 +463,21 @@ impl Store {
     }
 
     /// After a matching code: marks it used and, only if this caller flipped it, gives back the
-    /// try `refund_key` counted (see [`Store::take`]), forgets the consecutive failures of
-    /// `pair_key` (and its strikes) and of `phone_key`, and finds the phone's user, creating one
-    /// (`new_id`) on first login, with `ip` as its login address. All or nothing, in one
-    /// transaction; `None` when another caller used the code first.
-    #[allow(clippy::too_many_arguments)]
+    /// try `refund_key` counted (see [`Store::take`]), forgets the consecutive failures of the
+    /// asking pair (and its strikes) and of its number, and finds the number's user, creating
+    /// one (`new_id`) on first login, with the asking address as its login address; with a
+    /// `ticket`, stores that login ticket for the user too. All or nothing, in one transaction
+    /// (on PostgreSQL one statement); `None` when another caller used the code first.
     pub async fn finish_verification(
         &self,
-        phone: &str,
+        asking: &Asking,
         flow_id: &str,
         refund_key: &str,
-        pair_key: &str,
-        phone_key: &str,
-        ip: &str,
         now: i64,
         new_id: &str,
+        ticket: Option<&NewTicket>,
     ) -> Result<Option<User>> {
-        backend!(self
-            .finish_verification(phone, flow_id, refund_key, pair_key, phone_key, ip, now, new_id))
+        backend!(self.finish_verification(asking, flow_id, refund_key, now, new_id, ticket))
     }
 
     /// The user with this ID.
@@ -460,18 +488,6 @@ impl Store {
     /// Whether a user exists for this phone, and where it last logged in from.
     pub async fn number(&self, phone: &str) -> Result<Number> {
         backend!(self.number(phone))
-    }
-
-    /// Stores a single-use login ticket.
-    pub async fn put_ticket(
-        &self,
-        id: &str,
-        client_id: &str,
-        user_id: &str,
-        expires_at: i64,
-        binding: &[u8],
-    ) -> Result<()> {
-        backend!(self.put_ticket(id, client_id, user_id, expires_at, binding))
     }
 
     /// Redeems a login ticket for this client, presented with its `binding` (the hash of the

@@ -11,13 +11,18 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use tokio_postgres::NoTls;
 
 use super::{
-    Asking, CodeUnavailable, Grant, Limit, Lockout, Number, OutboxMessage, Purged, RefreshOutcome,
-    Refusal, Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS, STRIKE_MEMORY_SECS,
+    Asking, CodeUnavailable, Grant, Limit, Lockout, NewTicket, Number, OutboxMessage, Purged,
+    RefreshOutcome, Refusal, Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS,
+    STRIKE_MEMORY_SECS,
 };
 
-/// Connections per instance. A login makes about five short round trips; more connections
-/// than cores only adds contention on the database.
-const POOL_SIZE: usize = 16;
+/// Connections an instance keeps when the config says nothing: one per core of its machine
+/// (at least two). Measured with `cargo xtask bench tenant --backend postgres --instances 2` on
+/// two cores: 16 per instance left PostgreSQL ~45 % more CPU per login than 2 (its backends
+/// taking turns on the cores), for no more logins per second.
+pub(super) fn default_connections() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
+}
 
 /// The advisory lock key migrations run under (any constant; one per application).
 const MIGRATION_LOCK: i64 = 0x6c70_775f_6d69_6772; // "lpw_migr"
@@ -34,6 +39,11 @@ fn pool_error(e: impl std::fmt::Display) -> StoreError {
 impl PostgresStore {
     /// Connects to `url` and migrates the schema.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, default_connections()).await
+    }
+
+    /// [`PostgresStore::connect`] with at most `connections` open at once.
+    pub async fn connect_with(url: &str, connections: usize) -> Result<Self> {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Config(format!("{}: {e}", super::redact_url(url))))?;
@@ -53,7 +63,7 @@ impl PostgresStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(connections.max(1))
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .wait_timeout(Some(std::time::Duration::from_secs(10)))
             .create_timeout(Some(std::time::Duration::from_secs(10)))
@@ -62,6 +72,10 @@ impl PostgresStore {
         let store = Self { pool };
         store.migrate().await?;
         Ok(store)
+    }
+
+    pub(super) fn connections(&self) -> usize {
+        self.pool.status().max_size
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -246,19 +260,17 @@ impl PostgresStore {
         }))
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn finish_verification(
         &self,
-        phone: &str,
+        asking: &Asking,
         flow_id: &str,
         refund_key: &str,
-        pair_key: &str,
-        phone_key: &str,
-        ip: &str,
         now: i64,
         new_id: &str,
+        ticket: Option<&NewTicket>,
     ) -> Result<Option<User>> {
-        // One statement: every part runs only if this caller flipped `used`.
+        // One statement: every part runs only if this caller flipped `used`, and the ticket
+        // (for /co/authenticate) is written for the user it finds, in the same round trip.
         Ok(self
             .opt_row(
                 "WITH consumed AS (
@@ -271,20 +283,29 @@ impl PostgresStore {
                  cleared AS (
                    UPDATE blocks SET failures = 0,
                      strikes = CASE WHEN key = $4 THEN 0 ELSE strikes END
-                   WHERE key IN ($4, $7) AND EXISTS (SELECT 1 FROM consumed))
-                 INSERT INTO users (id, phone, created_at, updated_at, last_ip)
-                   SELECT $6, phone, $5, $5, $8 FROM consumed
-                 ON CONFLICT (phone) DO UPDATE SET updated_at = $5, last_ip = $8
-                 RETURNING id, phone, created_at, updated_at",
+                   WHERE key IN ($4, $7) AND EXISTS (SELECT 1 FROM consumed)),
+                 login AS (
+                   INSERT INTO users (id, phone, created_at, updated_at, last_ip)
+                     SELECT $6, phone, $5, $5, $8 FROM consumed
+                   ON CONFLICT (phone) DO UPDATE SET updated_at = $5, last_ip = $8
+                   RETURNING id, phone, created_at, updated_at),
+                 ticket AS (
+                   INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
+                     SELECT $9, $10, id, $11, false, $12 FROM login WHERE $9::TEXT IS NOT NULL)
+                 SELECT id, phone, created_at, updated_at FROM login",
                 &[
-                    &phone,
+                    &asking.phone,
                     &flow_id,
                     &refund_key,
-                    &pair_key,
+                    &asking.pair_key,
                     &now,
                     &new_id,
-                    &phone_key,
-                    &ip,
+                    &asking.phone_key,
+                    &asking.ip,
+                    &ticket.map(|t| t.id.as_str()),
+                    &ticket.map(|t| t.client_id.as_str()),
+                    &ticket.map(|t| t.expires_at),
+                    &ticket.map(|t| t.binding.as_slice()),
                 ],
             )
             .await?
@@ -309,23 +330,6 @@ impl PostgresStore {
             registered: row.is_some(),
             login_ip: row.and_then(|r| r.get(0)),
         })
-    }
-
-    pub(super) async fn put_ticket(
-        &self,
-        id: &str,
-        client_id: &str,
-        user_id: &str,
-        expires_at: i64,
-        binding: &[u8],
-    ) -> Result<()> {
-        self.exec(
-            "INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
-             VALUES ($1, $2, $3, $4, false, $5)",
-            &[&id, &client_id, &user_id, &expires_at, &binding],
-        )
-        .await
-        .map(drop)
     }
 
     pub(super) async fn redeem_ticket(
@@ -1000,11 +1004,71 @@ BEGIN
   RETURN NEXT;
 END
 $$;
+",
+    // `lpw_admit` in two statements, not seven and a nested call (a statement's executor
+    // start-up was still the largest part of PostgreSQL's CPU per login): the limits' locks,
+    // the number's user and its blocks in one; after the locks, in a new snapshot, the counts,
+    // the events and the code's try in the other. The number's blocks are read as before, not
+    // under the limits' locks (failures are recorded without them); a blocked take leaves no
+    // event and tries no code. `lpw_take` stays for `Store::take`.
+    "
+CREATE OR REPLACE FUNCTION lpw_admit(p_phone TEXT, p_ip TEXT, pair_key TEXT, phone_key TEXT,
+                                     keys TEXT[], maxes BIGINT[], windows BIGINT[], now BIGINT,
+                                     p_max_attempts BIGINT)
+RETURNS TABLE (wait BIGINT, registered BOOLEAN, login_ip TEXT,
+               code_flow TEXT, code_mac BYTEA, code_client TEXT, exhausted BOOLEAN)
+LANGUAGE plpgsql AS $$
+DECLARE
+  blocked_till BIGINT;
+BEGIN
+  exhausted := false;
+  WITH locked AS MATERIALIZED (
+    SELECT count(*) AS n FROM (
+      SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) AS l
+        FROM (SELECT DISTINCT u AS k FROM unnest(keys) AS u ORDER BY u) AS sorted) AS taken)
+  SELECT u.phone IS NOT NULL, u.last_ip,
+         (SELECT max(b.blocked_until) FROM blocks b
+           WHERE b.blocked_until > now
+             AND (b.key = pair_key
+                  OR (b.key = phone_key AND u.last_ip IS DISTINCT FROM p_ip)))
+    INTO registered, login_ip, blocked_till
+    FROM locked LEFT JOIN users u ON u.phone = p_phone;
+  IF blocked_till IS NOT NULL THEN
+    wait := now - blocked_till;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  WITH limited AS (
+    SELECT max(greatest(coalesce(c.oldest, now) + l.win - now, 1)) AS retry
+      FROM unnest(keys, maxes, windows) AS l(key, lim, win)
+      CROSS JOIN LATERAL (SELECT COUNT(*) AS n, MIN(e.at) AS oldest FROM events e
+                          WHERE e.key = l.key AND e.at > now - l.win) AS c
+      WHERE c.n >= l.lim),
+  counted AS (
+    INSERT INTO events (key, at)
+      SELECT u, now FROM unnest(keys) AS u WHERE (SELECT retry FROM limited) IS NULL),
+  tried AS (
+    UPDATE codes c SET attempts = c.attempts + 1
+      WHERE p_max_attempts IS NOT NULL AND (SELECT retry FROM limited) IS NULL
+        AND c.phone = p_phone AND NOT c.used AND c.expires_at > now
+        AND c.attempts < p_max_attempts
+      RETURNING c.flow_id, c.mac, c.client_id)
+  SELECT coalesce(o.retry, 0), t.flow_id, t.mac, t.client_id
+    INTO wait, code_flow, code_mac, code_client
+    FROM limited o LEFT JOIN tried t ON true;
+  IF wait = 0 AND p_max_attempts IS NOT NULL AND code_flow IS NULL THEN
+    exhausted := EXISTS (SELECT 1 FROM codes c WHERE c.phone = p_phone AND NOT c.used
+                           AND c.expires_at > now AND c.attempts >= p_max_attempts);
+  END IF;
+  RETURN NEXT;
+END
+$$;
 "];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     /// On the server `LPW_TEST_POSTGRES` names (as `cargo xtask test`'s PostgreSQL step sets
     /// it), a new database named `PREFIX_random`: a connection to the server's `postgres`
@@ -1051,6 +1115,63 @@ mod tests {
         assert_eq!(show("statement_timeout").await, "4321ms");
         drop(client);
         drop(store);
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+
+    /// An instance keeps at most the connections it is given, however many requests wait,
+    /// and by default one per core. Runs against `LPW_TEST_POSTGRES`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn connections_are_as_many_as_asked() {
+        let Some((admin, server, name)) = new_database("lpw_connections").await else {
+            return;
+        };
+        let url = format!("{server}/{name}");
+        let open_on_server = || async {
+            let n: i64 = admin
+                .query_one(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1",
+                    &[&name],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            n as usize
+        };
+        for (asked, expected) in [(Some(3), 3), (None, default_connections())] {
+            let store = Arc::new(match asked {
+                Some(n) => PostgresStore::connect_with(&url, n).await.unwrap(),
+                None => PostgresStore::connect(&url).await.unwrap(),
+            });
+            // Forty lookups at once, each holding its connection a moment.
+            let lookups: Vec<_> = (0..40)
+                .map(|_| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        store.opt_row("SELECT pg_sleep(0.02)", &[]).await.unwrap();
+                    })
+                })
+                .collect();
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let busy = open_on_server().await;
+            for l in lookups {
+                l.await.unwrap();
+            }
+            assert_eq!(
+                busy, expected,
+                "connections open while forty wait ({asked:?} asked)"
+            );
+            assert_eq!(store.connections(), expected);
+            drop(store);
+            for _ in 0..100 {
+                if open_on_server().await == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
         admin
             .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
             .await
@@ -1131,9 +1252,28 @@ mod tests {
             Err(Refusal::Blocked(900))
         ));
         store
-            .put_ticket("t", "app", "u1", 200, b"bound")
+            .put_code("+12015550123", "app", "flow", b"mac", 200)
             .await
             .unwrap();
+        let ticket = NewTicket {
+            id: "t".into(),
+            client_id: "app".into(),
+            expires_at: 200,
+            binding: b"bound".to_vec(),
+        };
+        let user = store
+            .finish_verification(
+                &Asking::new("+12015550123", "192.0.2.1"),
+                "flow",
+                "fail-ip:192.0.2.1",
+                100,
+                "not-used",
+                Some(&ticket),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.id, "u1", "the existing user, not a new one");
         assert!(store
             .redeem_ticket("t", "app", b"other", 100, &[3], 300)
             .await

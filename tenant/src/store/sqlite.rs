@@ -13,8 +13,9 @@ use std::sync::mpsc;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    Asking, CodeUnavailable, Grant, Limit, Lockout, Number, OutboxMessage, Purged, RefreshOutcome,
-    Refusal, Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS, STRIKE_MEMORY_SECS,
+    Asking, CodeUnavailable, Grant, Limit, Lockout, NewTicket, Number, OutboxMessage, Purged,
+    RefreshOutcome, Refusal, Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS,
+    STRIKE_MEMORY_SECS,
 };
 
 /// A call for the connection's thread.
@@ -188,27 +189,25 @@ impl SqliteStore {
             .await
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn finish_verification(
         &self,
-        phone: &str,
+        asking: &Asking,
         flow_id: &str,
         refund_key: &str,
-        pair_key: &str,
-        phone_key: &str,
-        ip: &str,
         now: i64,
         new_id: &str,
+        ticket: Option<&NewTicket>,
     ) -> Result<Option<User>> {
-        let [phone, flow_id, refund_key, pair_key, phone_key, ip, new_id] =
-            [phone, flow_id, refund_key, pair_key, phone_key, ip, new_id].map(str::to_owned);
+        let asking = asking.clone();
+        let [flow_id, refund_key, new_id] = [flow_id, refund_key, new_id].map(str::to_owned);
+        let ticket = ticket.cloned();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let consumed = tx
                 .prepare_cached(
                     "UPDATE codes SET used = 1 WHERE phone = ?1 AND flow_id = ?2 AND used = 0",
                 )?
-                .execute(params![phone, flow_id])?;
+                .execute(params![asking.phone, flow_id])?;
             if consumed != 1 {
                 return Ok(None);
             }
@@ -222,7 +221,7 @@ impl SqliteStore {
                    strikes = CASE WHEN key = ?1 THEN 0 ELSE strikes END
                  WHERE key IN (?1, ?2)",
             )?
-            .execute([&pair_key, &phone_key])?;
+            .execute([&asking.pair_key, &asking.phone_key])?;
             let user = tx
                 .prepare_cached(
                     "INSERT INTO users (id, phone, created_at, updated_at, last_ip)
@@ -230,7 +229,20 @@ impl SqliteStore {
                      ON CONFLICT(phone) DO UPDATE SET updated_at = ?3, last_ip = ?4
                      RETURNING id, phone, created_at, updated_at",
                 )?
-                .query_row(params![new_id, phone, now, ip], user_from_row)?;
+                .query_row(params![new_id, asking.phone, now, asking.ip], user_from_row)?;
+            if let Some(t) = ticket {
+                tx.prepare_cached(
+                    "INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
+                     VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+                )?
+                .execute(params![
+                    t.id,
+                    t.client_id,
+                    user.id,
+                    t.expires_at,
+                    t.binding
+                ])?;
+            }
             tx.commit()?;
             Ok(Some(user))
         })
@@ -250,27 +262,6 @@ impl SqliteStore {
     pub(super) async fn number(&self, phone: &str) -> Result<Number> {
         let phone = phone.to_owned();
         self.call(move |c| number_in(c, &phone)).await
-    }
-
-    pub(super) async fn put_ticket(
-        &self,
-        id: &str,
-        client_id: &str,
-        user_id: &str,
-        expires_at: i64,
-        binding: &[u8],
-    ) -> Result<()> {
-        let (id, client_id, user_id) = (id.to_owned(), client_id.to_owned(), user_id.to_owned());
-        let binding = binding.to_vec();
-        self.call(move |c| {
-            c.prepare_cached(
-                "INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5)",
-            )?
-            .execute(params![id, client_id, user_id, expires_at, binding])
-            .map(drop)
-        })
-        .await
     }
 
     pub(super) async fn redeem_ticket(
