@@ -1267,16 +1267,16 @@ test('demo routes: inline, your own UI and a protected page, and a redirect logi
   await page.click('a[href="/inline"]');
   await page.waitForSelector('#demo-inline #lpw-demo-inline-phone');
   await pickCountry(page, 'US', 'lpw-demo-inline');
-  await page.fill('#lpw-demo-inline-phone', '201 555 0147');
+  await page.fill('#lpw-demo-inline-phone', '201 555 0161');
   await page.click('.lpw-submit');
   await page.waitForSelector('#lpw-demo-inline-code');
-  await enterCode(page, tenant, '+12015550147', 'lpw-demo-inline');
+  await enterCode(page, tenant, '+12015550161', 'lpw-demo-inline');
   // Back from the tenant on / with the tokens; the router takes the user to /inline again.
   await page.waitForFunction(() => document.querySelector('#auth-state')?.textContent === 'Logged in', null, { timeout: 20000 });
   check(new URL(page.url()).pathname === '/inline' && !page.url().includes('#'), `back on /inline: ${page.url()}`);
-  await profileShows(page, '+12015550147');
+  await profileShows(page, '+12015550161');
   await page.click('a[href="/account"]');
-  await page.waitForFunction(() => document.querySelector('#account-phone')?.textContent === '+12015550147');
+  await page.waitForFunction(() => document.querySelector('#account-phone')?.textContent === '+12015550161');
   await page.close();
 });
 
