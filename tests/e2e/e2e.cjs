@@ -1317,12 +1317,12 @@ test('SSR: a login by redirect returns to the route it started from', async ({ b
   const page = await browser.newPage();
   await page.goto(`${ssr}/shop?code=PROMO`);
   await ssrReady(page);
-  await requestCode(page, '#login', 'US', '201 555 0148');
-  await enterCode(page, tenant, '+12015550148');
-  await ssrReady(page, 'Logged in as +12015550148');
+  await requestCode(page, '#login', 'US', '201 555 0162');
+  await enterCode(page, tenant, '+12015550162');
+  await ssrReady(page, 'Logged in as +12015550162');
   check(page.url() === `${ssr}/shop?code=PROMO`, `back where the login started, response removed: ${page.url()}`);
   await page.click('a[href="/account"]');
-  await page.waitForFunction(() => document.querySelector('#account-phone')?.textContent === '+12015550148');
+  await page.waitForFunction(() => document.querySelector('#account-phone')?.textContent === '+12015550162');
   await page.close();
 });
 
@@ -1336,11 +1336,11 @@ test('SSR: an inline widget on a server-rendered route logs in without leaving t
   await page.waitForSelector('#quick-login .lpw-inline #lpw-quick-login-phone');
   await page.evaluate(() => { window.__stayed = 'yes'; });
   await pickCountry(page, 'US', 'lpw-quick-login');
-  await page.fill('#lpw-quick-login-phone', '201 555 0149');
+  await page.fill('#lpw-quick-login-phone', '201 555 0163');
   await page.click('.lpw-submit');
   await page.waitForSelector('#lpw-quick-login-code');
-  await enterCode(page, tenant, '+12015550149', 'lpw-quick-login');
-  await ssrReady(page, 'Logged in as +12015550149');
+  await enterCode(page, tenant, '+12015550163', 'lpw-quick-login');
+  await ssrReady(page, 'Logged in as +12015550163');
   check(await page.evaluate(() => window.__stayed) === 'yes', 'the page never navigated');
   // Leaving the route mid-login unmounts its widget, with nothing left running.
   await page.click('a[href="/"]');
@@ -1348,7 +1348,7 @@ test('SSR: an inline widget on a server-rendered route logs in without leaving t
   await page.click('a[href="/quick"]');
   await page.waitForSelector('#quick-login #lpw-quick-login-phone');
   await pickCountry(page, 'US', 'lpw-quick-login');
-  await page.fill('#lpw-quick-login-phone', '201 555 0150');
+  await page.fill('#lpw-quick-login-phone', '201 555 0164');
   await page.click('.lpw-submit');
   await page.waitForSelector('#lpw-quick-login-code');
   await page.click('a[href="/"]');
