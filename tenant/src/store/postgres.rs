@@ -17,9 +17,9 @@ use super::{
 };
 
 /// Connections an instance keeps when the config says nothing: one per core of its machine
-/// (at least two). Measured with `cargo xtask bench tenant --backend postgres --instances 2` on
-/// two cores: 16 per instance left PostgreSQL ~45 % more CPU per login than 2 (its backends
-/// taking turns on the cores), for no more logins per second.
+/// (at least two). Measured with `tenant-bench` (two instances on one PostgreSQL database) on
+/// two cores: 16 per instance cost PostgreSQL ~45 % more CPU per login than 2 (its backends
+/// taking turns on the cores) and gave 15-20 % fewer logins per second.
 pub(super) fn default_connections() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
 }
