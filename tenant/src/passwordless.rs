@@ -341,12 +341,11 @@ pub async fn co_authenticate(
         expires_at: t.clock.now() + LOGIN_TICKET_SECS,
         binding: crate::oauth::sha256(&verifier),
     };
-    let username = &body.username;
     match verify_otp(
         &t,
         &ip,
         &client.client_id,
-        username,
+        &body.username,
         &body.otp,
         Some(&ticket),
     )

@@ -27,6 +27,8 @@ struct Args {
     concurrency: usize,
     instances: usize,
     database: Option<String>,
+    /// `database_connections` for every instance; absent: the tenant's default.
+    connections: Option<usize>,
 }
 
 fn args() -> Result<Args, String> {
@@ -36,6 +38,7 @@ fn args() -> Result<Args, String> {
         concurrency: 16,
         instances: 1,
         database: None,
+        connections: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -50,13 +53,16 @@ fn args() -> Result<Args, String> {
                 a.instances = value.parse().map_err(|e| format!("--instances: {e}"))?
             }
             "--database" => a.database = Some(value),
+            "--connections" => {
+                a.connections = Some(value.parse().map_err(|e| format!("--connections: {e}"))?)
+            }
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
     if a.tenant_bin.as_os_str().is_empty() {
         return Err(
             "usage: tenant-bench --tenant-bin PATH [--logins N] [--concurrency N] \
-                    [--instances N] [--database postgres://…]"
+                    [--instances N] [--database postgres://…] [--connections N]"
                 .into(),
         );
     }
@@ -354,7 +360,15 @@ async fn signatures_per_second(dir: &Path, threads: usize) -> f64 {
     f64::from(total) / started.elapsed().as_secs_f64()
 }
 
-fn write_config(dir: &Path, issuer_port: u16, database: &str, twilio: &str, i: usize) -> PathBuf {
+fn write_config(
+    dir: &Path,
+    issuer_port: u16,
+    database: &str,
+    connections: Option<usize>,
+    twilio: &str,
+    i: usize,
+) -> PathBuf {
+    let connections = connections.map_or(String::new(), |n| format!("database_connections = {n}"));
     let config = dir.join(format!("bench-{i}.toml"));
     std::fs::write(
         &config,
@@ -366,6 +380,7 @@ issuer = "http://127.0.0.1:{issuer_port}"
 database = "{database}"
 # The load generator stands in for a load balancer: it forwards each user's own address.
 trusted_proxies = ["127.0.0.1"]
+{connections}
 
 [[clients]]
 client_id = "bench"
@@ -461,7 +476,14 @@ async fn main() {
     for (i, port) in ports.iter().enumerate() {
         let child = Command::new(&a.tenant_bin)
             .arg("--config")
-            .arg(write_config(&dir, ports[0], &database, &twilio, i))
+            .arg(write_config(
+                &dir,
+                ports[0],
+                &database,
+                a.connections,
+                &twilio,
+                i,
+            ))
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -501,8 +523,14 @@ async fn main() {
     println!(
         "tenant-bench: {} complete logins (half redirect flow, half token endpoint), {} concurrent, \
          each user from an address of its own (forwarded as a load balancer does), \
-         {} instance(s) on {engine}, release build on loopback, {cores} cores",
-        a.logins, a.concurrency, a.instances
+         {} instance(s) on {engine}{}, release build on loopback, {cores} cores",
+        a.logins,
+        a.concurrency,
+        a.instances,
+        match a.connections {
+            Some(n) if engine == "PostgreSQL" => format!(" ({n} connections each)"),
+            _ => String::new(),
+        }
     );
     let cpu_before: Vec<f64> = children
         .iter()

@@ -48,8 +48,9 @@ impl PostgresStore {
             .parse()
             .map_err(|e| StoreError::Config(format!("{}: {e}", super::redact_url(url))))?;
         // No statement's best plan depends on its values (key lookups, and purges that read
-        // most of what they match), so each is planned once per connection. Left to choose, PostgreSQL kept planning the
-        // statements inside `lpw_take` anew on every call: a tenth of the machine's CPU under load.
+        // most of what they match), so each is planned once per connection. Left to choose,
+        // PostgreSQL kept planning the statements inside `lpw_take` anew on every call: a tenth
+        // of the machine's CPU under load.
         let options = match config.get_options() {
             Some(given) => format!("{given} -c plan_cache_mode=force_generic_plan"),
             None => "-c plan_cache_mode=force_generic_plan".to_string(),
