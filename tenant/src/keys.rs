@@ -332,26 +332,47 @@ impl Keys {
         serde_json::from_slice(plain).map_err(|_| JwtError::Malformed)
     }
 
-    /// `HMAC-SHA256(secret, flow_id ‖ 0 ‖ phone ‖ 0 ‖ code)`: codes are never stored in clear.
-    pub fn code_mac(&self, flow_id: &str, phone: &str, code: &str) -> Vec<u8> {
-        self.code_hmac(flow_id, phone, code)
+    /// What a code tried for `phone` is compared by: `HMAC-SHA256(secret, "code" ‖ 0 ‖ phone ‖ 0 ‖
+    /// code)`. Codes are never stored in clear: the store keeps the code's flow MACed under this
+    /// value ([`crate::store::seal_code`]), so the database sees neither a code nor the secret, and
+    /// can compare a try in the statement that counts it.
+    pub fn code_candidate(&self, phone: &str, code: &str) -> Vec<u8> {
+        self.code_hmac(["code", "\0", phone, "\0", code])
             .finalize()
             .into_bytes()
             .to_vec()
     }
 
-    /// Compares a code against a stored MAC in constant time.
-    pub fn code_matches(&self, flow_id: &str, phone: &str, code: &str, mac: &[u8]) -> bool {
-        self.code_hmac(flow_id, phone, code)
+    /// Compares a code, in constant time, against a MAC stored before codes were sealed:
+    /// `HMAC-SHA256(secret, flow_id ‖ 0 ‖ phone ‖ 0 ‖ code)`. Such codes, sent by an earlier
+    /// version, stay valid for their lifetime after an upgrade.
+    pub fn unsealed_code_matches(
+        &self,
+        flow_id: &str,
+        phone: &str,
+        code: &str,
+        mac: &[u8],
+    ) -> bool {
+        self.code_hmac([flow_id, "\0", phone, "\0", code])
             .verify_slice(mac)
             .is_ok()
     }
 
-    fn code_hmac(&self, flow_id: &str, phone: &str, code: &str) -> Hmac<Sha256> {
+    /// `HMAC-SHA256(secret, flow_id ‖ 0 ‖ phone ‖ 0 ‖ code)`, as codes were stored before they were
+    /// sealed (for tests of the upgrade).
+    #[cfg(test)]
+    pub(crate) fn unsealed_code_mac(&self, flow_id: &str, phone: &str, code: &str) -> Vec<u8> {
+        self.code_hmac([flow_id, "\0", phone, "\0", code])
+            .finalize()
+            .into_bytes()
+            .to_vec()
+    }
+
+    /// The HMAC of the parts, one after another (separators keep ("12","3") and ("1","23") apart).
+    fn code_hmac<'a>(&self, parts: impl IntoIterator<Item = &'a str>) -> Hmac<Sha256> {
         let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.code_secret)
             .expect("HMAC accepts keys of any length");
-        // Separators keep ("12","3") and ("1","23") apart.
-        for part in [flow_id, "\0", phone, "\0", code] {
+        for part in parts {
             m.update(part.as_bytes());
         }
         m
@@ -476,12 +497,24 @@ mod tests {
     }
 
     #[test]
-    fn code_macs_bind_flow_phone_and_code() {
+    fn code_candidates_bind_phone_and_code_and_seals_the_flow() {
+        use crate::store::{seal_code, sealed_code_matches};
         let k = keys();
-        let mac = k.code_mac("f", "+15551234567", "123456");
-        assert!(k.code_matches("f", "+15551234567", "123456", &mac));
-        assert!(!k.code_matches("f", "+15551234567", "123457", &mac));
-        assert!(!k.code_matches("g", "+15551234567", "123456", &mac));
-        assert!(!k.code_matches("f", "+15551234568", "123456", &mac));
+        let candidate = k.code_candidate("+15551234567", "123456");
+        let seal = seal_code(&candidate, "f");
+        assert!(sealed_code_matches(&candidate, "f", &seal));
+        let other_code = k.code_candidate("+15551234567", "123457");
+        assert!(!sealed_code_matches(&other_code, "f", &seal));
+        assert!(!sealed_code_matches(&candidate, "g", &seal));
+        let other_phone = k.code_candidate("+15551234568", "123456");
+        assert!(!sealed_code_matches(&other_phone, "f", &seal));
+        // Another tenant's secret: another candidate.
+        assert_ne!(keys().code_candidate("+15551234567", "123456"), candidate);
+        // A code stored before sealing is compared by its old MAC.
+        let mac = k.unsealed_code_mac("f", "+15551234567", "123456");
+        assert!(k.unsealed_code_matches("f", "+15551234567", "123456", &mac));
+        assert!(!k.unsealed_code_matches("f", "+15551234567", "123457", &mac));
+        assert!(!k.unsealed_code_matches("g", "+15551234567", "123456", &mac));
+        assert!(!sealed_code_matches(&candidate, "f", &mac));
     }
 }

@@ -15,7 +15,7 @@ use crate::keys::{random_hex, random_token};
 use crate::sms::{
     checked_language, first_accept_language, mask_phone, ProviderError, SmsMessage, TemplateData,
 };
-use crate::store::{Asking, CodeUnavailable, Limit, Lockout, NewTicket, Refusal, User};
+use crate::store::{seal_code, Asking, CodeTry, Limit, Lockout, NewTicket, Refusal, Tried, User};
 use crate::{phone, ClientIp, Tenant, LOGIN_TICKET_SECS, PASSWORDLESS_OTP_GRANT};
 
 /// The body auth0.js and Lock send.
@@ -168,7 +168,7 @@ pub async fn start(
     }
     // Stored only once the provider accepted the message: never a code for an unsent SMS.
     let flow_id = random_token(16);
-    let mac = t.keys.code_mac(&flow_id, &phone, &code);
+    let mac = seal_code(&t.keys.code_candidate(&phone, &code), &flow_id);
     t.store
         .put_code(
             &phone,
@@ -228,31 +228,40 @@ pub(crate) async fn verify_otp(
             Ok(()) => Err(OtpFailure::Wrong),
         });
     };
-    let (number, attempt) = t
-        .store
-        .admit_attempt(&failures, ip_limit, now, max_attempts)
-        .await?;
     let phone = &failures.phone;
-    let outcome = match attempt {
+    let otp = otp.trim();
+    let code = CodeTry {
+        max_attempts,
+        candidate: t.keys.code_candidate(phone, otp),
+        client_id: client_id.to_string(),
+        sign_ups: !t.config.sms.disable_signup,
+        refund_key: ip_key,
+        new_id: random_hex(12),
+        ticket: ticket.cloned(),
+    };
+    let (number, tried) = t.store.try_code(&failures, ip_limit, now, &code).await?;
+    let outcome = match tried {
         Err(Refusal::Limited(wait) | Refusal::Blocked(wait)) => {
             return Ok(Err(OtpFailure::TooManyAttempts(Some(wait))))
         }
-        Ok(Err(CodeUnavailable::Missing)) => Err(OtpFailure::Wrong),
-        Ok(Err(CodeUnavailable::Exhausted)) => Err(OtpFailure::TooManyAttempts(None)),
-        Ok(Ok(stored)) => {
+        Ok(Tried::LoggedIn(user)) => Ok(user),
+        Ok(Tried::Wrong) => Err(OtpFailure::Wrong),
+        Ok(Tried::Exhausted) => Err(OtpFailure::TooManyAttempts(None)),
+        // Sent before an upgrade sealed codes: compared here, finished in a second call.
+        Ok(Tried::Unsealed(stored)) => {
             let matches = t
                 .keys
-                .code_matches(&stored.flow_id, phone, otp.trim(), &stored.mac);
+                .unsealed_code_matches(&stored.flow_id, phone, otp, &stored.mac);
             // A decoy's code (sign-ups off, no user) never logs in, even guessed.
-            let may_log_in = number.registered || !t.config.sms.disable_signup;
+            let may_log_in = number.registered || code.sign_ups;
             if matches && stored.client_id == client_id && may_log_in {
                 t.store
                     .finish_verification(
                         &failures,
                         &stored.flow_id,
-                        &ip_key,
+                        &code.refund_key,
                         now,
-                        &random_hex(12),
+                        &code.new_id,
                         ticket,
                     )
                     .await?

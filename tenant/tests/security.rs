@@ -361,8 +361,19 @@ async fn with_sign_ups_disabled_unknown_numbers_get_a_decoy_that_answers_as_a_re
     assert_eq!(r.error(), (StatusCode::FORBIDDEN, "access_denied".into()));
 }
 
+/// `HMAC-SHA256(key, parts…)`, written out here from the documented scheme.
+fn hmac_sha256(key: &[u8], parts: &[&str]) -> Vec<u8> {
+    assert!(!parts.is_empty());
+    use hmac::Mac;
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    for part in parts {
+        m.update(part.as_bytes());
+    }
+    m.finalize().into_bytes().to_vec()
+}
+
 #[tokio::test]
-async fn codes_are_stored_as_macs_not_digits() {
+async fn codes_are_stored_as_sealed_macs_not_digits() {
     let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
@@ -373,9 +384,70 @@ async fn codes_are_stored_as_macs_not_digits() {
         PHONE,
     )
     .await;
-    assert_eq!(mac.len(), 32, "HMAC-SHA256");
     assert!(!String::from_utf8_lossy(&mac).contains(&code));
     assert!(!flow.contains(&code));
+    // 1 ‖ HMAC-SHA256(HMAC-SHA256(secret, "code" ‖ 0 ‖ phone ‖ 0 ‖ code), flow): testing a
+    // code takes the secret.
+    let secret = h
+        .tenant
+        .store
+        .meta("code_hmac_secret")
+        .await
+        .unwrap()
+        .unwrap();
+    let candidate = hmac_sha256(&secret, &["code", "\0", PHONE, "\0", &code]);
+    let mut sealed = vec![1u8];
+    sealed.extend(hmac_sha256(&candidate, &[&flow]));
+    assert_eq!(mac, sealed);
+}
+
+/// A code an earlier version stored (`HMAC-SHA256(secret, flow ‖ 0 ‖ phone ‖ 0 ‖ code)`, before
+/// codes were sealed) still logs in after the upgrade, once, and wrong tries still count on it.
+#[tokio::test]
+async fn a_code_stored_before_sealing_still_logs_in_once() {
+    let h = harness().await;
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let secret = h
+        .tenant
+        .store
+        .meta("code_hmac_secret")
+        .await
+        .unwrap()
+        .unwrap();
+    let flow = "flow-of-the-previous-version";
+    let mac = hmac_sha256(&secret, &[flow, "\0", PHONE, "\0", &code]);
+    let now = h.tenant.clock.now();
+    h.tenant
+        .store
+        .put_code(PHONE, "app", flow, &mac, now + 300)
+        .await
+        .unwrap();
+    let r = h.otp_grant(PHONE, wrong(&code), "openid").await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "invalid_grant".into()));
+    let r = h.otp_grant(PHONE, &code, "openid").await;
+    r.assert_ok();
+    assert!(r.json()["id_token"].is_string());
+    let r = h.otp_grant(PHONE, &code, "openid").await;
+    assert_eq!(r.error(), (StatusCode::FORBIDDEN, "invalid_grant".into()));
+    // Its wrong tries were counted: with otp_max_attempts tries spent, the right code is refused.
+    h.start(PHONE).await;
+    let code = h.latest_code(PHONE).await;
+    let mac = hmac_sha256(&secret, &[flow, "\0", PHONE, "\0", &code]);
+    let now = h.tenant.clock.now();
+    h.tenant
+        .store
+        .put_code(PHONE, "app", flow, &mac, now + 300)
+        .await
+        .unwrap();
+    for _ in 0..h.tenant.config.sms.otp_max_attempts {
+        h.otp_grant(PHONE, wrong(&code), "openid").await;
+    }
+    let r = h.otp_grant(PHONE, &code, "openid").await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into())
+    );
 }
 
 #[tokio::test]

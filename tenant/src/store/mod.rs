@@ -13,6 +13,8 @@ mod sqlite;
 
 use std::fmt;
 
+use hmac::Mac;
+
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -34,6 +36,7 @@ pub struct User {
 pub struct StoredCode {
     /// Random per send; part of the MAC input.
     pub flow_id: String,
+    /// The code's seal ([`seal_code`]), or for a code stored before codes were sealed
     /// `HMAC-SHA256(secret, flow_id ‖ phone ‖ code)`.
     pub mac: Vec<u8>,
     /// The client the code was sent for.
@@ -47,6 +50,74 @@ pub enum CodeUnavailable {
     Missing,
     /// The code had its allowed wrong tries.
     Exhausted,
+}
+
+/// The first byte of a sealed code's stored MAC (32 bytes follow). Codes stored before sealing
+/// have 32-byte MACs.
+const SEALED: u8 = 1;
+
+/// What a code's MAC is stored as: `1 ‖ HMAC-SHA256(candidate, flow_id)`, where `candidate` is
+/// `HMAC-SHA256(secret, phone ‖ code)` ([`crate::keys::Keys::code_candidate`]): a MAC of the flow,
+/// the number and the code under the tenant's secret. Whoever reads the database cannot test
+/// codes without that secret; a try brings its candidate, which the store seals with the stored
+/// flow and compares (on PostgreSQL in the statement that counts the try, so the database sees
+/// neither a code nor the secret).
+pub fn seal_code(candidate: &[u8], flow_id: &str) -> Vec<u8> {
+    let mut sealed = vec![SEALED];
+    sealed.extend_from_slice(&flow_mac(candidate, flow_id).finalize().into_bytes());
+    sealed
+}
+
+/// Whether `mac` is the seal of `candidate` with `flow_id`, compared in constant time.
+pub fn sealed_code_matches(candidate: &[u8], flow_id: &str, mac: &[u8]) -> bool {
+    is_sealed(mac) && flow_mac(candidate, flow_id).verify_slice(&mac[1..]).is_ok()
+}
+
+fn flow_mac(candidate: &[u8], flow_id: &str) -> hmac::Hmac<sha2::Sha256> {
+    let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(candidate)
+        .expect("HMAC accepts keys of any length");
+    m.update(flow_id.as_bytes());
+    m
+}
+
+/// Whether a stored MAC is a seal, not a MAC from before codes were sealed.
+fn is_sealed(mac: &[u8]) -> bool {
+    mac.len() == 33 && mac[0] == SEALED
+}
+
+/// A code tried for a number, and what a match earns: see [`Store::try_code`].
+#[derive(Debug, Clone)]
+pub struct CodeTry {
+    /// Tries a code allows.
+    pub max_attempts: i64,
+    /// `HMAC-SHA256(secret, phone ‖ code)` of the code tried
+    /// ([`crate::keys::Keys::code_candidate`]): 32 bytes.
+    pub candidate: Vec<u8>,
+    /// The client asking: a code sent for another client is wrong.
+    pub client_id: String,
+    /// Whether a number without a user may sign up; if not, its (decoy) code never logs in.
+    pub sign_ups: bool,
+    /// The limit key whose event (counted by this try) is given back on success.
+    pub refund_key: String,
+    /// The ID of the user a first login creates.
+    pub new_id: String,
+    /// The login ticket a match stores for the user (`/co/authenticate`).
+    pub ticket: Option<NewTicket>,
+}
+
+/// What a code try came to, once admitted.
+#[derive(Debug, Clone)]
+pub enum Tried {
+    /// The code matched and was consumed: the (new or existing) user, logged in.
+    LoggedIn(User),
+    /// No live code, a wrong one, one for another client, a decoy, or one another caller used
+    /// first: all look the same.
+    Wrong,
+    /// The code had its allowed tries.
+    Exhausted,
+    /// A code stored before codes were sealed, its try counted: the caller compares it and
+    /// finishes with [`Store::finish_verification`].
+    Unsealed(StoredCode),
 }
 
 /// One message in the development outbox.
@@ -549,16 +620,17 @@ impl Store {
     }
 
     /// [`Store::admit`] for a code tried for `asking`'s number and, when admitted, in the same
-    /// call and transaction, [`Store::begin_code_attempt`]: the try is counted against the limits
-    /// and against the code before anything is compared.
-    pub async fn admit_attempt(
+    /// call and transaction (on PostgreSQL one statement): the try counted against the limits and
+    /// against the number's live code *before* anything is compared, the comparison, and on a
+    /// match everything [`Store::finish_verification`] does.
+    pub async fn try_code(
         &self,
         asking: &Asking,
         limits: &[Limit],
         now: i64,
-        max_attempts: i64,
-    ) -> Result<(Number, Result<Result<StoredCode, CodeUnavailable>, Refusal>)> {
-        backend!(self.admit_attempt(asking, limits, now, max_attempts))
+        code: &CodeTry,
+    ) -> Result<(Number, Result<Tried, Refusal>)> {
+        backend!(self.try_code(asking, limits, now, code))
     }
 
     /// Counts a consecutive failure of `key`; at the lockout's threshold the key is blocked (for

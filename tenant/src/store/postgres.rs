@@ -11,9 +11,9 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use tokio_postgres::NoTls;
 
 use super::{
-    Asking, CodeUnavailable, Grant, Limit, Lockout, NewTicket, Number, OutboxMessage, Purged,
-    RefreshOutcome, Refusal, Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS,
-    STRIKE_MEMORY_SECS,
+    Asking, CodeTry, CodeUnavailable, Grant, Limit, Lockout, NewTicket, Number, OutboxMessage,
+    Purged, RefreshOutcome, Refusal, Result, RowCounts, StoreError, StoredCode, Tried, User,
+    EVENTS_KEEP_SECS, STRIKE_MEMORY_SECS,
 };
 
 /// Connections an instance keeps when the config says nothing: one per core of its machine
@@ -270,39 +270,21 @@ impl PostgresStore {
         new_id: &str,
         ticket: Option<&NewTicket>,
     ) -> Result<Option<User>> {
-        // One statement: every part runs only if this caller flipped `used`, and the ticket
-        // (for /co/authenticate) is written for the user it finds, in the same round trip.
+        // One statement (`lpw_finish`, migration 6): every part runs only if this caller flipped
+        // `used`, and the ticket (for /co/authenticate) is written for the user it finds.
         Ok(self
             .opt_row(
-                "WITH consumed AS (
-                   UPDATE codes SET used = true WHERE phone = $1 AND flow_id = $2 AND NOT used
-                   RETURNING phone),
-                 refunded AS (
-                   DELETE FROM events WHERE ctid =
-                     (SELECT ctid FROM events WHERE key = $3 AND at = $5 LIMIT 1)
-                   AND EXISTS (SELECT 1 FROM consumed)),
-                 cleared AS (
-                   UPDATE blocks SET failures = 0,
-                     strikes = CASE WHEN key = $4 THEN 0 ELSE strikes END
-                   WHERE key IN ($4, $7) AND EXISTS (SELECT 1 FROM consumed)),
-                 login AS (
-                   INSERT INTO users (id, phone, created_at, updated_at, last_ip)
-                     SELECT $6, phone, $5, $5, $8 FROM consumed
-                   ON CONFLICT (phone) DO UPDATE SET updated_at = $5, last_ip = $8
-                   RETURNING id, phone, created_at, updated_at),
-                 ticket AS (
-                   INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
-                     SELECT $9, $10, id, $11, false, $12 FROM login WHERE $9::TEXT IS NOT NULL)
-                 SELECT id, phone, created_at, updated_at FROM login",
+                "SELECT u_id, u_phone, u_created, u_updated
+                 FROM lpw_finish($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 &[
                     &asking.phone,
                     &flow_id,
                     &refund_key,
                     &asking.pair_key,
-                    &now,
-                    &new_id,
                     &asking.phone_key,
                     &asking.ip,
+                    &now,
+                    &new_id,
                     &ticket.map(|t| t.id.as_str()),
                     &ticket.map(|t| t.client_id.as_str()),
                     &ticket.map(|t| t.expires_at),
@@ -433,57 +415,90 @@ impl PostgresStore {
         limits: &[Limit],
         now: i64,
     ) -> Result<(Number, Result<(), Refusal>)> {
-        let row = self.lpw_admit(asking, limits, now, None).await?;
+        let (keys, maxes, windows) = limit_columns(limits);
+        let field = |f: fn(&Asking) -> &str| asking.map(f);
+        // One round trip: `lpw_admit` (migration 5), without a code to try.
+        let row = self
+            .one_row(
+                "SELECT wait, registered, login_ip
+                 FROM lpw_admit($1, $2, $3, $4, $5, $6, $7, $8, NULL)",
+                &[
+                    &field(|a| &a.phone),
+                    &field(|a| &a.ip),
+                    &field(|a| &a.pair_key),
+                    &field(|a| &a.phone_key),
+                    &keys,
+                    &maxes,
+                    &windows,
+                    &now,
+                ],
+            )
+            .await?;
         Ok((number_from(&row), refusal(row.get(0))))
     }
 
-    pub(super) async fn admit_attempt(
+    pub(super) async fn try_code(
         &self,
         asking: &Asking,
         limits: &[Limit],
         now: i64,
-        max_attempts: i64,
-    ) -> Result<(Number, Result<Result<StoredCode, CodeUnavailable>, Refusal>)> {
-        let row = self
-            .lpw_admit(Some(asking), limits, now, Some(max_attempts))
-            .await?;
-        let attempt = refusal(row.get(0)).map(|()| match row.get::<_, Option<String>>(3) {
-            Some(flow_id) => Ok(StoredCode {
-                flow_id,
-                mac: row.get(4),
-                client_id: row.get(5),
-            }),
-            None if row.get(6) => Err(CodeUnavailable::Exhausted),
-            None => Err(CodeUnavailable::Missing),
-        });
-        Ok((number_from(&row), attempt))
-    }
-
-    async fn lpw_admit(
-        &self,
-        asking: Option<&Asking>,
-        limits: &[Limit],
-        now: i64,
-        max_attempts: Option<i64>,
-    ) -> Result<tokio_postgres::Row> {
+        code: &CodeTry,
+    ) -> Result<(Number, Result<Tried, Refusal>)> {
         let (keys, maxes, windows) = limit_columns(limits);
-        let field = |f: fn(&Asking) -> &str| asking.map(f);
-        self.one_row(
-            "SELECT wait, registered, login_ip, code_flow, code_mac, code_client, exhausted
-             FROM lpw_admit($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                &field(|a| &a.phone),
-                &field(|a| &a.ip),
-                &field(|a| &a.pair_key),
-                &field(|a| &a.phone_key),
-                &keys,
-                &maxes,
-                &windows,
-                &now,
-                &max_attempts,
-            ],
-        )
-        .await
+        let ticket = code.ticket.as_ref();
+        let [ipad, opad] = hmac_pads(&code.candidate);
+        // One round trip: `lpw_try_code` (migration 6).
+        let row = self
+            .one_row(
+                "SELECT wait, registered, login_ip, exhausted, code_flow, code_mac, code_client,
+                   u_id, u_created, u_updated
+                 FROM lpw_try_code($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                                   $15, $16, $17, $18, $19)",
+                &[
+                    &asking.phone,
+                    &asking.ip,
+                    &asking.pair_key,
+                    &asking.phone_key,
+                    &keys,
+                    &maxes,
+                    &windows,
+                    &now,
+                    &code.max_attempts,
+                    &ipad,
+                    &opad,
+                    &code.client_id,
+                    &code.sign_ups,
+                    &code.refund_key,
+                    &code.new_id,
+                    &ticket.map(|t| t.id.as_str()),
+                    &ticket.map(|t| t.client_id.as_str()),
+                    &ticket.map(|t| t.expires_at),
+                    &ticket.map(|t| t.binding.as_slice()),
+                ],
+            )
+            .await?;
+        let number = number_from(&row);
+        let tried = refusal(row.get(0)).map(|()| {
+            if let Some(id) = row.get::<_, Option<String>>(7) {
+                Tried::LoggedIn(User {
+                    id,
+                    phone: asking.phone.clone(),
+                    created_at: row.get(8),
+                    updated_at: row.get(9),
+                })
+            } else if let Some(mac) = row.get::<_, Option<Vec<u8>>>(5) {
+                Tried::Unsealed(StoredCode {
+                    flow_id: row.get(4),
+                    mac,
+                    client_id: row.get(6),
+                })
+            } else if row.get(3) {
+                Tried::Exhausted
+            } else {
+                Tried::Wrong
+            }
+        });
+        Ok((number, tried))
     }
 
     pub(super) async fn record_failure(&self, key: &str, l: Lockout, now: i64) -> Result<()> {
@@ -796,6 +811,17 @@ fn refusal(answer: i64) -> std::result::Result<(), Refusal> {
     }
 }
 
+/// HMAC's inner and outer key blocks for a key of at most 64 bytes (RFC 2104): the key padded
+/// with zeros to SHA-256's block, XORed with 0x36 and with 0x5c.
+fn hmac_pads(key: &[u8]) -> [Vec<u8>; 2] {
+    assert!(key.len() <= 64, "a candidate is one SHA-256 output");
+    [0x36u8, 0x5c].map(|pad| {
+        let mut block = vec![pad; 64];
+        block.iter_mut().zip(key).for_each(|(b, k)| *b ^= k);
+        block
+    })
+}
+
 /// The number in an `lpw_admit` row.
 fn number_from(row: &tokio_postgres::Row) -> Number {
     Number {
@@ -1060,6 +1086,77 @@ BEGIN
   IF wait = 0 AND p_max_attempts IS NOT NULL AND code_flow IS NULL THEN
     exhausted := EXISTS (SELECT 1 FROM codes c WHERE c.phone = p_phone AND NOT c.used
                            AND c.expires_at > now AND c.attempts >= p_max_attempts);
+  END IF;
+  RETURN NEXT;
+END
+$$;
+",
+    // A code's try, comparison and finish in one round trip (`Store::try_code`): the tenant
+    // brings the HMAC pads of the code tried's candidate key, with which the stored flow is
+    // sealed here as `store::seal_code` seals it; a match is consumed under the try's row lock, with the
+    // login `lpw_finish` does (also `Store::finish_verification`'s one statement). A MAC stored
+    // before sealing (32 bytes) comes back to the tenant to compare, as `lpw_admit` returns it.
+    // `lpw_admit` stays, for `Store::admit` and for instances of the previous version.
+    "
+CREATE FUNCTION lpw_finish(p_phone TEXT, p_flow TEXT, p_refund TEXT, p_pair_key TEXT,
+                           p_phone_key TEXT, p_ip TEXT, p_now BIGINT, p_new_id TEXT,
+                           p_ticket TEXT, p_ticket_client TEXT, p_ticket_expires BIGINT,
+                           p_ticket_binding BYTEA)
+RETURNS TABLE (u_id TEXT, u_phone TEXT, u_created BIGINT, u_updated BIGINT)
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY
+  WITH consumed AS (
+    UPDATE codes c SET used = true WHERE c.phone = p_phone AND c.flow_id = p_flow AND NOT c.used
+    RETURNING c.phone),
+  refunded AS (
+    DELETE FROM events WHERE ctid =
+      (SELECT e.ctid FROM events e WHERE e.key = p_refund AND e.at = p_now LIMIT 1)
+    AND EXISTS (SELECT 1 FROM consumed)),
+  cleared AS (
+    UPDATE blocks b SET failures = 0,
+      strikes = CASE WHEN b.key = p_pair_key THEN 0 ELSE b.strikes END
+    WHERE b.key IN (p_pair_key, p_phone_key) AND EXISTS (SELECT 1 FROM consumed)),
+  login AS (
+    INSERT INTO users AS u (id, phone, created_at, updated_at, last_ip)
+      SELECT p_new_id, k.phone, p_now, p_now, p_ip FROM consumed k
+    ON CONFLICT (phone) DO UPDATE SET updated_at = p_now, last_ip = p_ip
+    RETURNING u.id, u.phone, u.created_at, u.updated_at),
+  ticket AS (
+    INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
+      SELECT p_ticket, p_ticket_client, l.id, p_ticket_expires, false, p_ticket_binding
+      FROM login l WHERE p_ticket IS NOT NULL)
+  SELECT l.id, l.phone, l.created_at, l.updated_at FROM login l;
+END
+$$;
+CREATE FUNCTION lpw_try_code(p_phone TEXT, p_ip TEXT, p_pair_key TEXT, p_phone_key TEXT,
+                             keys TEXT[], maxes BIGINT[], windows BIGINT[], p_now BIGINT,
+                             p_max_attempts BIGINT, p_ipad BYTEA, p_opad BYTEA, p_client TEXT,
+                             p_sign_ups BOOLEAN, p_refund TEXT, p_new_id TEXT,
+                             p_ticket TEXT, p_ticket_client TEXT, p_ticket_expires BIGINT,
+                             p_ticket_binding BYTEA)
+RETURNS TABLE (wait BIGINT, registered BOOLEAN, login_ip TEXT, exhausted BOOLEAN,
+               code_flow TEXT, code_mac BYTEA, code_client TEXT,
+               u_id TEXT, u_created BIGINT, u_updated BIGINT)
+LANGUAGE plpgsql AS $$
+BEGIN
+  SELECT a.wait, a.registered, a.login_ip, a.exhausted, a.code_flow, a.code_mac, a.code_client
+    INTO wait, registered, login_ip, exhausted, code_flow, code_mac, code_client
+    FROM lpw_admit(p_phone, p_ip, p_pair_key, p_phone_key, keys, maxes, windows, p_now,
+                   p_max_attempts) AS a;
+  IF code_flow IS NOT NULL AND length(code_mac) = 33 THEN
+    -- HMAC-SHA256(candidate, flow) from the candidate's pads; the two are compared by their
+    -- hashes, so how long the comparison takes says nothing of either.
+    IF sha256(decode('01', 'hex')
+              || sha256(p_opad || sha256(p_ipad || convert_to(code_flow, 'UTF8'))))
+         = sha256(code_mac)
+       AND code_client = p_client AND (registered OR p_sign_ups) THEN
+      SELECT f.u_id, f.u_created, f.u_updated INTO u_id, u_created, u_updated
+        FROM lpw_finish(p_phone, code_flow, p_refund, p_pair_key, p_phone_key, p_ip, p_now,
+                        p_new_id, p_ticket, p_ticket_client, p_ticket_expires,
+                        p_ticket_binding) AS f;
+    END IF;
+    code_mac := NULL;
   END IF;
   RETURN NEXT;
 END

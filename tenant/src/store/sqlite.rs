@@ -13,9 +13,9 @@ use std::sync::mpsc;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    Asking, CodeUnavailable, Grant, Limit, Lockout, NewTicket, Number, OutboxMessage, Purged,
-    RefreshOutcome, Refusal, Result, RowCounts, StoreError, StoredCode, User, EVENTS_KEEP_SECS,
-    STRIKE_MEMORY_SECS,
+    is_sealed, sealed_code_matches, Asking, CodeTry, CodeUnavailable, Grant, Limit, Lockout,
+    NewTicket, Number, OutboxMessage, Purged, RefreshOutcome, Refusal, Result, RowCounts,
+    StoreError, StoredCode, Tried, User, EVENTS_KEEP_SECS, STRIKE_MEMORY_SECS,
 };
 
 /// A call for the connection's thread.
@@ -203,48 +203,17 @@ impl SqliteStore {
         let ticket = ticket.cloned();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let consumed = tx
-                .prepare_cached(
-                    "UPDATE codes SET used = 1 WHERE phone = ?1 AND flow_id = ?2 AND used = 0",
-                )?
-                .execute(params![asking.phone, flow_id])?;
-            if consumed != 1 {
-                return Ok(None);
-            }
-            tx.prepare_cached(
-                "DELETE FROM events WHERE rowid =
-                   (SELECT rowid FROM events WHERE key = ?1 AND at = ?2 LIMIT 1)",
-            )?
-            .execute(params![refund_key, now])?;
-            tx.prepare_cached(
-                "UPDATE blocks SET failures = 0,
-                   strikes = CASE WHEN key = ?1 THEN 0 ELSE strikes END
-                 WHERE key IN (?1, ?2)",
-            )?
-            .execute([&asking.pair_key, &asking.phone_key])?;
-            let user = tx
-                .prepare_cached(
-                    "INSERT INTO users (id, phone, created_at, updated_at, last_ip)
-                       VALUES (?1, ?2, ?3, ?3, ?4)
-                     ON CONFLICT(phone) DO UPDATE SET updated_at = ?3, last_ip = ?4
-                     RETURNING id, phone, created_at, updated_at",
-                )?
-                .query_row(params![new_id, asking.phone, now, asking.ip], user_from_row)?;
-            if let Some(t) = ticket {
-                tx.prepare_cached(
-                    "INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
-                     VALUES (?1, ?2, ?3, ?4, 0, ?5)",
-                )?
-                .execute(params![
-                    t.id,
-                    t.client_id,
-                    user.id,
-                    t.expires_at,
-                    t.binding
-                ])?;
-            }
+            let user = finish_in(
+                &tx,
+                &asking,
+                &flow_id,
+                &refund_key,
+                now,
+                &new_id,
+                ticket.as_ref(),
+            )?;
             tx.commit()?;
-            Ok(Some(user))
+            Ok(user)
         })
         .await
     }
@@ -383,24 +352,25 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn admit_attempt(
+    pub(super) async fn try_code(
         &self,
         asking: &Asking,
         limits: &[Limit],
         now: i64,
-        max_attempts: i64,
-    ) -> Result<(Number, Result<Result<StoredCode, CodeUnavailable>, Refusal>)> {
+        code: &CodeTry,
+    ) -> Result<(Number, Result<Tried, Refusal>)> {
         let asking = asking.clone();
         let limits = limits.to_vec();
+        let code = code.clone();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (number, taken) = admit_in(&tx, Some(&asking), &limits, now)?;
-            let attempt = match taken {
-                Ok(()) => Ok(attempt_in(&tx, &asking.phone, now, max_attempts)?),
+            let tried = match taken {
+                Ok(()) => Ok(try_in(&tx, &asking, &number, now, &code)?),
                 Err(refusal) => Err(refusal),
             };
             tx.commit()?;
-            Ok((number, attempt))
+            Ok((number, tried))
         })
         .await
     }
@@ -696,6 +666,86 @@ fn number_in(c: &Connection, phone: &str) -> rusqlite::Result<Number> {
         registered: ip.is_some(),
         login_ip: ip.flatten(),
     })
+}
+
+/// [`super::Store::try_code`]'s try, comparison and finish, once admitted, inside its write
+/// transaction.
+fn try_in(
+    tx: &rusqlite::Transaction<'_>,
+    asking: &Asking,
+    number: &Number,
+    now: i64,
+    code: &CodeTry,
+) -> rusqlite::Result<Tried> {
+    let stored = match attempt_in(tx, &asking.phone, now, code.max_attempts)? {
+        Ok(stored) => stored,
+        Err(CodeUnavailable::Missing) => return Ok(Tried::Wrong),
+        Err(CodeUnavailable::Exhausted) => return Ok(Tried::Exhausted),
+    };
+    if !is_sealed(&stored.mac) {
+        return Ok(Tried::Unsealed(stored));
+    }
+    if !(sealed_code_matches(&code.candidate, &stored.flow_id, &stored.mac)
+        && stored.client_id == code.client_id
+        && (number.registered || code.sign_ups))
+    {
+        return Ok(Tried::Wrong);
+    }
+    let user = finish_in(
+        tx,
+        asking,
+        &stored.flow_id,
+        &code.refund_key,
+        now,
+        &code.new_id,
+        code.ticket.as_ref(),
+    )?;
+    Ok(user.map_or(Tried::Wrong, Tried::LoggedIn))
+}
+
+/// [`super::Store::finish_verification`] inside a write transaction.
+fn finish_in(
+    tx: &rusqlite::Transaction<'_>,
+    asking: &Asking,
+    flow_id: &str,
+    refund_key: &str,
+    now: i64,
+    new_id: &str,
+    ticket: Option<&NewTicket>,
+) -> rusqlite::Result<Option<User>> {
+    let consumed = tx
+        .prepare_cached("UPDATE codes SET used = 1 WHERE phone = ?1 AND flow_id = ?2 AND used = 0")?
+        .execute(params![asking.phone, flow_id])?;
+    if consumed != 1 {
+        return Ok(None);
+    }
+    tx.prepare_cached(
+        "DELETE FROM events WHERE rowid =
+           (SELECT rowid FROM events WHERE key = ?1 AND at = ?2 LIMIT 1)",
+    )?
+    .execute(params![refund_key, now])?;
+    tx.prepare_cached(
+        "UPDATE blocks SET failures = 0,
+           strikes = CASE WHEN key = ?1 THEN 0 ELSE strikes END
+         WHERE key IN (?1, ?2)",
+    )?
+    .execute([&asking.pair_key, &asking.phone_key])?;
+    let user = tx
+        .prepare_cached(
+            "INSERT INTO users (id, phone, created_at, updated_at, last_ip)
+               VALUES (?1, ?2, ?3, ?3, ?4)
+             ON CONFLICT(phone) DO UPDATE SET updated_at = ?3, last_ip = ?4
+             RETURNING id, phone, created_at, updated_at",
+        )?
+        .query_row(params![new_id, asking.phone, now, asking.ip], user_from_row)?;
+    if let Some(t) = ticket {
+        tx.prepare_cached(
+            "INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+        )?
+        .execute(params![t.id, t.client_id, user.id, t.expires_at, t.binding])?;
+    }
+    Ok(Some(user))
 }
 
 /// [`super::Store::begin_code_attempt`] on a connection (or inside a transaction).
