@@ -372,6 +372,28 @@ fn hmac_sha256(key: &[u8], parts: &[&str]) -> Vec<u8> {
     m.finalize().into_bytes().to_vec()
 }
 
+/// The secret codes are MACed with.
+async fn code_secret(h: &Harness) -> Vec<u8> {
+    h.tenant
+        .store
+        .meta("code_hmac_secret")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Replaces PHONE's code by `code` as an earlier version stored it:
+/// `HMAC-SHA256(secret, flow ‖ 0 ‖ phone ‖ 0 ‖ code)`.
+async fn store_unsealed(h: &Harness, secret: &[u8], flow: &str, code: &str) {
+    let mac = hmac_sha256(secret, &[flow, "\0", PHONE, "\0", code]);
+    let now = h.tenant.clock.now();
+    h.tenant
+        .store
+        .put_code(PHONE, "app", flow, &mac, now + 300)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn codes_are_stored_as_sealed_macs_not_digits() {
     let h = harness().await;
@@ -388,13 +410,7 @@ async fn codes_are_stored_as_sealed_macs_not_digits() {
     assert!(!flow.contains(&code));
     // 1 ‖ HMAC-SHA256(HMAC-SHA256(secret, "code" ‖ 0 ‖ phone ‖ 0 ‖ code), flow): testing a
     // code takes the secret.
-    let secret = h
-        .tenant
-        .store
-        .meta("code_hmac_secret")
-        .await
-        .unwrap()
-        .unwrap();
+    let secret = code_secret(&h).await;
     let candidate = hmac_sha256(&secret, &["code", "\0", PHONE, "\0", &code]);
     let mut sealed = vec![1u8];
     sealed.extend(hmac_sha256(&candidate, &[&flow]));
@@ -408,21 +424,9 @@ async fn a_code_stored_before_sealing_still_logs_in_once() {
     let h = harness().await;
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
-    let secret = h
-        .tenant
-        .store
-        .meta("code_hmac_secret")
-        .await
-        .unwrap()
-        .unwrap();
+    let secret = code_secret(&h).await;
     let flow = "flow-of-the-previous-version";
-    let mac = hmac_sha256(&secret, &[flow, "\0", PHONE, "\0", &code]);
-    let now = h.tenant.clock.now();
-    h.tenant
-        .store
-        .put_code(PHONE, "app", flow, &mac, now + 300)
-        .await
-        .unwrap();
+    store_unsealed(&h, &secret, flow, &code).await;
     let r = h.otp_grant(PHONE, wrong(&code), "openid").await;
     assert_eq!(r.error(), (StatusCode::FORBIDDEN, "invalid_grant".into()));
     let r = h.otp_grant(PHONE, &code, "openid").await;
@@ -433,13 +437,7 @@ async fn a_code_stored_before_sealing_still_logs_in_once() {
     // Its wrong tries were counted: with otp_max_attempts tries spent, the right code is refused.
     h.start(PHONE).await;
     let code = h.latest_code(PHONE).await;
-    let mac = hmac_sha256(&secret, &[flow, "\0", PHONE, "\0", &code]);
-    let now = h.tenant.clock.now();
-    h.tenant
-        .store
-        .put_code(PHONE, "app", flow, &mac, now + 300)
-        .await
-        .unwrap();
+    store_unsealed(&h, &secret, flow, &code).await;
     for _ in 0..h.tenant.config.sms.otp_max_attempts {
         h.otp_grant(PHONE, wrong(&code), "openid").await;
     }
