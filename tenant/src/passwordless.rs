@@ -252,9 +252,7 @@ pub(crate) async fn verify_otp(
             let matches = t
                 .keys
                 .unsealed_code_matches(&stored.flow_id, phone, otp, &stored.mac);
-            // A decoy's code (sign-ups off, no user) never logs in, even guessed.
-            let may_log_in = number.registered || code.sign_ups;
-            if matches && stored.client_id == client_id && may_log_in {
+            if matches && code.may_log_in(&stored, &number) {
                 t.store
                     .finish_verification(
                         &failures,
@@ -262,7 +260,7 @@ pub(crate) async fn verify_otp(
                         &code.refund_key,
                         now,
                         &code.new_id,
-                        ticket,
+                        code.ticket.as_ref(),
                     )
                     .await?
                     .ok_or(OtpFailure::Wrong)

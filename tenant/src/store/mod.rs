@@ -105,6 +105,15 @@ pub struct CodeTry {
     pub ticket: Option<NewTicket>,
 }
 
+impl CodeTry {
+    /// Whether a matching `stored` code logs this try in: it was sent for this client, and its
+    /// number has a user or may sign up (a decoy's code never logs in, even guessed).
+    /// `lpw_try_code` decides the same on PostgreSQL.
+    pub fn may_log_in(&self, stored: &StoredCode, number: &Number) -> bool {
+        stored.client_id == self.client_id && (number.registered || self.sign_ups)
+    }
+}
+
 /// What a code try came to, once admitted.
 #[derive(Debug, Clone)]
 pub enum Tried {

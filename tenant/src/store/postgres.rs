@@ -1093,10 +1093,11 @@ $$;
 ",
     // A code's try, comparison and finish in one round trip (`Store::try_code`): the tenant
     // brings the HMAC pads of the code tried's candidate key, with which the stored flow is
-    // sealed here as `store::seal_code` seals it; a match is consumed under the try's row lock, with the
-    // login `lpw_finish` does (also `Store::finish_verification`'s one statement). A MAC stored
-    // before sealing (32 bytes) comes back to the tenant to compare, as `lpw_admit` returns it.
-    // `lpw_admit` stays, for `Store::admit` and for instances of the previous version.
+    // sealed here as `store::seal_code` seals it, and `CodeTry::may_log_in`'s condition; a match
+    // is consumed under the try's row lock, with the login `lpw_finish` does (also
+    // `Store::finish_verification`'s one statement). A MAC stored before sealing (32 bytes) comes
+    // back to the tenant to compare, as `lpw_admit` returns it. `lpw_admit` stays, for
+    // `Store::admit` and for instances of the previous version.
     "
 CREATE FUNCTION lpw_finish(p_phone TEXT, p_flow TEXT, p_refund TEXT, p_pair_key TEXT,
                            p_phone_key TEXT, p_ip TEXT, p_now BIGINT, p_new_id TEXT,

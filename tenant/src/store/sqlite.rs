@@ -706,8 +706,7 @@ fn try_in(
         return Ok(Tried::Unsealed(stored));
     }
     if !(sealed_code_matches(&code.candidate, &stored.flow_id, &stored.mac)
-        && stored.client_id == code.client_id
-        && (number.registered || code.sign_ups))
+        && code.may_log_in(&stored, number))
     {
         return Ok(Tried::Wrong);
     }
