@@ -36,10 +36,41 @@ pub fn replace_url(url: &str) {
 
 /// A GET request's body as text (language files).
 pub async fn fetch_text(url: &str) -> Result<String, String> {
-    match gloo_net::http::Request::get(url).send().await {
-        Ok(r) if r.ok() => r.text().await.map_err(|e| e.to_string()),
-        Ok(r) => Err(format!("HTTP {}", r.status())),
-        Err(e) => Err(e.to_string()),
+    let response = fetch(url, &web_sys::RequestInit::new()).await?;
+    if !response.ok() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    response_text(&response).await
+}
+
+/// `fetch(url, init)`: the response, or why none came (a network failure, an abort).
+async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<web_sys::Response, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    JsFuture::from(window.fetch_with_str_and_init(url, init))
+        .await
+        .map(|r| r.unchecked_into())
+        .map_err(|e| js_error_text(&e))
+}
+
+/// A response's body as text.
+async fn response_text(response: &web_sys::Response) -> Result<String, String> {
+    let text = response.text().map_err(|e| js_error_text(&e))?;
+    JsFuture::from(text)
+        .await
+        .map_err(|e| js_error_text(&e))?
+        .as_string()
+        .ok_or_else(|| "the body is not text".into())
+}
+
+/// A thrown JavaScript value as text: `TypeError: Failed to fetch`, `AbortError: …`.
+fn js_error_text(e: &wasm_bindgen::JsValue) -> String {
+    match e.dyn_ref::<js_sys::Error>() {
+        Some(error) => format!(
+            "{}: {}",
+            String::from(error.name()),
+            String::from(error.message())
+        ),
+        None => e.as_string().unwrap_or_else(|| "unknown error".into()),
     }
 }
 
@@ -264,14 +295,13 @@ fn install_set_client() -> Result<(), String> {
 /// allow the page's origin (CORS).
 pub async fn fetch_client_info(url: &str) -> Result<Json, String> {
     let failed = || format!("could not load the client configuration from {url}");
-    let response = gloo_net::http::Request::get(url)
-        .send()
+    let response = fetch(url, &web_sys::RequestInit::new())
         .await
         .map_err(|_| failed())?;
     if !response.ok() {
         return Err(failed());
     }
-    let body = response.text().await.map_err(|_| failed())?;
+    let body = response_text(&response).await.map_err(|_| failed())?;
     let json = body
         .trim()
         .strip_prefix("Auth0.setClient(")
@@ -653,21 +683,23 @@ impl HttpResponse {
 
 /// Sends `request` with `fetch`, aborted after `timeout_ms`.
 pub async fn http(request: HttpRequest<'_>, timeout_ms: i32) -> Result<HttpResponse, String> {
-    use gloo_net::http::{Method, RequestBuilder};
     let controller = web_sys::AbortController::new().map_err(|_| "no AbortController")?;
-    let method = if request.method == "POST" {
-        Method::POST
-    } else {
-        Method::GET
-    };
-    let mut builder = RequestBuilder::new(&request.url)
-        .method(method)
-        .abort_signal(Some(&controller.signal()));
+    let init = web_sys::RequestInit::new();
+    init.set_method(request.method);
+    init.set_signal(Some(&controller.signal()));
+    let headers = web_sys::Headers::new().map_err(|e| js_error_text(&e))?;
     for (name, value) in &request.headers {
-        builder = builder.header(name, value);
+        headers.set(name, value).map_err(|e| js_error_text(&e))?;
     }
+    if let Some(body) = request.json {
+        headers
+            .set("content-type", "application/json")
+            .map_err(|e| js_error_text(&e))?;
+        init.set_body(&body.to_string().into());
+    }
+    init.set_headers(&headers);
     if request.credentials {
-        builder = builder.credentials(web_sys::RequestCredentials::Include);
+        init.set_credentials(web_sys::RequestCredentials::Include);
     }
     let abort = wasm_bindgen::closure::Closure::once(move || controller.abort());
     if let Some(w) = web_sys::window() {
@@ -676,14 +708,7 @@ pub async fn http(request: HttpRequest<'_>, timeout_ms: i32) -> Result<HttpRespo
             timeout_ms,
         );
     }
-    let built = match request.json {
-        Some(body) => builder
-            .header("content-type", "application/json")
-            .body(body.to_string()),
-        None => builder.build(),
-    }
-    .map_err(|e| e.to_string())?;
-    let result = built.send().await.map_err(|e| e.to_string());
+    let result = fetch(&request.url, &init).await;
     // Dropping the closure after the request settles: a late timer call is then a no-op error
     // in the console instead of a leak.
     abort.forget();
@@ -691,13 +716,15 @@ pub async fn http(request: HttpRequest<'_>, timeout_ms: i32) -> Result<HttpRespo
     let retry_after = response
         .headers()
         .get("retry-after")
+        .ok()
+        .flatten()
         .and_then(|v| v.trim().parse::<u32>().ok());
     Ok(HttpResponse {
         status: response.status(),
         retry_after,
-        body: match response.text().await {
+        body: match response_text(&response).await {
             Ok(text) => Json::parse(&text).map_err(|e| format!("the answer is not JSON: {e}")),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         },
     })
 }
