@@ -128,8 +128,30 @@ pub fn is_rtl(language: &str) -> bool {
 /// What the widget shows: `languageDictionary` over the chosen language over English.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dictionary {
-    overrides: std::collections::HashMap<String, String>,
-    language: std::collections::HashMap<String, String>,
+    overrides: Texts,
+    language: Texts,
+}
+
+/// Texts by key: sorted, one per key, a later insert replacing an earlier one. (A sorted list,
+/// not a `HashMap`: its hashing and table code cost the wasm more than a hundred keys need.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Texts(Vec<(String, String)>);
+
+impl Texts {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    fn insert(&mut self, key: String, text: String) {
+        match self.find(&key) {
+            Ok(i) => self.0[i].1 = text,
+            Err(i) => self.0.insert(i, (key, text)),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&String> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
 }
 
 impl Dictionary {
@@ -137,11 +159,7 @@ impl Dictionary {
     /// into dotted keys. Every leaf must be a string; the error names the first that is not.
     pub fn from_lock(value: &crate::json::Json) -> Result<Self, String> {
         use crate::json::Json;
-        fn walk(
-            v: &Json,
-            prefix: &str,
-            out: &mut std::collections::HashMap<String, String>,
-        ) -> Result<(), String> {
+        fn walk(v: &Json, prefix: &str, out: &mut Texts) -> Result<(), String> {
             match v {
                 Json::Object(map) => {
                     for (k, v) in map {
@@ -162,11 +180,11 @@ impl Dictionary {
                 other => Err(format!("{prefix} must be a string, got {other}")),
             }
         }
-        let mut overrides = std::collections::HashMap::new();
+        let mut overrides = Texts::default();
         walk(value, "", &mut overrides)?;
         Ok(Self {
             overrides,
-            language: std::collections::HashMap::new(),
+            language: Texts::default(),
         })
     }
 
@@ -177,7 +195,7 @@ impl Dictionary {
         let members = parsed
             .as_object()
             .ok_or_else(|| malformed(format!("{} instead of an object", parsed.kind())))?;
-        let mut language = std::collections::HashMap::new();
+        let mut language = Texts::default();
         for (key, value) in members {
             let text = value
                 .as_str()

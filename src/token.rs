@@ -1,8 +1,6 @@
 //! The redirect's answer: the URL fragment, the stored transaction, and the ID token's claims
 //! (OpenID Connect Core 3.1.3.7). The signature check lives in [`crate::browser::verify_rs256`].
 
-use std::collections::HashMap;
-
 use crate::b64;
 use crate::json::Json;
 use crate::sha256;
@@ -99,11 +97,33 @@ impl Transaction {
     }
 }
 
+/// The parameters of an authorization response, in the order they came.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(pub Vec<(String, String)>);
+
+impl Params {
+    /// The value of `name` (the last one, should it come twice).
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// Whether `name` is there.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+impl FromIterator<(String, String)> for Params {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        Self(pairs.into_iter().collect())
+    }
+}
+
 /// The parameters of a redirect fragment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HashResponse {
     /// Tokens.
-    Tokens(HashMap<String, String>),
+    Tokens(Params),
     /// `error` and `error_description`.
     Error {
         /// The error code.
@@ -120,7 +140,7 @@ pub enum HashResponse {
 pub fn parse_hash(hash: &str) -> Option<HashResponse> {
     let raw = hash.strip_prefix(['#', '?']).unwrap_or(hash);
     let raw = raw.strip_prefix('/').unwrap_or(raw);
-    let params: HashMap<String, String> = form_decode(raw);
+    let params = form_decode(raw);
     if let Some(error) = params.get("error") {
         return Some(HashResponse::Error {
             error: error.clone(),
@@ -137,7 +157,7 @@ pub fn parse_hash(hash: &str) -> Option<HashResponse> {
     None
 }
 
-fn form_decode(raw: &str) -> HashMap<String, String> {
+fn form_decode(raw: &str) -> Params {
     raw.split('&')
         .filter(|p| !p.is_empty())
         .filter_map(|pair| {
@@ -428,8 +448,8 @@ mod tests {
         )
         .unwrap();
         let HashResponse::Tokens(p) = h else { panic!() };
-        assert_eq!(p["access_token"], "a+b");
-        assert_eq!(p["scope"], "openid profile");
+        assert_eq!(p.get("access_token").unwrap(), "a+b");
+        assert_eq!(p.get("scope").unwrap(), "openid profile");
         assert_eq!(
             parse_hash("#error=access_denied&error_description=%3Cimg%3E&state=s"),
             Some(HashResponse::Error {
@@ -441,7 +461,12 @@ mod tests {
         let HashResponse::Tokens(q) = parse_hash("?code=abc&state=s").unwrap() else {
             panic!()
         };
-        assert_eq!(q["code"], "abc");
+        assert_eq!(q.get("code").unwrap(), "abc");
+        // A parameter that comes twice counts once, with its last value.
+        let HashResponse::Tokens(twice) = parse_hash("#id_token=x&state=a&state=b").unwrap() else {
+            panic!()
+        };
+        assert_eq!(twice.get("state").unwrap(), "b");
         assert_eq!(parse_hash("#section-2"), None);
         assert_eq!(parse_hash(""), None);
     }

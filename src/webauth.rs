@@ -19,7 +19,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -345,7 +344,7 @@ impl WebAuth {
     /// Validates an authorization response against its transaction.
     async fn complete(
         &self,
-        params: HashMap<String, String>,
+        params: token::Params,
         tx: &Transaction,
     ) -> Result<AuthResult, LockError> {
         if let Some(error) = params.get("error") {
@@ -638,11 +637,7 @@ impl WebAuth {
 
     /// Loads `url` in a hidden iframe and waits for its `authorization_response` message, taken
     /// only from the tenant's origin and only with this `state`.
-    async fn web_message(
-        &self,
-        url: &str,
-        state: &str,
-    ) -> Result<HashMap<String, String>, LockError> {
+    async fn web_message(&self, url: &str, state: &str) -> Result<token::Params, LockError> {
         let expected_origin = crate::url::origin_of(&self.config().root_url()).to_string();
         let outcome = browser::web_message(url, &expected_origin, state, WEB_MESSAGE_TIMEOUT_MS)
             .await
