@@ -159,18 +159,30 @@ fn main() {
         .filter(|c| DATABASE.by_code(c).is_some())
         .collect();
 
-    let mut lines = Vec::new();
+    // One part per calling code: its entries, main region first.
+    let mut parts: Vec<(u16, String)> = Vec::new();
     for &code in &codes {
         let list = DATABASE.by_code(&code).expect("a listed code");
         let regions = DATABASE.region(&code).expect("a listed code");
         assert_eq!(list.len(), regions.len());
+        let mut lines = Vec::new();
         for (i, m) in list.iter().enumerate() {
             assert_eq!(m.id(), regions[i], "regions and metadata in one order");
             // Formatting always uses the first metadata of a code; the rest need no formats.
             lines.push(meta(m, i == 0));
         }
+        parts.push((code, lines.join(&RECORD.to_string())));
     }
-    let table = lines.join(&RECORD.to_string());
+    let table = parts
+        .iter()
+        .map(|(_, part)| part.as_str())
+        .collect::<Vec<_>>()
+        .join(&RECORD.to_string());
+    let code_list = codes
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     // The geographic regions and their calling codes, sorted by ISO code: always compiled in (a
     // couple of KB), so the country list works before fetched tables arrive.
     let mut regions: Vec<(String, u16)> = Vec::new();
@@ -189,15 +201,25 @@ fn main() {
         "/// Every metadata entry, one per line, grouped by calling code in `phonenumber`'s order\n\
          /// (main region first). Fields by `{FIELD}`, list items by `{ITEM}`, parts by `{PART}`,\n\
          /// `{NONE}` for none; lengths as base-36 digits. Written by build.rs.\n\
-         /// With `fetched-phone-tables` the same text is fetched at run time instead.\n\
+         /// With `fetched-phone-tables` it is fetched instead, a calling code's part at a time.\n\
          #[cfg(not(feature = \"fetched-phone-tables\"))]\n\
          pub(crate) static TABLE: &str = {table:?};\n\
          /// Every geographic region with its calling code (`NL31`), sorted, by `,`.\n\
-         pub(crate) static REGIONS: &str = {regions:?};\n"
+         pub(crate) static REGIONS: &str = {regions:?};\n\
+         /// Every calling code, non-geographic ones too, ascending, by `,`.\n\
+         pub(crate) static CODES: &str = {code_list:?};\n"
     );
     let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
     let dir = Path::new(&out_dir);
     std::fs::write(dir.join("phone_tables.rs"), out).expect("write phone tables");
-    // The text a `fetched-phone-tables` build fetches (`cargo xtask bundle` ships it).
+    // What a `fetched-phone-tables` build fetches, a calling code's part at a time, when it needs
+    // it (`cargo xtask bundle` ships the folder); the whole text for the tests that install all.
+    let part_dir = dir.join("phone-tables");
+    let _ = std::fs::remove_dir_all(&part_dir);
+    std::fs::create_dir_all(&part_dir).expect("create the phone tables folder");
+    for (code, part) in &parts {
+        std::fs::write(part_dir.join(format!("{code}.txt")), part)
+            .expect("write a phone table part");
+    }
     std::fs::write(dir.join("phone-tables.txt"), &table).expect("write phone tables");
 }

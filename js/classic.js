@@ -6,5 +6,5 @@
   window.Auth0LockPasswordless = __lpwMakeLock(function () {
     var init = __lpwWasm;
     return init({ module_or_path: base + 'lock_passwordless_js_bg.wasm' }).then(function () { return init; });
-  }, base + 'i18n', base + 'phone-tables.txt');
+  }, base + 'i18n', base + 'phone-tables');
 })();

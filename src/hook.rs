@@ -160,7 +160,7 @@ impl Flow {
     }
 
     /// The lock, while the owner lives.
-    fn lock(self) -> Option<Lock> {
+    pub(crate) fn lock(self) -> Option<Lock> {
         self.lock.try_get_value()
     }
 

@@ -42,7 +42,7 @@ pub use lock::{ListenerId, Lock, LockEvent};
 pub use options::{LockConfig, LockOptions};
 pub use outcome::{AuthError, AuthResult};
 #[cfg(feature = "fetched-phone-tables")]
-pub use ui::load_phone_tables;
+pub use ui::fetch_phone_tables_from;
 pub use ui::LockPasswordless;
 
 // The README's Rust examples are compiled as doctests (they use the router glue too).

@@ -34,25 +34,21 @@ pub struct LockHandle {
 impl LockHandle {
     /// `new LockHandle(clientID, domain, optionsJson, dispatch, phoneTablesUrl)`; throws an
     /// `Error` naming a bad option. `dispatch(name, payload)` receives every event. The phone
-    /// tables are fetched from `phoneTablesUrl` while the first screen shows (the bundle builds
-    /// with `fetched-phone-tables`); if they cannot load, `unrecoverable_error` says why.
+    /// tables are fetched from the folder `phoneTablesUrl`, a calling code's part at a time, from
+    /// the first screen's on (the bundle builds with `fetched-phone-tables`); if one cannot
+    /// load, `unrecoverable_error` says why.
     #[wasm_bindgen(constructor)]
     pub fn new(
         client_id: &str,
         domain: &str,
         options_json: &str,
         dispatch: js_sys::Function,
-        phone_tables_url: String,
+        phone_tables_url: &str,
     ) -> Result<LockHandle, JsError> {
         let config = LockConfig::from_json(client_id, domain, options_json)
             .map_err(|e| JsError::new(&e.to_string()))?;
         let lock = Lock::new(config);
-        let tables_lock = lock.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(e) = leptos_passwordless::load_phone_tables(&phone_tables_url).await {
-                tables_lock.emit(&LockEvent::UnrecoverableError(e));
-            }
-        });
+        leptos_passwordless::fetch_phone_tables_from(&lock, phone_tables_url);
         let dispatch = SendWrapper::new(dispatch);
         lock.on_any(move |e: &LockEvent| {
             let _ = dispatch.call2(

@@ -18,7 +18,8 @@ use std::rc::Rc;
 pub mod re;
 
 mod data {
-    use std::sync::OnceLock;
+    use std::cell::Cell;
+    use std::sync::{Mutex, MutexGuard, PoisonError};
 
     include!(concat!(env!("OUT_DIR"), "/phone_tables.rs"));
 
@@ -52,14 +53,6 @@ mod data {
         pub example: Option<&'static str>,
         pub formats: Vec<Fmt>,
         pub intl: Vec<Fmt>,
-    }
-
-    /// The decoded table: the entries, the calling codes (sorted, with their entries, main region
-    /// first) and the geographic regions (sorted by ISO code).
-    pub struct Tables {
-        pub metas: Vec<Meta>,
-        pub codes: Vec<(u16, Vec<u16>)>,
-        pub regions: Vec<(&'static str, u16)>,
     }
 
     fn opt(field: &'static str) -> Option<&'static str> {
@@ -144,77 +137,103 @@ mod data {
         }
     }
 
-    /// The table text: compiled in, or fetched and installed.
-    #[cfg(not(feature = "fetched-phone-tables"))]
-    pub fn source() -> Option<&'static str> {
-        Some(TABLE)
+    /// The installed parts: each calling code's entries (main region first), sorted by code.
+    static PARTS: Mutex<Vec<(u16, &'static [Meta])>> = Mutex::new(Vec::new());
+
+    thread_local! {
+        /// The first calling code asked for since [`take_missed`] whose part is not installed.
+        static MISSED: Cell<Option<u16>> = const { Cell::new(None) };
     }
 
-    #[cfg(feature = "fetched-phone-tables")]
-    static FETCHED: OnceLock<&'static str> = OnceLock::new();
-
-    #[cfg(feature = "fetched-phone-tables")]
-    pub fn source() -> Option<&'static str> {
-        // The unit tests run on the text build.rs wrote (a workspace build unifies the JS
-        // bundle's features into the library's tests).
-        #[cfg(test)]
-        let _ = FETCHED.set(include_str!(concat!(env!("OUT_DIR"), "/phone-tables.txt")));
-        FETCHED.get().copied()
-    }
-
-    /// Installs fetched table text once it has been checked to be what build.rs writes: one
-    /// record per metadata entry with all its fields, the first one `US`'s. A second install
-    /// keeps the first text.
-    #[cfg(feature = "fetched-phone-tables")]
-    pub fn install(text: String) -> Result<(), String> {
-        let records = text.split('\n').count();
-        let whole = text.starts_with("US;1;")
-            && text.split('\n').all(|line| {
-                let fields: Vec<&str> = line.split(';').collect();
-                fields.len() == 12 && fields[1].parse::<u16>().is_ok()
+    fn installed() -> MutexGuard<'static, Vec<(u16, &'static [Meta])>> {
+        // Compiled in (and in the unit tests of a fetched build, which a workspace build
+        // unifies with the JS bundle's features): every part, once, on first use.
+        #[cfg(any(not(feature = "fetched-phone-tables"), test))]
+        {
+            #[cfg(feature = "fetched-phone-tables")]
+            static TABLE: &str = include_str!(concat!(env!("OUT_DIR"), "/phone-tables.txt"));
+            static ALL: std::sync::Once = std::sync::Once::new();
+            ALL.call_once(|| {
+                let lines: Vec<&'static str> = TABLE.split('\n').collect();
+                for part in lines.chunk_by(|a, b| code_of(a) == code_of(b)) {
+                    let metas: Vec<Meta> = part.iter().copied().map(meta).collect();
+                    add(Box::leak(metas.into_boxed_slice()));
+                }
             });
-        if !whole || records < 200 {
-            return Err(format!(
-                "not the widget's phone tables ({records} records, {} bytes)",
-                text.len()
-            ));
         }
-        let _ = FETCHED.set(Box::leak(text.into_boxed_str()));
-        Ok(())
+        PARTS.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The tables, decoded from the text on first use; empty while fetched ones are awaited.
-    pub fn tables() -> &'static Tables {
-        static TABLES: OnceLock<Tables> = OnceLock::new();
-        static NONE: Tables = Tables {
-            metas: Vec::new(),
-            codes: Vec::new(),
-            regions: Vec::new(),
+    fn code_of(line: &str) -> Option<u16> {
+        line.split(';').nth(1)?.parse().ok()
+    }
+
+    fn add(metas: &'static [Meta]) {
+        let Some(code) = metas.first().map(|m| m.code) else {
+            return;
         };
-        let Some(text) = source() else {
-            return &NONE;
+        let mut parts = PARTS.lock().unwrap_or_else(PoisonError::into_inner);
+        // A second install of a part keeps the first.
+        if let Err(at) = parts.binary_search_by_key(&code, |(c, _)| *c) {
+            parts.insert(at, (code, metas));
+        }
+    }
+
+    /// Whether `code` is a calling code of the metadata (installed or not).
+    pub fn is_calling_code(code: u16) -> bool {
+        CODES.split(',').any(|c| c.parse() == Ok(code))
+    }
+
+    /// A calling code's entries, main region first; `None` for an unknown code, and for a known
+    /// one whose part is not installed yet (noted for [`take_missed`]).
+    pub fn part(code: u16) -> Option<&'static [Meta]> {
+        let found = {
+            let parts = installed();
+            parts
+                .binary_search_by_key(&code, |(c, _)| *c)
+                .ok()
+                .map(|i| parts[i].1)
         };
-        TABLES.get_or_init(|| {
-            let metas: Vec<Meta> = text.split('\n').map(meta).collect();
-            let mut codes: Vec<(u16, Vec<u16>)> = Vec::new();
-            let mut regions = Vec::new();
-            for (i, m) in metas.iter().enumerate() {
-                let i = i as u16;
-                match codes.last_mut() {
-                    Some((code, list)) if *code == m.code => list.push(i),
-                    _ => codes.push((m.code, vec![i])),
-                }
-                if m.id != "001" {
-                    regions.push((m.id, i));
-                }
-            }
-            crate::sort_small(&mut regions, |a, b| a < b);
-            Tables {
-                metas,
-                codes,
-                regions,
-            }
-        })
+        if found.is_none() && is_calling_code(code) {
+            MISSED.with(|m| m.set(m.get().or(Some(code))));
+        }
+        found
+    }
+
+    /// The first part asked for and missing since the last call, and forgets it.
+    pub fn take_missed() -> Option<u16> {
+        MISSED.with(Cell::take)
+    }
+
+    /// Whether the part of `code` is installed.
+    pub fn has_part(code: u16) -> bool {
+        installed().binary_search_by_key(&code, |(c, _)| *c).is_ok()
+    }
+
+    /// Installs a fetched part once it has been checked to be what build.rs writes: the records
+    /// of one calling code, each with all its fields. Returns the code.
+    #[cfg(feature = "fetched-phone-tables")]
+    pub fn install(text: String) -> Result<u16, String> {
+        let refused = || {
+            format!(
+                "not a part of the widget's phone tables ({} records, {} bytes)",
+                text.split('\n').count(),
+                text.len()
+            )
+        };
+        let code = code_of(&text)
+            .filter(|&c| is_calling_code(c))
+            .ok_or_else(refused)?;
+        let whole = text
+            .split('\n')
+            .all(|line| line.split(';').count() == 12 && code_of(line) == Some(code));
+        if !whole {
+            return Err(refused());
+        }
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let metas: Vec<Meta> = text.split('\n').map(meta).collect();
+        add(Box::leak(metas.into_boxed_slice()));
+        Ok(code)
     }
 }
 
@@ -256,15 +275,14 @@ impl Desc {
 }
 
 fn region_meta(id: &str) -> Option<&'static Meta> {
-    let t = data::tables();
-    let i = t.regions.binary_search_by(|(r, _)| (*r).cmp(id)).ok()?;
-    t.metas.get(usize::from(t.regions[i].1))
+    static SORTED: std::sync::OnceLock<Vec<(&'static str, u16)>> = std::sync::OnceLock::new();
+    let sorted = SORTED.get_or_init(|| regions().collect());
+    let code = sorted[sorted.binary_search_by(|(r, _)| (*r).cmp(id)).ok()?].1;
+    data::part(code)?.iter().find(|m| m.id == id)
 }
 
 fn code_metas(code: u16) -> Option<impl ExactSizeIterator<Item = &'static Meta>> {
-    let t = data::tables();
-    let i = t.codes.binary_search_by_key(&code, |(c, _)| *c).ok()?;
-    Some(t.codes[i].1.iter().map(|&m| &t.metas[usize::from(m)]))
+    data::part(code).map(<[Meta]>::iter)
 }
 
 fn main_meta(code: u16) -> Option<&'static Meta> {
@@ -611,17 +629,30 @@ fn regions() -> impl Iterator<Item = (&'static str, u16)> {
     })
 }
 
-/// Whether the phone tables are in: always, unless the crate was built with
-/// `fetched-phone-tables` and they have not been installed yet. Until then the country list
-/// works, but parsing, validation and formatting need the tables.
-pub fn tables_ready() -> bool {
-    data::source().is_some()
+/// The calling code whose part of the tables parsing or formatting `raw` for `region` still
+/// needs, or `None` when everything it needs is in. Always `None` unless the crate was built
+/// with `fetched-phone-tables`: then each calling code's part is fetched when first needed
+/// (`phone-tables/{code}.txt`) and installed with [`install_part`]. Until then the country list
+/// works, typed digits are kept as typed, and parsing refuses.
+pub fn missing_part(raw: &str, region: &str) -> Option<u16> {
+    let _ = data::take_missed();
+    // Each step asks for what it needs: the region's part, then that of a typed calling code.
+    let _ = region_meta(&region.to_ascii_uppercase());
+    let _ = as_you_type(raw, region);
+    let _ = PhoneNumber::parse(raw, region);
+    data::take_missed()
 }
 
-/// Installs the phone tables fetched for a `fetched-phone-tables` build (the text build.rs
-/// writes as `phone-tables.txt`); refuses anything else.
+/// Whether the part of the tables for calling code `code` is installed.
+pub fn has_part(code: u16) -> bool {
+    data::has_part(code)
+}
+
+/// Installs a calling code's part of the tables, fetched for a `fetched-phone-tables` build
+/// (the text build.rs writes as `phone-tables/{code}.txt`), and returns the code; refuses
+/// anything else.
 #[cfg(feature = "fetched-phone-tables")]
-pub fn install_tables(text: String) -> Result<(), String> {
+pub fn install_part(text: String) -> Result<u16, String> {
     data::install(text)
 }
 
@@ -772,15 +803,20 @@ pub use typing::{as_you_type, caret_after, is_significant, significant_before, T
 mod tests {
     use super::*;
 
-    /// The compiled-in region list (which works before fetched tables arrive) is the tables'.
+    /// The compiled-in region and calling code lists (which work before fetched parts arrive)
+    /// are the tables'.
     #[test]
     fn the_region_list_is_the_tables_regions() {
-        let t = data::tables();
-        let from_tables: Vec<(String, u16)> = t
-            .regions
+        let codes: Vec<u16> = (1..1000).filter(|&c| data::part(c).is_some()).collect();
+        assert!(codes.len() > 200, "{} calling codes", codes.len());
+        assert!((1..1000).all(|c| data::is_calling_code(c) == codes.contains(&c)));
+        let mut from_tables: Vec<(String, u16)> = codes
             .iter()
-            .map(|(id, m)| (id.to_string(), t.metas[usize::from(*m)].code))
+            .flat_map(|&c| data::part(c).unwrap_or_default())
+            .filter(|m| m.id != "001")
+            .map(|m| (m.id.to_string(), m.code))
             .collect();
+        from_tables.sort();
         let listed: Vec<(String, u16)> = countries()
             .into_iter()
             .map(|c| (c.code, c.dial_code))

@@ -47,33 +47,86 @@ impl Ids {
 const STYLE: &str = include_str!("../../style/lock.css");
 
 thread_local! {
-    static TABLES_READY: ArcRwSignal<bool> = ArcRwSignal::new(phone::tables_ready());
+    /// Counts the phone table parts that arrived, so views that need one read again.
+    static TABLES_ARRIVED: ArcRwSignal<u32> = ArcRwSignal::new(0);
 }
 
-/// Whether the phone tables are in, as a signal: always true unless the crate was built with
-/// `fetched-phone-tables` and they have not arrived yet.
-pub(crate) fn tables_ready() -> ArcRwSignal<bool> {
-    TABLES_READY.with(Clone::clone)
+#[cfg(feature = "fetched-phone-tables")]
+thread_local! {
+    /// Where a `fetched-phone-tables` build fetches parts from, and the parts asked for.
+    static TABLES_FROM: std::cell::RefCell<(Option<String>, Vec<u16>)> =
+        const { std::cell::RefCell::new((None, Vec::new())) };
 }
 
-/// Fetches the phone tables from `url` (the `phone-tables.txt` that `cargo xtask bundle` ships)
-/// and installs them, for a build with `fetched-phone-tables`. Widgets already on the page catch
-/// up when they arrive: the typed number is formatted, a waiting submit goes on. Once installed,
-/// further calls return at once.
+/// Changes whenever a part of fetched phone tables arrives (never where they are compiled in).
+pub(crate) fn tables_arrived() -> ArcRwSignal<u32> {
+    TABLES_ARRIVED.with(Clone::clone)
+}
+
+/// Whether everything parsing `raw` for `region` needs is in; if not, fetches the missing part
+/// (once; a failed fetch is `lock`'s `unrecoverable_error`) and, when it arrives,
+/// [`tables_arrived`] changes and the caller asks again.
+pub(crate) fn phone_parts_ready(lock: &Lock, raw: &str, region: &str) -> bool {
+    #[cfg(feature = "fetched-phone-tables")]
+    if let Some(code) = phone::missing_part(raw, region) {
+        fetch_part(lock, code);
+        return false;
+    }
+    #[cfg(not(feature = "fetched-phone-tables"))]
+    let _ = (lock, raw, region);
+    true
+}
+
+#[cfg(feature = "fetched-phone-tables")]
+fn fetch_part(lock: &Lock, code: u16) {
+    let url = TABLES_FROM.with(|t| {
+        let (base, asked) = &mut *t.borrow_mut();
+        if asked.contains(&code) {
+            return None;
+        }
+        asked.push(code);
+        Some(
+            base.as_ref()
+                .map(|b| format!("{}/{code}.txt", b.trim_end_matches('/'))),
+        )
+    });
+    let Some(url) = url else {
+        return;
+    };
+    let lock = lock.clone();
+    leptos::task::spawn_local(async move {
+        let loaded = match &url {
+            Some(url) => browser::fetch_text(url).await.and_then(phone::install_part),
+            None => Err("no URL was given (fetch_phone_tables_from)".into()),
+        };
+        match loaded {
+            Ok(_) => tables_arrived().update(|n| *n += 1),
+            Err(e) => lock.emit(&LockEvent::UnrecoverableError(format!(
+                "the phone tables could not load from {}: {e}",
+                url.as_deref().unwrap_or("anywhere")
+            ))),
+        }
+    });
+}
+
+/// For a build with `fetched-phone-tables`: the phone tables are fetched from `base_url` (the
+/// `phone-tables/` folder that `cargo xtask bundle` ships), one calling code's part
+/// (`{base_url}/{code}.txt`, 1 to 14 KB) at a time, when a widget first needs it; this starts
+/// with the part `lock`'s first screen needs. Widgets already on the page catch up when a part
+/// arrives: the typed number is formatted, a waiting submit goes on. A part that cannot load is
+/// an `unrecoverable_error`.
 #[cfg(feature = "fetched-phone-tables")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fetched-phone-tables")))]
-pub async fn load_phone_tables(url: &str) -> Result<(), String> {
-    if !phone::tables_ready() {
-        let text = browser::fetch_text(url)
-            .await
-            .map_err(|e| format!("the phone tables could not load from {url}: {e}"))?;
-        phone::install_tables(text)?;
-    }
-    let ready = tables_ready();
-    if !ready.get_untracked() {
-        ready.set(true);
-    }
-    Ok(())
+pub fn fetch_phone_tables_from(lock: &Lock, base_url: &str) {
+    TABLES_FROM.with(|t| t.borrow_mut().0 = Some(base_url.to_string()));
+    let config = lock.config();
+    let prefill = config
+        .options
+        .prefill
+        .phone_number
+        .clone()
+        .unwrap_or_default();
+    phone_parts_ready(lock, &prefill, &start_region(&config).0);
 }
 
 /// Text that may hold links (`<a href="https://…">terms</a>` in `signUpTerms`): links become
@@ -177,6 +230,34 @@ pub fn LockPasswordless(
     .into_any()
 }
 
+/// The country the phone screen starts with, and whether the tenant's geo lookup may still
+/// change it: `defaultLocation`, else the country of a prefilled `+…` number, else (asking the
+/// tenant) the browser language's region, else US.
+fn start_region(config: &crate::options::LockConfig) -> (String, bool) {
+    let prefill = config
+        .options
+        .prefill
+        .phone_number
+        .as_deref()
+        .unwrap_or_default();
+    let chosen = config
+        .options
+        .default_location
+        .as_ref()
+        .map(|c| c.to_ascii_uppercase())
+        .or_else(|| {
+            PhoneNumber::parse(prefill, "US")
+                .ok()
+                .and_then(|p| p.region().map(str::to_string))
+                .filter(|_| prefill.trim_start().starts_with('+'))
+        });
+    let ask_tenant = chosen.is_none();
+    let region = chosen
+        .or_else(|| browser::language_region().filter(|r| phone::country(r).is_some()))
+        .unwrap_or_else(|| "US".into());
+    (region, ask_tenant)
+}
+
 #[component]
 fn Modal(lock: Lock) -> impl IntoView {
     let flow = Flow::new(lock.clone());
@@ -221,28 +302,12 @@ fn Modal(lock: Lock) -> impl IntoView {
         .phone_number
         .clone()
         .unwrap_or_default();
-    // The default country: `defaultLocation`, else the country of a prefilled `+…` number, else
-    // the tenant's geo lookup (below, when it answers), else the browser language's region,
-    // else US.
-    let chosen = config
-        .options
-        .default_location
-        .clone()
-        .map(|c| c.to_ascii_uppercase())
-        .or_else(|| {
-            PhoneNumber::parse(&prefill, "US")
-                .ok()
-                .and_then(|p| p.region().map(str::to_string))
-                .filter(|_| prefill.trim_start().starts_with('+'))
-        });
-    let ask_tenant = chosen.is_none();
-    let start_region = chosen
-        .or_else(|| browser::language_region().filter(|r| phone::country(r).is_some()))
-        .unwrap_or_else(|| "US".into());
+    let (start_region, ask_tenant) = start_region(&config);
     let phone_text = RwSignal::new(prefill.clone());
     let region = RwSignal::new(start_region.clone());
     // Set once the user picks a country (or a `+…` number picks one).
     let picked = RwSignal::new(false);
+    let prefilled = prefill.clone();
     if ask_tenant {
         let geo_config = config.clone();
         leptos::task::spawn_local(async move {
@@ -257,24 +322,34 @@ fn Modal(lock: Lock) -> impl IntoView {
             }
         });
     }
-    // With fetched phone tables: once they arrive, the number typed so far is formatted, and a
-    // prefilled `+…` number picks its country as it would have at the start.
-    if !phone::tables_ready() {
-        let ready = tables_ready();
-        let pick_from_prefill = config.options.default_location.is_none();
+    // With fetched phone tables: the parts the number and the country need are fetched, and
+    // when one arrives the number typed so far is formatted, and a `+…` number picks its country
+    // as it would have at once (a prefilled one only without `defaultLocation`).
+    if cfg!(feature = "fetched-phone-tables") {
+        let parts_lock = lock.clone();
         Effect::new(move |_| {
-            if !ready.get() {
+            phone_parts_ready(&parts_lock, &phone_text.get(), &region.get());
+        });
+        let arrived = tables_arrived();
+        let pick_from_prefill = config.options.default_location.is_none();
+        Effect::new(move |first: Option<()>| {
+            arrived.track();
+            if first.is_none() {
                 return;
             }
-            let typed = phone::as_you_type(&phone_text.get_untracked(), &region.get_untracked());
+            let text = phone_text.get_untracked();
+            let typed = phone::as_you_type(&text, &region.get_untracked());
+            let may_pick = text != prefilled || (pick_from_prefill && !picked.get_untracked());
             if let Some(r) = typed
                 .region
-                .filter(|_| pick_from_prefill && !picked.get_untracked())
+                .filter(|r| may_pick && *r != region.get_untracked())
             {
                 region.set(r);
                 picked.set(true);
             }
-            phone_text.set(typed.text);
+            if typed.text != text {
+                phone_text.set(typed.text);
+            }
         });
     }
     let code_text = RwSignal::new(String::new());

@@ -30,9 +30,15 @@ pub(super) fn PhoneScreen(
     let must_accept = config.options.must_accept_terms;
     let accepted = RwSignal::new(false);
     let terms_missing = RwSignal::new(false);
-    // A submit before fetched phone tables have arrived waits for them (the button shows it is
-    // busy), then goes on.
-    let ready = super::tables_ready();
+    // A submit before the fetched phone tables it needs have arrived waits for them (the button
+    // shows it is busy), then goes on.
+    let arrived = super::tables_arrived();
+    let lock = flow.lock();
+    let parts_ready = move || {
+        lock.as_ref().is_none_or(|lock| {
+            super::phone_parts_ready(lock, &phone_text.get_untracked(), &region.get_untracked())
+        })
+    };
     let waiting = RwSignal::new(false);
     let sending = Memo::new(move |_| flow.step() == Step::Sending || waiting.get());
     let submit =
@@ -46,23 +52,24 @@ pub(super) fn PhoneScreen(
             }
             Err(_) => invalid.set(true),
         };
-    let submit_ready = ready.clone();
+    let submit_when_ready = parts_ready.clone();
     let on_submit = move |e: ev::SubmitEvent| {
         e.prevent_default();
         if must_accept && !accepted.get_untracked() {
             terms_missing.set(true);
             return;
         }
-        if submit_ready.get_untracked() {
+        if submit_when_ready() {
             submit();
         } else {
             waiting.set(true);
         }
     };
-    if !ready.get_untracked() {
-        let arrived = ready.clone();
+    if cfg!(feature = "fetched-phone-tables") {
+        let arrived = arrived.clone();
         Effect::new(move |_| {
-            if arrived.get() && waiting.get_untracked() {
+            arrived.track();
+            if waiting.get_untracked() && parts_ready() {
                 waiting.set(false);
                 submit();
             }
@@ -105,8 +112,8 @@ pub(super) fn PhoneScreen(
     };
     let placeholder_dict = dict.clone();
     let placeholder = move || {
-        // The example number needs the tables: read again when they arrive.
-        ready.track();
+        // The example number needs the region's part of the tables: read again when one arrives.
+        arrived.track();
         phone::country(&region.get())
             .and_then(|c| c.example())
             .unwrap_or_else(|| placeholder_dict.text("phoneNumberInputPlaceholder"))

@@ -348,53 +348,66 @@ test('JS bundle: Lock\'s snippet logs in and stores the tokens', async ({ browse
   await page.close();
 });
 
-test('JS bundle: the phone tables come after the first screen; typing and a submit before them wait for them', async ({ browser, web, tenant }) => {
+test('JS bundle: the phone tables come a calling code\'s part at a time, when needed; typing and a submit before a part wait for it', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
   let release;
   const held = new Promise((resolve) => { release = resolve; });
-  let asked = 0;
-  await page.route('**/phone-tables.txt', async (route) => { asked += 1; await held; await route.continue(); });
+  const asked = [];
+  await page.route('**/phone-tables/*.txt', async (route) => { asked.push(route.request().url().replace(/.*\//, '')); await held; await route.continue(); });
   await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
   await page.click('#btn-login');
   await page.waitForSelector('#lpw-phone');
-  check(asked === 1, `the tables are asked for once the widget runs: ${asked}`);
-  // The country list needs no tables; the number is kept as typed until they come.
+  // The first screen's country before the geo lookup answers: the browser's (en-US, +1).
+  check(asked[0] === '1.txt', `the first screen's country's part is asked for once the widget runs: ${asked}`);
+  // The country list needs no tables; the number is kept as typed until its part comes.
   await pickCountry(page, 'GB');
   await page.type('#lpw-phone', '07400123457');
-  check(await page.inputValue('#lpw-phone') === '07400123457', 'digits kept before the tables');
+  check(await page.inputValue('#lpw-phone') === '07400123457', 'digits kept before the part');
+  check(asked.includes('44.txt'), `GB (the geo lookup's, then picked) asks for its part (+44): ${asked}`);
   await page.click('.lpw-submit');
   await page.waitForTimeout(300);
-  check(await page.$('#lpw-code') === null, 'the submit waits for the tables');
+  check(await page.$('#lpw-code') === null, 'the submit waits for the part');
   check(await page.isDisabled('.lpw-submit'), 'and the button says so');
   release();
   await page.waitForSelector('#lpw-code');
   const instructions = await page.textContent('.lpw-instructions');
   check(instructions.includes('+44 7400 123457'), `then it goes on with the parsed number: ${instructions}`);
+  check(asked.slice().sort().join() === '1.txt,44.txt', `no other part was fetched, none twice: ${asked}`);
   await page.close();
 
-  // A later page: the tables are in before anything is typed, so typing formats at once.
+  // A part that is in before anything is typed: typing formats at once. A `+…` number of
+  // another country fetches that country's part, then is formatted and picks the country.
   const quick = await browser.newPage();
   await quick.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
   await quick.click('#btn-login');
   await quick.waitForSelector('#lpw-phone');
-  await quick.waitForFunction(() => performance.getEntriesByType('resource')
-    .some((r) => r.name.endsWith('/phone-tables.txt') && r.responseEnd > 0));
+  const loaded = (name) => quick.waitForFunction((n) => performance.getEntriesByType('resource')
+    .some((r) => r.name.endsWith(`/phone-tables/${n}`) && r.responseEnd > 0), name);
   await pickCountry(quick, 'GB');
+  await loaded('44.txt');
   await quick.type('#lpw-phone', '07400123458');
   check(await quick.inputValue('#lpw-phone') === '07400 123458', `formatted as typed: ${await quick.inputValue('#lpw-phone')}`);
+  await quick.fill('#lpw-phone', '');
+  await quick.type('#lpw-phone', '+33612345678');
+  await loaded('33.txt');
+  await quick.waitForFunction(() => document.querySelector('#lpw-phone').value === '+33 6 12 34 56 78');
+  await quick.waitForFunction(() => document.querySelector('#lpw-country').value === 'FR');
+  const parts = await quick.evaluate(() => performance.getEntriesByType('resource')
+    .filter((r) => r.name.includes('/phone-tables/')).map((r) => r.name.replace(/.*\//, '')).sort().join());
+  check(parts === '1.txt,33.txt,44.txt', `only the parts needed were fetched: ${parts}`);
   await quick.close();
 
-  // Tables that cannot load: an unrecoverable_error that says so.
+  // A part that cannot load: an unrecoverable_error that says so.
   const broken = await browser.newPage();
   let listening;
   const ready = new Promise((resolve) => { listening = resolve; });
-  await broken.route('**/phone-tables.txt', async (route) => { await ready; await route.fulfill({ status: 404, body: 'gone' }); });
+  await broken.route('**/phone-tables/*.txt', async (route) => { await ready; await route.fulfill({ status: 404, body: 'gone' }); });
   await broken.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
   await broken.evaluate(() => { window.lock.on('unrecoverable_error', (e) => { window.__unrecoverable = e; }); });
   listening();
   await broken.waitForFunction(() => window.__unrecoverable);
   const e = await broken.evaluate(() => window.__unrecoverable);
-  check(/phone tables could not load/.test(e.errorDescription), `unrecoverable_error names the tables: ${JSON.stringify(e)}`);
+  check(/phone tables could not load from .*phone-tables\/1\.txt/.test(e.errorDescription), `unrecoverable_error names the tables: ${JSON.stringify(e)}`);
   await broken.close();
 });
 
