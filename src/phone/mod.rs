@@ -11,7 +11,6 @@
 //! Parse, don't validate: the rest of the crate only ever sees a [`PhoneNumber`].
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -250,20 +249,26 @@ fn length_of(digit: u8) -> usize {
 use data::{Desc, Fmt, Meta};
 
 thread_local! {
-    static COMPILED: RefCell<BTreeMap<(usize, usize), Rc<re::Regex>>> = const { RefCell::new(BTreeMap::new()) };
+    /// By the pattern's address and length, sorted (a `BTreeMap`'s code cost the wasm 3 KB).
+    static COMPILED: RefCell<Vec<((usize, usize), Rc<re::Regex>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The compiled form of a table pattern, compiled once per page.
 fn regex(pattern: &'static str) -> Rc<re::Regex> {
     let key = (pattern.as_ptr() as usize, pattern.len());
     COMPILED.with(|c| {
-        c.borrow_mut()
-            .entry(key)
-            .or_insert_with(|| {
+        let mut compiled = c.borrow_mut();
+        match compiled.binary_search_by_key(&key, |(k, _)| *k) {
+            Ok(i) => compiled[i].1.clone(),
+            Err(i) => {
                 // build.rs compiled every table pattern with this engine already.
-                Rc::new(re::Regex::new(pattern).unwrap_or_else(|e| panic!("{e:?}")))
-            })
-            .clone()
+                let regex = Rc::new(re::Regex::new(pattern).unwrap_or_else(|_| {
+                    panic!("a table pattern the build compiled does not compile: {pattern}")
+                }));
+                compiled.insert(i, (key, regex.clone()));
+                regex
+            }
+        }
     })
 }
 
