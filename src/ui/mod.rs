@@ -94,7 +94,8 @@ fn fetch_part(lock: &Lock, code: u16) {
         return;
     };
     let lock = lock.clone();
-    leptos::task::spawn_local(async move {
+    // Not Leptos' executor: the JS bundle asks for the first part before anything is mounted.
+    wasm_bindgen_futures::spawn_local(async move {
         let loaded = match &url {
             Some(url) => browser::fetch_text(url).await.and_then(phone::install_part),
             None => Err("no URL was given (fetch_phone_tables_from)".into()),
