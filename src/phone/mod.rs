@@ -248,9 +248,12 @@ fn length_of(digit: u8) -> usize {
 
 use data::{Desc, Fmt, Meta};
 
+/// A table pattern's address and length, and its compiled form.
+type Compiled = ((usize, usize), Rc<re::Regex>);
+
 thread_local! {
     /// By the pattern's address and length, sorted (a `BTreeMap`'s code cost the wasm 3 KB).
-    static COMPILED: RefCell<Vec<((usize, usize), Rc<re::Regex>)>> = const { RefCell::new(Vec::new()) };
+    static COMPILED: RefCell<Vec<Compiled>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The compiled form of a table pattern, compiled once per page.
@@ -637,7 +640,7 @@ fn regions() -> impl Iterator<Item = (&'static str, u16)> {
 /// The calling code whose part of the tables parsing or formatting `raw` for `region` still
 /// needs, or `None` when everything it needs is in. Always `None` unless the crate was built
 /// with `fetched-phone-tables`: then each calling code's part is fetched when first needed
-/// (`phone-tables/{code}.txt`) and installed with [`install_part`]. Until then the country list
+/// (`phone-tables/{code}.txt`) and installed with `install_part`. Until then the country list
 /// works, typed digits are kept as typed, and parsing refuses.
 pub fn missing_part(raw: &str, region: &str) -> Option<u16> {
     let _ = data::take_missed();

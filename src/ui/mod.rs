@@ -121,13 +121,8 @@ fn fetch_part(lock: &Lock, code: u16) {
 pub fn fetch_phone_tables_from(lock: &Lock, base_url: &str) {
     TABLES_FROM.with(|t| t.borrow_mut().0 = Some(base_url.to_string()));
     let config = lock.config();
-    let prefill = config
-        .options
-        .prefill
-        .phone_number
-        .clone()
-        .unwrap_or_default();
-    phone_parts_ready(lock, &prefill, &start_region(&config).0);
+    let prefill = config.options.prefill.phone_number.as_deref();
+    phone_parts_ready(lock, prefill.unwrap_or_default(), &start_region(&config).0);
 }
 
 /// Text that may hold links (`<a href="https://…">terms</a>` in `signUpTerms`): links become

@@ -762,7 +762,7 @@ fn bench_size() -> Result<(), String> {
     let largest = largest_part(&dist)?;
     print_page(
         &format!(
-            "  then the country's phone tables, at most phone-tables/{}",
+            "  then one country's phone tables: at most {}",
             largest.file_name().unwrap_or_default().to_string_lossy()
         ),
         &[&largest],
@@ -773,7 +773,7 @@ fn bench_size() -> Result<(), String> {
         .collect();
     parts.sort();
     print_page(
-        &format!("  (all {} parts, each gzipped alone)", parts.len()),
+        &format!("  (all {} parts of phone-tables/, each alone)", parts.len()),
         &parts.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
     )?;
     print_page(
