@@ -12,6 +12,33 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
     return loading;
   }
 
+  // The client configuration script (`/client/{id}.js`), by LockConfig::client_config_url's
+  // rule: `configurationBaseUrl`, else the tenant's root.
+  function clientConfigUrl(clientID, domain, options) {
+    var root = domain.replace(/\/+$/, '');
+    if (!/^https?:\/\//.test(root)) root = 'https://' + root;
+    var base = typeof options.configurationBaseUrl === 'string' ? options.configurationBaseUrl : root;
+    var id = encodeURIComponent(clientID).replace(/[!'()*]/g, function (c) {
+      return '%' + c.charCodeAt(0).toString(16).toUpperCase();
+    });
+    return base.replace(/\/+$/, '') + '/client/' + id + '.js';
+  }
+  // Asked for while the wasm downloads: the widget's own <script> for it, once it runs, takes
+  // this answer instead of waiting a round trip more before the phone screen. (Not under
+  // `strictCsp`, where the widget reads it with fetch.)
+  var preloaded = {};
+  function preloadClientConfig(clientID, domain, options) {
+    if (options.strictCsp === true || !document.head) return;
+    var url = clientConfigUrl(clientID, domain, options);
+    if (preloaded[url]) return;
+    preloaded[url] = true;
+    var link = document.createElement('link');
+    link.rel = 'preload';
+    link.as = 'script';
+    link.href = url;
+    document.head.appendChild(link);
+  }
+
   var EVENTS = ['show', 'hide', 'unrecoverable_error', 'authenticated', 'authorization_error', 'hash_parsed',
     'socialOrPhoneNumber ready', 'socialOrPhoneNumber submit', 'vcode ready', 'vcode submit'];
 
@@ -33,7 +60,9 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
     this._handle = null;
     this._listeners = {};
     this._destroyed = false;
-    load().then(function (m) {
+    var loaded = load();
+    preloadClientConfig(clientID, domain, options || {});
+    loaded.then(function (m) {
       if (self._destroyed) return;
       try {
         var opts = Object.assign({}, options || {});
