@@ -112,10 +112,10 @@ fn fetch_part(lock: &Lock, code: u16) {
 
 /// For a build with `fetched-phone-tables`: the phone tables are fetched from `base_url` (the
 /// `phone-tables/` folder that `cargo xtask bundle` ships), one calling code's part
-/// (`{base_url}/{code}.txt`, 1 to 14 KB) at a time, when a widget first needs it; this starts
-/// with the part `lock`'s first screen needs. Widgets already on the page catch up when a part
-/// arrives: the typed number is formatted, a waiting submit goes on. A part that cannot load is
-/// an `unrecoverable_error`.
+/// (`{base_url}/{code}.txt`, at most 3 KB gzipped) at a time, when a widget first needs it;
+/// this starts with the part `lock`'s first screen needs. Widgets already on the page catch up
+/// when a part arrives: the typed number is formatted, a waiting submit goes on. A part that
+/// cannot load is an `unrecoverable_error`.
 #[cfg(feature = "fetched-phone-tables")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fetched-phone-tables")))]
 pub fn fetch_phone_tables_from(lock: &Lock, base_url: &str) {
