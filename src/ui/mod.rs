@@ -79,6 +79,9 @@ pub(crate) fn phone_parts_ready(lock: &Lock, raw: &str, region: &str) -> bool {
 
 #[cfg(feature = "fetched-phone-tables")]
 fn fetch_part(lock: &Lock, code: u16) {
+    if !browser::AVAILABLE {
+        return; // rendering on the server: the browser fetches what it needs after hydration
+    }
     let url = TABLES_FROM.with(|t| {
         let (base, asked) = &mut *t.borrow_mut();
         if asked.contains(&code) {
