@@ -426,14 +426,20 @@ pub fn collator(language: &str) -> impl Fn(&str, &str) -> bool {
     }
 }
 
-/// Lower case by the browser's own Unicode tables (`String.prototype.toLowerCase`), so the
-/// wasm carries none; Rust's without a browser.
-pub fn lowercase(text: &str) -> String {
-    if AVAILABLE {
-        js_sys::JsString::from(text).to_lower_case().into()
-    } else {
-        text.to_lowercase()
+/// [`crate::phone::search_form`] by the browser's own Unicode tables (`toLowerCase` and a
+/// `[^\p{L}\p{N}+]+` expression), so the wasm carries none; Rust's without a browser.
+pub fn search_form(text: &str) -> String {
+    if !AVAILABLE {
+        return crate::phone::search_form(text);
     }
+    thread_local! {
+        static SEPARATORS: js_sys::RegExp = js_sys::RegExp::new(r"[^\p{L}\p{N}+]+", "gu");
+    }
+    let lower = js_sys::JsString::from(text).to_lower_case();
+    SEPARATORS
+        .with(|separators| lower.replace_by_pattern(separators, " "))
+        .trim()
+        .into()
 }
 
 /// Whether the platform draws flag emoji. Where it does not (Windows; Linux without a colour emoji

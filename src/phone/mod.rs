@@ -579,14 +579,16 @@ impl Country {
     }
 
     /// Whether `query` finds this country: its ISO code, its dial code (with or without `+`),
-    /// or the start of any word of `name` (case and accents ignored).
+    /// or the start of any word of `name` (case, accents and punctuation ignored).
     pub fn matches(&self, name: &str, query: &str) -> bool {
-        let lower = |t: &str| t.to_lowercase();
-        self.matches_folded(&fold_with(name, lower), &fold_with(query.trim(), lower))
+        self.matches_folded(
+            &fold_with(name, search_form),
+            &fold_with(query.trim(), search_form),
+        )
     }
 
-    /// [`Country::matches`] on a name and query already folded by [`fold_with`] (the widget
-    /// folds the names once, with the browser's own lower-casing).
+    /// [`Country::matches`] on a name and query already folded by [`fold_with`] over
+    /// [`search_form`] (the widget folds the names once, with the browser's own Unicode tables).
     pub fn matches_folded(&self, name: &str, query: &str) -> bool {
         if query.is_empty() {
             return true;
@@ -598,14 +600,28 @@ impl Country {
         }
         query.eq_ignore_ascii_case(&self.code)
             || name.starts_with(query)
-            || name
-                .split(|c: char| !c.is_alphanumeric())
-                .any(|word| word.starts_with(query))
+            || name.split(' ').any(|word| word.starts_with(query))
     }
 }
 
-/// Lower case (by `lower`: Rust's, or the browser's, whose tables are already there) without
-/// the common Latin accents, for searching names.
+/// Text as the country search compares it: lower case, and every run of characters that are
+/// neither letters, digits nor `+` one space, trimmed (“Côte d’Ivoire” → “côte d ivoire”), by
+/// Rust's Unicode tables. The widget has the browser do the same with its own tables
+/// (`browser::search_form`), so the wasm carries none.
+pub fn search_form(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.to_lowercase().chars() {
+        if c.is_alphanumeric() || c == '+' {
+            out.push(c);
+        } else if !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    out.trim().to_string()
+}
+
+/// `lower`'s form of `text` ([`search_form`], or the browser's) without the common Latin
+/// accents, for searching names.
 pub fn fold_with(text: &str, lower: impl Fn(&str) -> String) -> String {
     lower(text)
         .chars()
@@ -918,5 +934,14 @@ mod tests {
         for query in ["ivory coast", "+1", "226", "d’x", "te"] {
             assert!(!ci.matches(name, query), "{query}");
         }
+        // Punctuation is a word break whichever apostrophe the name or the query has.
+        for query in ["cote d'iv", "côte d’ivoire", "cote d iv"] {
+            assert!(ci.matches(name, query), "{query}");
+        }
+        let ba = country("BA").unwrap();
+        assert!(ba.matches("Bosnia & Herzegovina", "bosnia herz"));
+        assert!(ba.matches("Bosnia & Herzegovina", "herz"));
+        assert_eq!(search_form("  Bosnia & Herzegovina "), "bosnia herzegovina");
+        assert_eq!(search_form("+44"), "+44");
     }
 }

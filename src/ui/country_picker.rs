@@ -34,10 +34,10 @@ pub(super) fn CountryPicker(
         crate::sort_small(&mut list, |a, b| before(&a.1, &b.1));
         list
     };
-    // The names folded for searching once, with the browser's own lower-casing.
+    // The names folded for searching once, by the browser's own Unicode tables.
     let folded: Vec<String> = countries
         .iter()
-        .map(|(_, name)| phone::fold_with(name, browser::lowercase))
+        .map(|(_, name)| phone::fold_with(name, browser::search_form))
         .collect();
     let folded = StoredValue::new(folded);
     let countries = StoredValue::new(countries);
@@ -47,7 +47,7 @@ pub(super) fn CountryPicker(
     let query = RwSignal::new(String::new());
     let active = RwSignal::new(0usize);
     let matches = Memo::new(move |_| {
-        let q = phone::fold_with(query.get().trim(), browser::lowercase);
+        let q = phone::fold_with(query.get().trim(), browser::search_form);
         countries.with_value(|list| {
             folded.with_value(|names| {
                 list.iter()
