@@ -97,6 +97,7 @@ impl Json {
     /// Parses JSON text (RFC 8259; surrounding whitespace allowed, nothing after the value).
     pub fn parse(text: &str) -> Result<Json, JsonError> {
         let mut p = Parser {
+            text,
             s: text.as_bytes(),
             at: 0,
             depth: 0,
@@ -432,6 +433,8 @@ impl fmt::Display for Json {
 const MAX_DEPTH: usize = 128;
 
 struct Parser<'a> {
+    /// The text, and the same as bytes.
+    text: &'a str,
     s: &'a [u8],
     at: usize,
     depth: usize,
@@ -557,8 +560,7 @@ impl Parser<'_> {
                 return Err(self.fail("bad number"));
             }
         }
-        let text = String::from_utf8_lossy(&self.s[start..self.at]).into_owned();
-        Ok(Json::Number(Number(text)))
+        Ok(Json::Number(Number(self.text[start..self.at].to_string())))
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
@@ -585,8 +587,8 @@ impl Parser<'_> {
             while !matches!(self.s.get(self.at), None | Some(b'"' | b'\\' | 0..=0x1f)) {
                 self.at += 1;
             }
-            // The input is a &str and the run stops only at ASCII bytes: valid UTF-8.
-            out.push_str(&String::from_utf8_lossy(&self.s[start..self.at]));
+            // The run starts and stops at ASCII bytes: on character boundaries of the text.
+            out.push_str(&self.text[start..self.at]);
             match self.s.get(self.at) {
                 Some(b'"') => {
                     self.at += 1;
