@@ -193,7 +193,8 @@ mod data {
                 .ok()
                 .map(|i| parts[i].1)
         };
-        if found.is_none() && is_calling_code(code) {
+        // Compiled in, every part is there: a miss is an unknown code, nothing to note.
+        if cfg!(feature = "fetched-phone-tables") && found.is_none() && is_calling_code(code) {
             MISSED.with(|m| m.set(m.get().or(Some(code))));
         }
         found
@@ -660,10 +661,9 @@ fn regions() -> impl Iterator<Item = (&'static str, u16)> {
 /// works, typed digits are kept as typed, and parsing refuses.
 pub fn missing_part(raw: &str, region: &str) -> Option<u16> {
     let _ = data::take_missed();
-    // Each step asks for what it needs: the region's part, then that of a typed calling code.
-    let _ = region_meta(&region.to_ascii_uppercase());
+    // As-you-type asks for all that parsing does (the region's part, the same digits parsed
+    // with it) and more (a typed calling code's part, to format it).
     let _ = as_you_type(raw, region);
-    let _ = PhoneNumber::parse(raw, region);
     data::take_missed()
 }
 
