@@ -324,6 +324,25 @@ async fn login(
     })
 }
 
+/// `openssl speed rsa2048`'s signatures per second on one core, when `openssl` is installed:
+/// the machine's signing rate by the yardstick the goals were set with, printed beside the
+/// tenant's own so a slower signer cannot lower the floor unnoticed.
+fn openssl_signatures_per_second() -> Option<f64> {
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", "1", "rsa2048"])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    // "rsa 2048 bits 0.000295s 0.000016s   3385.0  62278.7": sign/s is the sixth field.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("rsa 2048 bits"))?
+        .split_whitespace()
+        .nth(5)?
+        .parse()
+        .ok()
+}
+
 /// RS256 signatures per second on all cores at once (hyperthreads share one core's
 /// multiplier, so this is less than cores × one thread's rate), with the tenant's own signing
 /// code and a token of a login's size, measured for about a second.
@@ -458,6 +477,7 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let one_thread = signatures_per_second(&dir, 1).await;
+    let openssl_one = openssl_signatures_per_second();
     let cores_before = signatures_per_second(&dir, cores).await;
 
     let database = a
@@ -604,6 +624,12 @@ async fn main() {
          per login); ratio {:.2}",
         rate / floor
     );
+    if let Some(openssl) = openssl_one {
+        println!(
+            "  openssl speed rsa2048 {openssl:.0} signatures/s on one core (the tenant's signer: \
+             {one_thread:.0})"
+        );
+    }
     println!(
         "  per request (ms)      p50 {:.2}  p99 {:.2}  max {:.2}  ({} requests; reading the SMS not timed)",
         percentile(&requests, 0.5),
