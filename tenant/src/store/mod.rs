@@ -704,6 +704,17 @@ impl Store {
     pub async fn row_counts(&self) -> Result<RowCounts> {
         backend!(self.row_counts())
     }
+
+    /// Readies the store for the first requests: on PostgreSQL every connection of the pool
+    /// is opened and has compiled the functions a login calls (each connection compiles a
+    /// PL/pgSQL function and plans its statements on its first call). SQLite has nothing to
+    /// ready. Writes nothing.
+    pub async fn warm_up(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(_) => Ok(()),
+            Store::Postgres(s) => s.warm_up().await,
+        }
+    }
 }
 
 #[cfg(test)]
