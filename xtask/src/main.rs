@@ -29,8 +29,10 @@ commands:
            cold-start time to a usable phone input, ours against Auth0 Lock (npm auth0-lock,
            installed and bundled as a measuring peer only), and the transfer sizes
   bench tenant [--backend sqlite|postgres] [--instances N] [--logins N] [--concurrency N]
+           [--connections N] [--region CC]
            complete logins against release tenant instances from a separate process (SQLite,
-           one instance, first; then PostgreSQL in a throwaway cluster if asked); prints
+           one instance, first; then PostgreSQL in a throwaway cluster if asked), each from a
+           number of its own, every region in turn (or region CC's alone); prints
            logins/s against the RS256 signing floor, latency percentiles, CPU per login,
            peak memory and a drift check
   i18n     regenerate i18n/<lang>.json from npm auth0-lock's 44 dictionaries

@@ -1,7 +1,8 @@
 //! `tenant-bench`: complete logins against release tenant instances on loopback, from this
 //! separate process, with a bounded number of logins. With several instances on one database
 //! (PostgreSQL, or one SQLite file) every request goes to the next instance, as a load balancer
-//! without affinity sends them. The tenants send their SMS as in production, through the
+//! without affinity sends them. Each login is a number of its own, from every region
+//! libphonenumber knows in turn (`--region NL` for one region's alone). The tenants send their SMS as in production, through the
 //! Twilio provider, to a fake Twilio in this process that hands each code to the login waiting
 //! for it (the user reading the SMS is not timed). Prints logins/s against the machine's RSA
 //! signing floor measured in the same run, latency percentiles, where the CPU goes, each
@@ -29,6 +30,8 @@ struct Args {
     database: Option<String>,
     /// `database_connections` for every instance; absent: the tenant's default.
     connections: Option<usize>,
+    /// Numbers from this region only (`NL`); absent: from every region in turn.
+    region: Option<String>,
 }
 
 fn args() -> Result<Args, String> {
@@ -39,6 +42,7 @@ fn args() -> Result<Args, String> {
         instances: 1,
         database: None,
         connections: None,
+        region: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -53,6 +57,7 @@ fn args() -> Result<Args, String> {
                 a.instances = value.parse().map_err(|e| format!("--instances: {e}"))?
             }
             "--database" => a.database = Some(value),
+            "--region" => a.region = Some(value.to_ascii_uppercase()),
             "--connections" => {
                 a.connections = Some(value.parse().map_err(|e| format!("--connections: {e}"))?)
             }
@@ -62,7 +67,7 @@ fn args() -> Result<Args, String> {
     if a.tenant_bin.as_os_str().is_empty() {
         return Err(
             "usage: tenant-bench --tenant-bin PATH [--logins N] [--concurrency N] \
-                    [--instances N] [--database postgres://…] [--connections N]"
+                    [--instances N] [--database postgres://…] [--connections N] [--region CC]"
                 .into(),
         );
     }
@@ -144,6 +149,66 @@ fn server_cpu_secs(postmaster: u32) -> f64 {
         .map(|f| f.iter().skip(11).take(2).sum::<u64>())
         .sum();
     (own + children) as f64 / clock_ticks()
+}
+
+/// `count` distinct valid numbers, E.164: from every region `phonenumber` knows in turn (or
+/// from `only` alone), each a variant of the region's example mobile number (else its example
+/// number) in its last four digits. Users of a tenant come from many countries, and each region
+/// has its own patterns to check a number against.
+fn bench_phones(count: usize, only: Option<&str>) -> Result<Vec<String>, String> {
+    let db = &*phonenumber::metadata::DATABASE;
+    let mut examples = Vec::new();
+    for code in 1..1000u16 {
+        for id in db.region(&code).unwrap_or_default() {
+            if only.is_some_and(|o| o != id) {
+                continue;
+            }
+            let Some(meta) = db.by_id(id) else { continue };
+            let d = meta.descriptors();
+            if let Some(ex) = d
+                .mobile()
+                .and_then(|m| m.example())
+                .or_else(|| d.general().example())
+            {
+                examples.push(format!("+{code}{ex}"));
+            }
+        }
+    }
+    let mut per_region: Vec<Vec<String>> = examples
+        .iter()
+        .map(|ex| {
+            let stem = &ex[..ex.len().saturating_sub(4)];
+            (0..10_000)
+                .rev()
+                .map(|n| format!("{stem}{n:04}"))
+                .filter(|candidate| {
+                    phonenumber::parse(None, candidate).is_ok_and(|p| phonenumber::is_valid(&p))
+                })
+                .take(count.div_ceil(examples.len()) + 1)
+                .collect()
+        })
+        .collect();
+    // One from each region in turn, until there are enough.
+    let mut phones = Vec::with_capacity(count);
+    let mut seen = std::collections::HashSet::new();
+    while phones.len() < count {
+        let before = phones.len();
+        for numbers in &mut per_region {
+            if let Some(phone) = numbers.pop() {
+                if phones.len() < count && seen.insert(phone.clone()) {
+                    phones.push(phone);
+                }
+            }
+        }
+        if phones.len() == before {
+            return Err(format!(
+                "only {} distinct valid numbers (region {})",
+                phones.len(),
+                only.unwrap_or("any")
+            ));
+        }
+    }
+    Ok(phones)
 }
 
 /// Where the requests go: the next instance each time.
@@ -489,6 +554,13 @@ async fn main() {
     } else {
         "SQLite"
     };
+    let numbers = match bench_phones(a.logins, a.region.as_deref()) {
+        Ok(n) => Arc::new(n),
+        Err(e) => {
+            eprintln!("tenant-bench: {e}");
+            std::process::exit(2);
+        }
+    };
     let phones = Arc::new(Phones::default());
     let twilio = fake_twilio(phones.clone()).await;
     let ports: Vec<u16> = (0..a.instances).map(|_| free_port()).collect();
@@ -542,10 +614,14 @@ async fn main() {
 
     println!(
         "tenant-bench: {} complete logins (half redirect flow, half token endpoint), {} concurrent, \
-         each user from an address of its own (forwarded as a load balancer does), \
-         {} instance(s) on {engine}{}, release build on loopback, {cores} cores",
+         each user from an address of its own (forwarded as a load balancer does) with a number \
+         from {}, {} instance(s) on {engine}{}, release build on loopback, {cores} cores",
         a.logins,
         a.concurrency,
+        match &a.region {
+            Some(r) => format!("{r} alone"),
+            None => "every region in turn".into(),
+        },
         a.instances,
         match a.connections {
             Some(n) if engine == "PostgreSQL" => format!(" ({n} connections each)"),
@@ -567,9 +643,10 @@ async fn main() {
     let mut tasks = Vec::with_capacity(a.logins);
     for i in 0..a.logins {
         let permit = gate.clone().acquire_owned().await.unwrap();
-        let (c, lb, phones) = (client.clone(), lb.clone(), phones.clone());
+        let (c, lb, phones, numbers) =
+            (client.clone(), lb.clone(), phones.clone(), numbers.clone());
         tasks.push(tokio::spawn(async move {
-            let phone = format!("+3161{:07}", i);
+            let phone = numbers[i].clone();
             let r = login(&c, &lb, &phones, &phone, &client_address(i), i % 2 == 1).await;
             drop(permit);
             r
