@@ -39,6 +39,24 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
     document.head.appendChild(link);
   }
 
+  // The page's first Intl.DisplayNames and Intl.Collator load the browser's locale data (60-90
+  // ms at a phone's speed, measured under `cargo xtask bench load`'s mobile profile), which the
+  // country picker otherwise waits for once the wasm has arrived; made here, with the locales
+  // the widget asks for (browser.rs: RegionNames::new, collator), they load while it downloads.
+  var warmed = {};
+  function warmIntl(language) {
+    var lang = typeof language === 'string' && language ? language : 'en';
+    if (lang === 'ua') lang = 'uk';
+    if (warmed[lang] || typeof Intl !== 'object') return;
+    warmed[lang] = true;
+    setTimeout(function () {
+      try {
+        if (Intl.DisplayNames) new Intl.DisplayNames([lang, 'en'], { type: 'region' }).of('US');
+        if (Intl.Collator) new Intl.Collator([lang, 'en']).compare('a', 'b');
+      } catch (e) { /* a locale the browser refuses: the widget falls back as it would have */ }
+    }, 0);
+  }
+
   var EVENTS = ['show', 'hide', 'unrecoverable_error', 'authenticated', 'authorization_error', 'hash_parsed',
     'socialOrPhoneNumber ready', 'socialOrPhoneNumber submit', 'vcode ready', 'vcode submit'];
 
@@ -62,6 +80,7 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
     this._destroyed = false;
     var loaded = load();
     preloadClientConfig(clientID, domain, options || {});
+    warmIntl((options || {}).language);
     loaded.then(function (m) {
       if (self._destroyed) return;
       try {

@@ -357,6 +357,39 @@ test('JS bundle: Lock\'s snippet logs in and stores the tokens', async ({ browse
   await page.close();
 });
 
+test('JS bundle: the locale data the country picker needs loads while the wasm downloads', async ({ browser, web, tenant }) => {
+  const page = await browser.newPage();
+  // Which Intl.DisplayNames and Intl.Collator were made, and whether the wasm had arrived.
+  await page.addInitScript(() => {
+    window.__intl = [];
+    window.__wasmIn = false;
+    for (const name of ['DisplayNames', 'Collator']) {
+      const Real = Intl[name];
+      Intl[name] = function (locales, options) {
+        window.__intl.push({ name, locales: String(locales), wasmIn: window.__wasmIn });
+        return new Real(locales, options);
+      };
+      Intl[name].prototype = Real.prototype;
+    }
+  });
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/lock_passwordless_js_bg.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  await page.waitForFunction(() => window.__intl.length >= 2, null, { timeout: 10000 });
+  const early = await page.evaluate(() => window.__intl.slice());
+  check(early.some((e) => e.name === 'DisplayNames' && e.locales === 'en,en')
+    && early.some((e) => e.name === 'Collator' && e.locales === 'en,en'),
+  `both made with the widget's locales while the wasm is held: ${JSON.stringify(early)}`);
+  await page.evaluate(() => { window.__wasmIn = true; });
+  release();
+  await page.click('#btn-login');
+  await page.waitForSelector('#lpw-country');
+  const all = await page.evaluate(() => window.__intl.slice());
+  check(all.some((e) => e.name === 'DisplayNames' && e.wasmIn), `the widget makes its own afterwards: ${JSON.stringify(all)}`);
+  await page.close();
+});
+
 test('JS bundle: the phone tables come a calling code\'s part at a time, when needed; typing and a submit before a part wait for it', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
   let release;
