@@ -98,6 +98,7 @@ fn patterns() -> Vec<&'static str> {
                 d.short_code(),
                 d.standard_rate(),
                 d.carrier(),
+                d.no_international(),
             ];
             all.push(d.general().national_number().as_str());
             all.extend(
