@@ -1185,6 +1185,12 @@ BEGIN
   RETURN NEXT;
 END
 $$;
+",
+    // Events arrive in time order, so a BRIN index finds what the purge deletes as well as the
+    // B-tree did, at a fraction of the cost every limit's insert paid to keep it.
+    "
+DROP INDEX events_at;
+CREATE INDEX events_at_brin ON events USING brin (at);
 "];
 
 #[cfg(test)]
