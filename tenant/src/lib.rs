@@ -107,7 +107,7 @@ impl Tenant {
         // compiled patterns (loaded on first use, ~0.5 s) and, on PostgreSQL, the pool's
         // connections. A failure here is not the start's: the requests open what they need,
         // as they would have.
-        let _ = phone::normalize("+14155552671");
+        phone::prepare();
         if let Err(e) = store.warm_up().await {
             tracing::warn!("the database connections could not all be readied at start: {e}");
         }

@@ -2,12 +2,12 @@
 //! separate process, with a bounded number of logins. With several instances on one database
 //! (PostgreSQL, or one SQLite file) every request goes to the next instance, as a load balancer
 //! without affinity sends them. Each login is a number of its own, from every region
-//! libphonenumber knows in turn (`--region NL` for one region's alone). The tenants send their SMS as in production, through the
-//! Twilio provider, to a fake Twilio in this process that hands each code to the login waiting
-//! for it (the user reading the SMS is not timed). Prints logins/s against the machine's RSA
-//! signing floor measured in the same run, latency percentiles, where the CPU goes, each
-//! instance's peak memory, and checks the database for counter drift afterwards. Run it with
-//! `cargo xtask bench tenant`.
+//! libphonenumber knows in turn (`--region NL` for one region's alone). The tenants send their
+//! SMS as in production, through the Twilio provider, to a fake Twilio in this process that
+//! hands each code to the login waiting for it (the user reading the SMS is not timed). Prints
+//! logins/s against the machine's RSA signing floor measured in the same run, latency
+//! percentiles, where the CPU goes, each instance's peak memory, and checks the database for
+//! counter drift afterwards. Run it with `cargo xtask bench tenant`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -159,11 +159,10 @@ fn bench_phones(count: usize, only: Option<&str>) -> Result<Vec<String>, String>
     let db = &*phonenumber::metadata::DATABASE;
     let mut examples = Vec::new();
     for code in 1..1000u16 {
-        for id in db.region(&code).unwrap_or_default() {
-            if only.is_some_and(|o| o != id) {
+        for meta in db.by_code(&code).unwrap_or_default() {
+            if only.is_some_and(|o| o != meta.id()) {
                 continue;
             }
-            let Some(meta) = db.by_id(id) else { continue };
             let d = meta.descriptors();
             if let Some(ex) = d
                 .mobile()

@@ -116,9 +116,8 @@ impl PostgresStore {
 
     /// [`super::Store::warm_up`]: holds every connection the pool may open at once (so it opens
     /// them all), and on each calls the login's functions with nothing to act on — no number,
-    /// no limits, no code — which compiles them and plans their statements there. Measured with
-    /// `tenant-bench` (two instances, 16 logins at once): the first logins after a start took
-    /// 100-170 ms, a connection's first `lpw_admit` alone 5 ms.
+    /// no limits, no code — which compiles them and plans their statements there (psql's
+    /// `\timing`: a connection's first `lpw_admit` 5.6 ms, the next 0.45 ms).
     pub(super) async fn warm_up(&self) -> Result<()> {
         let mut clients = Vec::with_capacity(self.connections());
         for _ in 0..self.connections() {
@@ -1186,8 +1185,8 @@ BEGIN
 END
 $$;
 ",
-    // Events arrive in time order, so a BRIN index finds what the purge deletes as well as the
-    // B-tree did, at a fraction of the cost every limit's insert paid to keep it.
+    // Events arrive in time order, so a BRIN index serves the purge's time range, and the
+    // limits' inserts no longer keep a B-tree.
     "
 DROP INDEX events_at;
 CREATE INDEX events_at_brin ON events USING brin (at);
