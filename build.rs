@@ -222,4 +222,6 @@ fn main() {
             .expect("write a phone table part");
     }
     std::fs::write(dir.join("phone-tables.txt"), &table).expect("write phone tables");
+    // The regions again, for the JS bundle's loader (it draws the first screen before the wasm).
+    std::fs::write(dir.join("regions.txt"), &regions).expect("write the regions");
 }

@@ -57,6 +57,279 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
     }, 0);
   }
 
+  // The first screen, drawn here while the wasm downloads (as a server-rendered page is before
+  // hydration): what the widget's phone screen first shows (Modal + PhoneScreen in src/ui), from
+  // the same options, texts (`__lpwEarly`: English, the stylesheet and the regions, written by
+  // `cargo xtask bundle` from the widget's sources) and browser APIs. It takes keys at once; the
+  // widget takes over when its own phone screen is up, with what was typed, the caret, the focus,
+  // a ticked box, an opened country list and a waiting submit. Not drawn where the first screen
+  // needs what only the wasm knows (a `+…` prefilled number picks its country by the tables).
+  var EARLY = typeof __lpwEarly === 'object' ? __lpwEarly : null;
+
+  function flatten(value, prefix, out) {
+    if (value && typeof value === 'object') {
+      for (var k in value) flatten(value[k], prefix ? prefix + '.' + k : k, out);
+    } else if (typeof value === 'string') out[prefix] = value;
+    return out;
+  }
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    for (var k in attrs) if (attrs[k] != null) e.setAttribute(k, attrs[k]);
+    (children || []).forEach(function (c) { if (c != null) e.append(c); });
+    return e;
+  }
+
+  // i18n.rs' rich_text: `<br>` a space, http(s) or site-relative links as links, the rest text.
+  function rich(source) {
+    var out = [], text = '', rest = source, at;
+    while ((at = rest.indexOf('<')) >= 0) {
+      text += rest.slice(0, at);
+      var tail = rest.slice(at), lower = tail.toLowerCase();
+      var br = /^<br( ?\/)?>/.exec(lower);
+      if (br) { text += ' '; rest = tail.slice(br[0].length); continue; }
+      var link = null, end = tail.indexOf('>');
+      if (lower.lastIndexOf('<a ', 0) === 0 && end >= 0) {
+        var attrs = tail.slice(3, end), href = attrs.toLowerCase().indexOf('href=');
+        var after = href >= 0 ? attrs.slice(href + 5) : '', quote = after.charAt(0);
+        var close = lower.indexOf('</a>', end);
+        if ((quote === '"' || quote === "'") && after.indexOf(quote, 1) > 0 && close >= 0) {
+          var url = after.slice(1, after.indexOf(quote, 1)), label = tail.slice(end + 1, close);
+          var safe = /^https?:\/\//.test(url) || (url.charAt(0) === '/' && url.charAt(1) !== '/');
+          if (safe && label.indexOf('<') < 0) link = [url, label, close + 4];
+        }
+      }
+      if (link) {
+        if (text) out.push(text);
+        text = '';
+        out.push(el('a', { href: link[0], target: '_blank', rel: 'noopener noreferrer' }, [link[1]]));
+        rest = tail.slice(link[2]);
+        continue;
+      }
+      text += '<';
+      rest = tail.slice(1);
+    }
+    if (text + rest) out.push(text + rest);
+    return out;
+  }
+
+  // browser.rs' draws_flags: a flag is one glyph where the platform draws it, two letters boxed
+  // where it does not.
+  function drawsFlags() {
+    var probe = document.createElement('span'), s = probe.style;
+    s.position = 'absolute'; s.visibility = 'hidden'; s.whiteSpace = 'nowrap'; s.fontSize = '32px';
+    document.body.appendChild(probe);
+    probe.textContent = '\u{1F1FA}\u{1F1F8}';
+    var pair = probe.offsetWidth;
+    probe.textContent = '\u{1F1FA}';
+    var one = probe.offsetWidth;
+    probe.remove();
+    return one > 0 ? pair < 1.5 * one : true;
+  }
+
+  // The widget's stylesheet (the wasm is built without it: `external-style`), as the widget
+  // would put it in; under `strictCsp` the page links lock-passwordless.css instead.
+  function addStyle(options) {
+    if (EARLY && options.strictCsp !== true && document.head && !document.getElementById('lpw-style')) {
+      document.head.appendChild(el('style', { id: 'lpw-style' }, [EARLY.css]));
+    }
+  }
+
+  function drawEarly(self, options, shown) {
+    if (!EARLY || self._early !== null || !document.body) return;
+    var show = shown ? JSON.parse(shown) : {};
+    if (!show || typeof show !== 'object') return;
+    var theme = Object.assign({}, options.theme, show.theme);
+    var language = show.language || options.language || 'en';
+    var overrides = show.languageDictionary !== undefined ? show.languageDictionary : options.languageDictionary;
+    var inline = typeof options.container === 'string';
+    var container = inline ? document.getElementById(options.container) : null;
+    if (inline && !container) return; // the widget reports it
+    var prefill = (options.prefill && options.prefill.phoneNumber) || '';
+    var regions = {};
+    EARLY.regions.split(',').forEach(function (r) { regions[r.slice(0, 2)] = r.slice(2); });
+    // ui/mod.rs' start_region: `defaultLocation`, else the browser language's region, else US.
+    var region;
+    if (typeof options.defaultLocation === 'string') region = options.defaultLocation.toUpperCase();
+    else if (/^\s*\+/.test(prefill)) return;
+    else {
+      var part = String(navigator.language || 'en').split(/[-_]/)[1] || '';
+      region = part.length === 2 && regions[part.toUpperCase()] ? part.toUpperCase() : 'US';
+    }
+    self._early = { pending: true };
+    var draw = function (file) {
+      if (!self._early || !self._early.pending) return;
+      var texts = Object.assign({}, EARLY.en, file || {}, flatten(overrides, '', {}));
+      var t = function (key) { return texts[key]; };
+      var prefix = inline ? 'lpw-' + options.container : 'lpw';
+      var id = function (name) { return prefix + '-' + name; };
+      var name = region;
+      try {
+        name = new Intl.DisplayNames([language === 'ua' ? 'uk' : language, 'en'], { type: 'region' }).of(region) || region;
+      } catch (e) { /* no Intl.DisplayNames, or a code it refuses: the code, as the widget shows */ }
+      var mark = drawsFlags() ? String.fromCodePoint.apply(null, region.split('').map(function (c) {
+        return 0x1F1E6 + c.charCodeAt(0) - 65;
+      })) : region;
+      var scheme = theme.colorScheme === 'light' ? ' lpw-light' : theme.colorScheme === 'dark' ? ' lpw-dark' : '';
+      var closable = options.closable !== false && !inline;
+      var labeled = theme.labeledSubmitButton !== false;
+      var mustAccept = options.mustAcceptTerms === true;
+      var flash = show.flashMessage;
+      var kinds = { error: 'lpw-banner lpw-banner--error', success: 'lpw-banner lpw-banner--success', info: 'lpw-banner lpw-banner--info' };
+      var input = el('input', { id: id('phone'), class: 'lpw-input', type: 'tel', name: 'phone', autocomplete: 'tel',
+        placeholder: t('phoneNumberInputPlaceholder'), 'aria-invalid': 'false', 'aria-describedby': id('phone-error') });
+      input.value = prefill;
+      var country = el('button', { type: 'button', id: id('country'), class: 'lpw-country', value: region,
+        'aria-haspopup': 'listbox', 'aria-expanded': 'false', 'aria-labelledby': id('country-label') + ' ' + id('country') }, [
+        el('span', { class: 'lpw-country-value' }, [regions[region] ? mark + ' ' + name + ' +' + regions[region] : region]),
+        el('span', { class: 'lpw-country-caret', 'aria-hidden': 'true' }, ['\u25BE'])]);
+      var accept = mustAccept ? el('input', { type: 'checkbox', id: id('terms-accept') }) : null;
+      var termsError = mustAccept ? el('p', { class: 'lpw-field-error', role: 'alert' }) : null;
+      var submit = el('button', { type: 'submit', class: 'lpw-submit', 'aria-label': labeled ? null : t('submitLabel') },
+        [labeled ? t('submitLabel') : '\u2192']);
+      var form = el('form', { class: 'lpw-body', novalidate: '' }, [
+        el('p', { class: 'lpw-instructions' }, rich(t('passwordlessSMSInstructions'))),
+        el('span', { id: id('country-label'), class: 'lpw-label' }, [t('countryLabel')]),
+        country,
+        el('label', { class: 'lpw-label', for: id('phone') }, [t('phoneNumberInputLabel')]),
+        input,
+        el('p', { id: id('phone-error'), class: 'lpw-field-error', role: 'alert' }),
+        mustAccept ? el('label', { class: 'lpw-terms lpw-terms--accept' }, [accept, el('span', {}, rich(t('signUpTerms')))]) :
+          options.showTerms !== false ? el('p', { class: 'lpw-terms' }, rich(t('signUpTerms'))) : null,
+        termsError,
+        submit]);
+      var close = closable ? el('button', { type: 'button', class: 'lpw-close', 'aria-label': t('closeLabel') }, ['\u00D7']) : null;
+      var modal = el('div', { class: 'lpw-modal', role: inline ? 'region' : 'dialog', 'aria-modal': inline ? null : 'true',
+        'aria-labelledby': id('title') }, [
+        el('div', { class: 'lpw-header' }, [
+          typeof theme.logo === 'string' ? el('img', { class: 'lpw-logo', src: theme.logo, alt: '' }) : null,
+          el('h2', { id: id('title'), class: 'lpw-title' }, [t('title')]),
+          close]),
+        el('div', { 'aria-live': 'polite' }, [flash && kinds[flash.type] && typeof flash.text === 'string' ?
+          el('div', { class: kinds[flash.type], role: 'status' }, [flash.text]) : null]),
+        form]);
+      var root = el('div', { class: 'lpw-root lpw-early' + (inline ? ' lpw-inline' : '') + scheme, lang: language,
+        dir: /^(ar|fa|he)$/.test(language) ? 'rtl' : 'ltr' }, [inline ? null : el('div', { class: 'lpw-overlay' }), modal]);
+      if (typeof theme.primaryColor === 'string' && theme.primaryColor) root.style.setProperty('--lpw-primary', theme.primaryColor);
+      var early = { root: root, input: input, accept: accept, texts: textsOf(root), container: container,
+        // Widgets already on the page (another lock's) are not this one.
+        others: [].slice.call((container || document.body).querySelectorAll('.lpw-root')), late: false,
+        submit: false, country: false, observer: null };
+      // Where focus was before: the widget gives it back there when it closes (browser.rs' FocusReturn).
+      root.lpwReturn = document.activeElement;
+      form.addEventListener('submit', function (e) {
+        e.preventDefault();
+        if (mustAccept && !accept.checked) {
+          termsError.textContent = t('error.signUp.social_signup_needs_terms_acception');
+          return;
+        }
+        early.submit = true;
+        submit.disabled = true;
+        if (labeled) submit.textContent = t('sendingLabel');
+      });
+      if (accept) accept.addEventListener('change', function () { termsError.textContent = ''; });
+      // Touched: the widget, hidden behind this screen, keeps the country shown (browser.rs'
+      // early_screen_touched; its geo lookup may answer before it takes over).
+      var touched = function () { root.setAttribute('data-touched', ''); };
+      input.addEventListener('input', touched);
+      country.addEventListener('click', function () { touched(); early.country = !early.country; });
+      if (close) close.addEventListener('click', function () { self.hide(); });
+      modal.addEventListener('keydown', function (e) { if (e.key === 'Escape' && closable) self.hide(); });
+      (container || document.body).appendChild(root);
+      if (options.autofocus === undefined ? !inline : options.autofocus === true) input.focus();
+      self._early = early;
+      early.observer = new MutationObserver(function () { handOff(self); });
+      early.observer.observe(container || document.body, { childList: true, subtree: true, characterData: true });
+      handOff(self);
+    };
+    if (language === 'en') return draw(null);
+    var base = typeof options.languageBaseUrl === 'string' ? options.languageBaseUrl : languageBaseUrl;
+    fetch(base.replace(/\/+$/, '') + '/' + language + '.json').then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.json();
+    }).then(draw, function () { if (self._early && self._early.pending) self._early = null; });
+  }
+
+  // The dictionary's texts a phone screen shows: the widget takes over once its own are the same
+  // (its language file may land after its first screen).
+  function textsOf(root) {
+    return [].map.call(root.querySelectorAll('.lpw-title, .lpw-instructions, .lpw-label, .lpw-terms'),
+      function (e) { return e.textContent; }).join('\n');
+  }
+
+  // The widget's own root for this lock: in the container, or in the host it appends to <body>.
+  function widgetRoot(early) {
+    var roots = (early.container || document.body).querySelectorAll('.lpw-root');
+    for (var i = 0; i < roots.length; i++) {
+      var r = roots[i], host = r.parentNode;
+      if (r !== early.root && early.others.indexOf(r) < 0 && (early.container ? host === early.container
+        : host.classList && host.classList.contains('auth0-lock-passwordless'))) return r;
+    }
+    return null;
+  }
+
+  // Called on every change under the drawn screen's parent, until the widget's phone screen is up
+  // with the same texts: then the widget's, with everything the drawn one was given.
+  function handOff(self) {
+    var early = self._early;
+    if (!early || early.pending) return;
+    var root = widgetRoot(early);
+    if (!root) return;
+    var input = root.querySelector('input[type=tel][name=phone]');
+    var ready = input && (early.late || textsOf(root) === early.texts);
+    if (!ready && (input || root.querySelector('.lpw-status[aria-busy=true]'))) {
+      root.style.display = 'none'; // loading, or its texts not in yet: the drawn screen stays
+      early.hidden = root;
+      // Texts that never come to agree (a slow language file, say) do not keep it hidden.
+      if (input && !early.timer) early.timer = setTimeout(function () { early.late = true; handOff(self); }, 3000);
+      return;
+    }
+    // Once more on the next task: the widget's first reactive updates (its field's value among
+    // them) run in microtasks after it is mounted, and must not overwrite what is carried over.
+    // Until then keys still land in the drawn field.
+    if (ready && !early.due) {
+      if (!early.next) early.next = setTimeout(function () { early.due = true; handOff(self); }, 0);
+      return;
+    }
+    var drawn = early.input, focused = document.activeElement === drawn;
+    var value = drawn.value, from = drawn.selectionStart, to = drawn.selectionEnd;
+    var ticked = early.accept && early.accept.checked;
+    removeEarly(self);
+    if (!ready) return; // anything else (an error): the widget's own
+    if (focused) input.focus();
+    if (value !== input.value) {
+      input.value = value;
+      try { input.setSelectionRange(from, to); } catch (e) { /* not a text field's selection */ }
+      input.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertText' }));
+    } else if (focused) {
+      try { input.setSelectionRange(from, to); } catch (e) { /* as above */ }
+    }
+    var box = root.querySelector('input[type=checkbox]');
+    if (ticked && box && !box.checked) {
+      box.checked = true;
+      box.dispatchEvent(new Event('change', { bubbles: true }));
+    }
+    var country = root.querySelector('.lpw-country');
+    if (early.country && country) country.click();
+    else if (early.submit && input.form) input.form.requestSubmit();
+  }
+
+  function removeEarly(self) {
+    var early = self._early;
+    self._early = null;
+    if (!early || early.pending) return;
+    early.observer.disconnect();
+    clearTimeout(early.timer);
+    clearTimeout(early.next);
+    early.root.remove();
+    // The widget's root shows again (and with no style attribute when that was all it had).
+    var hidden = early.hidden;
+    if (hidden) {
+      hidden.style.removeProperty('display');
+      if (hidden.getAttribute('style') === '') hidden.removeAttribute('style');
+    }
+  }
+
   var EVENTS = ['show', 'hide', 'unrecoverable_error', 'authenticated', 'authorization_error', 'hash_parsed',
     'socialOrPhoneNumber ready', 'socialOrPhoneNumber submit', 'vcode ready', 'vcode submit'];
 
@@ -78,7 +351,10 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
     this._handle = null;
     this._listeners = {};
     this._destroyed = false;
+    this._options = options || {};
+    this._early = null;
     var loaded = load();
+    addStyle(this._options);
     preloadClientConfig(clientID, domain, options || {});
     warmIntl((options || {}).language);
     loaded.then(function (m) {
@@ -105,6 +381,8 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
   }
 
   Auth0LockPasswordless.prototype._dispatch = function (name, payload) {
+    // The widget failed before its phone screen: nothing drawn stays over its message.
+    if (name === 'unrecoverable_error') removeEarly(this);
     // Destroyed: what was in flight finishes silently.
     if (this._destroyed) return;
     var list = (this._listeners[name] || []).slice();
@@ -151,10 +429,16 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
   Auth0LockPasswordless.prototype.removeListener = Auth0LockPasswordless.prototype.off;
 
   Auth0LockPasswordless.prototype.show = function (options) {
-    return this._call('show', [options === undefined ? undefined : JSON.stringify(options)]);
+    var json = options === undefined ? undefined : JSON.stringify(options);
+    if (!this._handle && this._queue && !this._destroyed) drawEarly(this, this._options, json);
+    return this._call('show', [json]);
   };
-  Auth0LockPasswordless.prototype.hide = function () { return this._call('hide', []); };
+  Auth0LockPasswordless.prototype.hide = function () {
+    removeEarly(this);
+    return this._call('hide', []);
+  };
   Auth0LockPasswordless.prototype.destroy = function () {
+    removeEarly(this);
     this._call('destroy', []);
     this._destroyed = true;
     this._listeners = {};

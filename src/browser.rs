@@ -500,16 +500,58 @@ pub fn scroll_into_view(id: String, later: bool) {
     }
 }
 
+/// Whether the first screen the JS bundle's loader drew (`.lpw-early`) was typed in or its
+/// country button pressed: the widget, still hidden behind it, then must not change the country
+/// the user saw (the geo lookup's answer) before it takes over.
+pub fn early_screen_touched() -> bool {
+    AVAILABLE
+        && web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(".lpw-early[data-touched]").ok().flatten())
+            .is_some()
+}
+
+/// Rewrites the text field `id`, when it has the focus, to `text` with the caret where `caret`
+/// puts it given the old value and caret, before the view writes the same text (a value set to
+/// what it already is leaves the caret alone; a new one would move it to the end).
+pub fn rewrite_focused_field(id: &str, text: &str, caret: impl Fn(&str, usize) -> usize) {
+    let Some(input) = html_element(id).and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return;
+    };
+    let focused = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .is_some_and(|a| a == **input);
+    if focused {
+        let old = input.value();
+        let at = input.selection_start().ok().flatten().unwrap_or(0) as usize;
+        let to = caret(&old, at) as u32;
+        input.set_value(text);
+        let _ = input.set_selection_range(to, to);
+    }
+}
+
 /// Where focus was when a dialog opened, to give it back when the dialog closes.
 pub struct FocusReturn(send_wrapper::SendWrapper<Option<web_sys::HtmlElement>>);
 
 impl FocusReturn {
-    /// Notes the focused element.
+    /// Notes the focused element. Focus inside the first screen the JS bundle's loader drew
+    /// (`.lpw-early`, about to give way to this dialog) counts as where it was before that screen.
     pub fn capture() -> Self {
         let active = web_sys::window()
             .and_then(|w| w.document())
-            .and_then(|d| d.active_element())
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            .and_then(|d| d.active_element());
+        let active = match active
+            .as_ref()
+            .and_then(|a| a.closest(".lpw-early").ok().flatten())
+        {
+            Some(early) => js_sys::Reflect::get(&early, &"lpwReturn".into())
+                .ok()
+                .and_then(|e| e.dyn_into::<web_sys::Element>().ok()),
+            None => active,
+        };
+        let active = active.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
         Self(send_wrapper::SendWrapper::new(active))
     }
 

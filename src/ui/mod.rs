@@ -18,6 +18,7 @@ use crate::phone::{self, PhoneNumber};
 use code_screen::CodeScreen;
 use phone_screen::PhoneScreen;
 
+#[cfg(not(feature = "external-style"))]
 const STYLE_ID: &str = "lpw-style";
 
 /// The element IDs of one widget: `lpw-NAME` in the modal, `lpw-CONTAINER-NAME` inline (the
@@ -44,6 +45,7 @@ impl Ids {
         self.0.with_value(|p| format!("{p}-{name}"))
     }
 }
+#[cfg(not(feature = "external-style"))]
 const STYLE: &str = include_str!("../../style/lock.css");
 
 thread_local! {
@@ -209,10 +211,14 @@ pub fn LockPasswordless(
     let mounted = RwSignal::new(false);
     let strict_csp = lock.config().options.strict_csp;
     Effect::new(move |_| {
-        // Under a strict CSP the page links lock-passwordless.css itself.
+        // Under a strict CSP the page links lock-passwordless.css itself (and with
+        // `external-style`, the JS bundle's loader has put it in).
+        #[cfg(not(feature = "external-style"))]
         if !strict_csp {
             browser::inject_style(STYLE_ID, STYLE);
         }
+        #[cfg(feature = "external-style")]
+        let _ = strict_csp;
         mounted.set(true);
     });
     let open = {
@@ -315,7 +321,8 @@ fn Modal(lock: Lock) -> impl IntoView {
             };
             // Only while nothing was picked or typed: never move the ground under the user.
             let untouched = picked.try_get_untracked() == Some(false)
-                && phone_text.try_get_untracked().as_deref() == Some(prefill.as_str());
+                && phone_text.try_get_untracked().as_deref() == Some(prefill.as_str())
+                && !browser::early_screen_touched();
             if untouched && phone::country(&found).is_some() {
                 region.set(found);
             }
@@ -347,6 +354,10 @@ fn Modal(lock: Lock) -> impl IntoView {
                 picked.set(true);
             }
             if typed.text != text {
+                // The caret stays after the same digit (the user may be typing).
+                browser::rewrite_focused_field(&ids.id("phone"), &typed.text, |old, at| {
+                    phone::caret_after(&typed.text, phone::significant_before(old, at))
+                });
                 phone_text.set(typed.text);
             }
         });
@@ -440,7 +451,7 @@ fn Modal(lock: Lock) -> impl IntoView {
                 role=if inline { "region" } else { "dialog" }
                 aria-modal=(!inline).then_some("true")
                 aria-labelledby=ids.id("title") on:keydown=on_keydown>
-                <header class="lpw-header">
+                <div class="lpw-header">
                     {move || show_back.get().then(|| view! {
                         <button type="button" class="lpw-back" aria-label=text("backLabel")
                             on:click=move |_| flow.back()>"←"</button>
@@ -454,7 +465,7 @@ fn Modal(lock: Lock) -> impl IntoView {
                                 on:click=move |_| close()>"×"</button>
                         }
                     })}
-                </header>
+                </div>
                 <div aria-live="polite">{banner}</div>
                 {screen}
             </div>

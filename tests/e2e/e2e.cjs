@@ -390,6 +390,137 @@ test('JS bundle: the locale data the country picker needs loads while the wasm d
   await page.close();
 });
 
+// The drawn first screen and the widget's own, element by element: tag, attributes (the drawn
+// root's `lpw-early` class aside), own text; `value` as the field holds it.
+function screenShape(root) {
+  const out = [];
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    const attrs = [...el.attributes].map((a) => `${a.name}=${a.name === 'class' ? a.value.replace(/ ?\blpw-early\b/, '') : a.value}`).sort();
+    const text = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.data).join('');
+    out.push(`<${el.tagName.toLowerCase()} ${attrs.join(' ')}>${text}${'value' in el && el.tagName === 'INPUT' ? `[${el.value}]` : ''}`);
+  }
+  return out;
+}
+
+// Opens a page of the bundle with the wasm held back; `release()` lets it through.
+async function heldWasm(browser, web, tenant) {
+  const page = await browser.newPage();
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/lock_passwordless_js_bg.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto(`${web}/lock.html?tenant=${encodeURIComponent(tenant)}`);
+  return { page, release };
+}
+
+test('JS bundle: the first screen is drawn before the wasm arrives, and the widget takes over the number, the caret, the focus and a submit', async ({ browser, web, tenant }) => {
+  const { page, release } = await heldWasm(browser, web, tenant);
+  await page.focus('#btn-login');
+  await page.evaluate(() => lock.show());
+  const drawn = await page.$('.lpw-early [role=dialog] #lpw-phone');
+  check(drawn !== null, 'the phone screen is drawn while the wasm is held');
+  check(await page.evaluate(() => document.activeElement.id) === 'lpw-phone', 'the drawn field has the focus (autofocus)');
+  check(await page.textContent('.lpw-early #lpw-country') !== '', 'with the country');
+  await page.keyboard.type('201555');
+  check(await page.inputValue('#lpw-phone') === '201555', 'it takes keys before the wasm');
+  await page.keyboard.press('ArrowLeft');
+  release();
+  await page.waitForSelector('.lpw-early', { state: 'detached', timeout: 20000 });
+  const after = await page.evaluate(() => ({
+    value: document.getElementById('lpw-phone').value,
+    focused: document.activeElement.id,
+    caret: document.activeElement.selectionStart,
+    widget: !!document.querySelector('.auth0-lock-passwordless .lpw-root #lpw-phone'),
+    roots: document.querySelectorAll('.lpw-root').length,
+  }));
+  check(after.widget && after.roots === 1, `the widget's own screen, alone: ${JSON.stringify(after)}`);
+  check(after.focused === 'lpw-phone', `the focus moved to the widget's field: ${JSON.stringify(after)}`);
+  // As-you-type has formatted what was typed; the caret is still before the last digit typed.
+  const digitsBefore = after.value.slice(0, after.caret).replace(/\D/g, '');
+  check(after.value.replace(/\D/g, '') === '201555' && digitsBefore === '20155', `the number and the caret carried over: ${JSON.stringify(after)}`);
+  await page.keyboard.press('End');
+  await page.keyboard.type('0147');
+  check((await page.inputValue('#lpw-phone')).replace(/\D/g, '') === '2015550147', 'the keys after the hand-off land in the same number');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[role=dialog]', { state: 'detached' });
+  check(await page.evaluate(() => document.activeElement.id) === 'btn-login', 'closing gives the focus back to where it was before the drawn screen');
+  await page.close();
+
+  // A submit before the wasm waits (the button says so) and goes on once the widget is up.
+  const second = await heldWasm(browser, web, tenant);
+  await second.page.evaluate(() => lock.show());
+  await second.page.waitForSelector('.lpw-early #lpw-phone');
+  await second.page.keyboard.type('2015550181');
+  await second.page.keyboard.press('Enter');
+  check(await second.page.isDisabled('.lpw-early .lpw-submit'), 'the drawn button is busy');
+  check((await second.page.textContent('.lpw-early .lpw-submit')).trim() === 'Sending…', 'and says so');
+  second.release();
+  await second.page.waitForSelector('#lpw-code', { timeout: 20000 });
+  const instructions = await second.page.textContent('.lpw-instructions');
+  check(instructions.includes('+1 201-555-0181'), `the widget sent the number typed before it arrived: ${instructions}`);
+  await latestCode(tenant, '+12015550181');
+  await second.page.close();
+
+  // A country list opened before the wasm opens once the widget is up; hide() before it removes
+  // the drawn screen at once.
+  const third = await heldWasm(browser, web, tenant);
+  await third.page.evaluate(() => lock.show());
+  await third.page.click('.lpw-early #lpw-country');
+  third.release();
+  await third.page.waitForSelector('#lpw-country-search', { timeout: 20000 });
+  check(await third.page.locator('.lpw-early').count() === 0, 'the widget has taken over');
+  await third.page.close();
+  const fourth = await heldWasm(browser, web, tenant);
+  await fourth.page.evaluate(() => { lock.show(); lock.hide(); });
+  check(await fourth.page.locator('.lpw-root').count() === 0, 'hide() removes the drawn screen');
+  fourth.release();
+  await fourth.page.waitForTimeout(500);
+  check(await fourth.page.locator('.lpw-root').count() === 0, 'and the widget stays closed');
+  await fourth.page.close();
+});
+
+test('JS bundle: the drawn first screen is the widget\'s phone screen, element for element, in every option that shapes it', async ({ browser, web, tenant }) => {
+  const setups = [
+    // The default modal, English, the browser's region.
+    { options: {}, show: undefined },
+    // Inline, Dutch (its file fetched first), a dictionary override, theme, logo, dark, unlabeled
+    // submit, terms to accept, a prefilled number, a default country, a flash message.
+    { container: 'inline-box', options: { container: 'inline-box', language: 'nl', languageDictionary: { title: 'Welkom terug', signUpTerms: 'Akkoord met de <a href="https://example.test/t">voorwaarden</a>' },
+      theme: { primaryColor: '#0a7d32', logo: '/favicon.ico', colorScheme: 'dark', labeledSubmitButton: false },
+      mustAcceptTerms: true, prefill: { phoneNumber: '0612345678' }, defaultLocation: 'nl' },
+      show: { flashMessage: { type: 'info', text: 'Hallo' } } },
+    // Hebrew (right to left), no terms, not closable, a show() theme over the constructor's.
+    { options: { language: 'he', showTerms: false, closable: false, defaultLocation: 'IL', theme: { colorScheme: 'light' } },
+      show: { theme: { primaryColor: 'rgb(200, 0, 0)' } } },
+  ];
+  for (const setup of setups) {
+    const { page, release } = await heldWasm(browser, web, tenant);
+    // The parts held too, so the placeholder stays the dictionary's on both sides, and the geo
+    // lookup, whose answer would change the widget's country after the drawn screen's snapshot.
+    await page.route('**/phone-tables/*.txt', () => {});
+    await page.route('**/user/geoloc/country', () => {});
+    await page.evaluate(({ domain, setup }) => {
+      if (setup.container) {
+        const box = document.createElement('div');
+        box.id = setup.container;
+        document.body.appendChild(box);
+      }
+      window.lockUnderTest = new Auth0LockPasswordless('demo-client', domain, Object.assign({ allowedConnections: ['sms'] }, setup.options));
+      window.lockUnderTest.show(setup.show);
+    }, { domain: tenant, setup });
+    await page.waitForSelector('.lpw-early .lpw-submit');
+    await axeCheck(page, `drawn first screen, ${JSON.stringify(setup.options)}`);
+    const drawn = await page.evaluate(`(${screenShape})(document.querySelector('.lpw-early'))`);
+    release();
+    await page.waitForSelector('.lpw-early', { state: 'detached', timeout: 20000 });
+    const widget = await page.evaluate(`(${screenShape})(document.querySelector('.lpw-root'))`);
+    const diff = [...Array(Math.max(drawn.length, widget.length)).keys()]
+      .map((i) => drawn[i] === widget[i] ? null : `  drawn:  ${drawn[i]}\n  widget: ${widget[i]}`).filter(Boolean);
+    check(drawn.length === widget.length && diff.length === 0,
+      `${JSON.stringify(setup.options)}: the drawn screen differs from the widget's (${drawn.length} and ${widget.length} elements):\n${diff.slice(0, 6).join('\n')}`);
+    await page.close();
+  }
+});
+
 test('JS bundle: the phone tables come a calling code\'s part at a time, when needed; typing and a submit before a part wait for it', async ({ browser, web, tenant }) => {
   const page = await browser.newPage();
   let release;
@@ -1003,10 +1134,12 @@ test('accessibility: axe-core finds nothing on any screen, light and dark, and c
   const background = () => lockPage.evaluate(() => getComputedStyle(document.querySelector('.lpw-modal')).backgroundColor);
   check(await background() === 'rgb(31, 32, 40)', `dark by the system: ${await background()}`);
   await lockPage.evaluate(() => bad.destroy());
+  // Shown once the widget runs (a show() right after the constructor gets the loader's drawn
+  // screen over the loading one: the parity test checks that one with axe).
   await lockPage.evaluate(([domain, web]) => {
     window.slow = new Auth0LockPasswordless('demo-client', domain, { configurationBaseUrl: `${web}/never` });
-    slow.show();
   }, [tenant, web]);
+  await lockPage.evaluate(() => slow.show());
   await lockPage.waitForSelector('[role=dialog] .lpw-status[aria-busy=true]');
   check(await lockPage.locator('#lpw-phone').count() === 0, 'no form before the configuration');
   await axeCheck(lockPage, 'loading screen in dark mode');
