@@ -77,3 +77,23 @@ fn fetched_parts_are_checked_then_used_as_they_come() {
     // A second install of a part keeps the first.
     assert_eq!(phone::install_part(part(31)), Ok(31));
 }
+
+/// What a server serves with `table_part` (its build has the whole table, natively always) is
+/// exactly what build.rs writes for the bundle, for every calling code; other numbers have none.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn a_server_serves_the_parts_build_rs_writes() {
+    let dir = format!("{}/phone-tables", env!("OUT_DIR"));
+    let mut served = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let code: u16 = path.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(phone::table_part(code), Some(written.as_str()), "{code}");
+        served += 1;
+    }
+    assert!(served > 200, "{served} parts in {dir}");
+    for none in [0, 2, 999, 1000, u16::MAX] {
+        assert_eq!(phone::table_part(none), None, "{none}");
+    }
+}

@@ -144,13 +144,19 @@ mod data {
         static MISSED: Cell<Option<u16>> = const { Cell::new(None) };
     }
 
+    /// The whole table where a fetched build has it too: natively (a server serves its parts,
+    /// see `table_part`) and in the unit tests.
+    #[cfg(all(
+        feature = "fetched-phone-tables",
+        any(test, not(target_arch = "wasm32"))
+    ))]
+    static TABLE: &str = include_str!(concat!(env!("OUT_DIR"), "/phone-tables.txt"));
+
     fn installed() -> MutexGuard<'static, Vec<(u16, &'static [Meta])>> {
         // Compiled in (and in the unit tests of a fetched build, which a workspace build
         // unifies with the JS bundle's features): every part, once, on first use.
         #[cfg(any(not(feature = "fetched-phone-tables"), test))]
         {
-            #[cfg(feature = "fetched-phone-tables")]
-            static TABLE: &str = include_str!(concat!(env!("OUT_DIR"), "/phone-tables.txt"));
             static ALL: std::sync::Once = std::sync::Once::new();
             ALL.call_once(|| {
                 let lines: Vec<&'static str> = TABLE.split('\n').collect();
@@ -198,6 +204,24 @@ mod data {
             MISSED.with(|m| m.set(m.get().or(Some(code))));
         }
         found
+    }
+
+    /// The text of `code`'s part as build.rs writes it (`phone-tables/{code}.txt`): its lines
+    /// of the whole table, which holds each part's lines together.
+    #[cfg(any(not(feature = "fetched-phone-tables"), not(target_arch = "wasm32")))]
+    pub fn part_text(code: u16) -> Option<&'static str> {
+        let mut start = None;
+        let mut offset = 0;
+        for line in TABLE.split('\n') {
+            let end = offset + line.len();
+            match (code_of(line) == Some(code), start) {
+                (true, None) => start = Some(offset),
+                (false, Some(from)) => return Some(&TABLE[from..offset - 1]),
+                _ => {}
+            }
+            offset = end + 1;
+        }
+        start.map(|from| &TABLE[from..])
     }
 
     /// The first part asked for and missing since the last call, and forgets it.
@@ -678,6 +702,17 @@ pub fn has_part(code: u16) -> bool {
 #[cfg(feature = "fetched-phone-tables")]
 pub fn install_part(text: String) -> Result<u16, String> {
     data::install(text)
+}
+
+/// The part of the phone tables for calling code `code` (`31` → the text of `31.txt`), the
+/// same text a `fetched-phone-tables` build of the widget fetches from
+/// `{base_url}/{code}.txt` (see `fetch_phone_tables_from`): for the server of a server-rendered
+/// app, whose build has the tables compiled in, to serve them to its hydrated widget, so that
+/// the wasm need not carry them. `None` for a number that is no calling code. Natively always;
+/// in the browser only where the tables are compiled in.
+#[cfg(any(not(feature = "fetched-phone-tables"), not(target_arch = "wasm32")))]
+pub fn table_part(code: u16) -> Option<&'static str> {
+    data::part_text(code)
 }
 
 /// Every geographic region in the metadata, ordered by ISO code.

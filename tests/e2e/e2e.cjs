@@ -1482,6 +1482,15 @@ test('SSR: the server\'s HTML holds the page, it hydrates without errors or warn
   // sending a maybe-returning user away.
   const account = await (await fetch(`${ssr}/account`)).text();
   check(account.includes('id="account-pending"'), 'the server renders the guard\'s pending view');
+  // The server serves the phone tables its hydrated widget fetches: the parts the bundle ships.
+  for (const code of ['1', '44', '979']) {
+    const served = await fetch(`${ssr}/phone-tables/${code}.txt`);
+    const shipped = fs.readFileSync(path.join(DIST, `bundle/phone-tables/${code}.txt`), 'utf8');
+    check(served.ok && await served.text() === shipped, `/phone-tables/${code}.txt is the bundle's part`);
+  }
+  for (const wrong of ['999.txt', '31', 'x.txt', '031.txt', '+31.txt']) {
+    check((await fetch(`${ssr}/phone-tables/${wrong}`)).status === 404, `/phone-tables/${wrong} is not found`);
+  }
   const page = await browser.newPage();
   const warnings = [];
   page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
@@ -1503,9 +1512,15 @@ test('SSR: the server\'s HTML holds the page, it hydrates without errors or warn
 
 test('SSR: a login by redirect returns to the route it started from', async ({ browser, tenant, ssr }) => {
   const page = await browser.newPage();
+  const parts = [];
+  page.on('request', (r) => { if (r.url().includes('/phone-tables/')) parts.push(r.url()); });
   await page.goto(`${ssr}/shop?code=PROMO`);
   await ssrReady(page);
   await requestCode(page, '#login', 'US', '201 555 0162');
+  // The hydrate build carries no phone tables: the widget fetched the part it needed from the
+  // app's own server.
+  check(parts.some((u) => u === `${ssr}/phone-tables/1.txt`) && parts.every((u) => u.startsWith(`${ssr}/phone-tables/`)),
+    `the phone tables came from the app's server: ${parts.join(' ')}`);
   await enterCode(page, tenant, '+12015550162');
   await ssrReady(page, 'Logged in as +12015550162');
   check(page.url() === `${ssr}/shop?code=PROMO`, `back where the login started, response removed: ${page.url()}`);

@@ -29,8 +29,8 @@ commands:
   bench load [--runs N]
            cold-start time to a usable phone input, ours against Auth0 Lock (npm auth0-lock,
            installed and bundled as a measuring peer only), and the transfer sizes
-  bench tenant [--backend sqlite|postgres] [--instances N] [--logins N] [--concurrency N]
-           [--connections N] [--region CC]
+  bench tenant [--backend sqlite|postgres] [--instances N] [--logins N] [--warm-up N]
+           [--concurrency N] [--connections N] [--region CC]
            complete logins against release tenant instances from a separate process (SQLite,
            one instance, first; then PostgreSQL in a throwaway cluster if asked), each from a
            number of its own, every region in turn (or region CC's alone); prints
@@ -458,7 +458,8 @@ fn size_checks(t: &tools::Tools, bundle: &Path) -> Result<usize, String> {
     let first = bundle_page_total(bundle)?;
     let [a, b] = largest_parts(bundle)?;
     let tables = sizes(&a)?.1 + sizes(&b)?.1;
-    let ((_, marginal_gz, _), _, _) = marginal(t, false)?;
+    let m = marginal(t, false)?;
+    let gz = |d: Delta| usize::try_from(d.1).unwrap_or(0);
     let script = sizes(&bundle.join("lock-passwordless.js"))?.1;
     let figures = [
         (
@@ -479,7 +480,12 @@ fn size_checks(t: &tools::Tools, bundle: &Path) -> Result<usize, String> {
         (
             "app_marginal_gzip_max",
             "the widget in a Leptos app (examples/size-app, with - without)",
-            usize::try_from(marginal_gz).unwrap_or(0),
+            gz(m.compiled_in),
+        ),
+        (
+            "app_fetched_gzip_max",
+            "the widget in a Leptos app, phone tables fetched (+ the two largest parts)",
+            gz(m.fetched) + tables,
         ),
     ];
     for (name, what, gz) in figures {
@@ -509,7 +515,7 @@ fn size_checks(t: &tools::Tools, bundle: &Path) -> Result<usize, String> {
         }
     }
     println!("  no IntoUnderlying* stream classes in the bundle's JS or wasm");
-    Ok(5)
+    Ok(6)
 }
 
 /// Leptos 0.8 always enables `server_fn/browser`, which links wasm-streams, whose
@@ -681,10 +687,22 @@ fn wasm_opt(t: &tools::Tools, input: &Path, output: &Path, keep_names: bool) -> 
     run(cmd.arg(input).arg("-o").arg(output))
 }
 
-/// The size app (`examples/size-app`), with or without the widget, built as an app ships:
-/// wasm-release, wasm-bindgen `--target web`, wasm-opt.
-fn size_app(t: &tools::Tools, widget: bool, names: bool) -> Result<Built, String> {
-    let features = if widget { "csr,widget" } else { "csr" };
+/// A build of the size app (`examples/size-app`): without the widget, with it, or with it and
+/// its phone tables fetched from the app's server.
+#[derive(Clone, Copy)]
+enum SizeApp {
+    Without,
+    Widget,
+    Fetched,
+}
+
+/// The size app built as an app ships: wasm-release, wasm-bindgen `--target web`, wasm-opt.
+fn size_app(t: &tools::Tools, app: SizeApp, names: bool) -> Result<Built, String> {
+    let (features, name) = match app {
+        SizeApp::Without => ("csr", "without"),
+        SizeApp::Widget => ("csr,widget", "with-widget"),
+        SizeApp::Fetched => ("csr,fetched", "with-widget-fetched-tables"),
+    };
     run(cargo().args([
         "build",
         "--package",
@@ -696,7 +714,6 @@ fn size_app(t: &tools::Tools, widget: bool, names: bool) -> Result<Built, String
         "--features",
         features,
     ]))?;
-    let name = if widget { "with-widget" } else { "without" };
     let dir = target().join("size-app").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     bindgen_web(
@@ -733,14 +750,32 @@ fn page_sizes(files: &[&Path]) -> Result<(usize, usize, usize), String> {
 type Delta = (i64, i64, i64);
 
 /// What the widget adds to the size app, as (raw, gzip, brotli) bytes of script + wasm, with
-/// the two builds for the breakdown.
-fn marginal(t: &tools::Tools, names: bool) -> Result<(Delta, Built, Built), String> {
-    let without = size_app(t, false, names)?;
-    let with = size_app(t, true, names)?;
+/// the tables compiled in and fetched, and the three builds for the breakdown.
+struct Marginal {
+    compiled_in: Delta,
+    fetched: Delta,
+    without: Built,
+    with: Built,
+    with_fetched: Built,
+}
+
+fn marginal(t: &tools::Tools, names: bool) -> Result<Marginal, String> {
+    let without = size_app(t, SizeApp::Without, names)?;
+    let with = size_app(t, SizeApp::Widget, names)?;
+    let with_fetched = size_app(t, SizeApp::Fetched, names)?;
     let a = page_sizes(&[&without.js, &without.wasm])?;
-    let b = page_sizes(&[&with.js, &with.wasm])?;
-    let d = |x: usize, y: usize| y as i64 - x as i64;
-    Ok(((d(a.0, b.0), d(a.1, b.1), d(a.2, b.2)), without, with))
+    let delta = |built: &Built| -> Result<Delta, String> {
+        let b = page_sizes(&[&built.js, &built.wasm])?;
+        let d = |x: usize, y: usize| y as i64 - x as i64;
+        Ok((d(a.0, b.0), d(a.1, b.1), d(a.2, b.2)))
+    };
+    Ok(Marginal {
+        compiled_in: delta(&with)?,
+        fetched: delta(&with_fetched)?,
+        without,
+        with,
+        with_fetched,
+    })
 }
 
 fn print_page(title: &str, files: &[&Path]) -> Result<(), String> {
@@ -763,7 +798,7 @@ fn bench_size() -> Result<(), String> {
     let raw = target().join("bundle-raw/lock_passwordless_js_bg.wasm");
     let named = target().join("bundle-raw/named.wasm");
     wasm_opt(&t, &raw, &named, true)?;
-    let ((dr, dg, db), without, with) = marginal(&t, true)?;
+    let m = marginal(&t, true)?;
     println!("\nbench size: page totals (script + wasm, as served)");
     print_page(
         "JS bundle: lock-passwordless.js + wasm",
@@ -801,21 +836,53 @@ fn bench_size() -> Result<(), String> {
     )?;
     print_page(
         "Leptos app + router, without the widget",
-        &[&without.js, &without.wasm],
+        &[&m.without.js, &m.without.wasm],
     )?;
     print_page(
         "the same app with <LockPasswordless/>",
-        &[&with.js, &with.wasm],
+        &[&m.with.js, &m.with.wasm],
     )?;
-    println!(
-        "  {:<52} {dr:>9} B raw {dg:>8} B gzip {db:>8} B brotli",
-        "marginal weight of the widget in a Leptos app"
+    let delta = |title: &str, (r, g, b): Delta| {
+        println!("  {title:<52} {r:>9} B raw {g:>8} B gzip {b:>8} B brotli");
+    };
+    delta(
+        "marginal weight of the widget in a Leptos app",
+        m.compiled_in,
+    );
+    print_page(
+        "the same, phone tables fetched (fetched-phone-tables)",
+        &[&m.with_fetched.js, &m.with_fetched.wasm],
+    )?;
+    delta("marginal weight with the tables fetched", m.fetched);
+    let (pr, pg, pb) = page_sizes(&[&a, &b])?;
+    let whole = |d: i64, p: usize| d + i64::try_from(p).unwrap_or(0);
+    delta(
+        "  through a whole login (+ the two largest parts)",
+        (
+            whole(m.fetched.0, pr),
+            whole(m.fetched.1, pg),
+            whole(m.fetched.2, pb),
+        ),
     );
     println!("\nwhere the bytes are (raw bytes of the optimised wasm; gzip shrinks code ~2.5:1):");
     wasm_size::print("JS bundle", &breakdown(&named)?, &OUR_CRATES, 25);
-    let (a, b) = (breakdown(&without.named)?, breakdown(&with.named)?);
-    wasm_size::print("Leptos app with the widget", &b, &OUR_CRATES, 25);
-    wasm_size::print_difference("what the widget adds, by crate", &a, &b, &OUR_CRATES, 20);
+    let without = breakdown(&m.without.named)?;
+    let with = breakdown(&m.with.named)?;
+    wasm_size::print("Leptos app with the widget", &with, &OUR_CRATES, 25);
+    wasm_size::print_difference(
+        "what the widget adds, by crate",
+        &without,
+        &with,
+        &OUR_CRATES,
+        20,
+    );
+    wasm_size::print_difference(
+        "what the widget adds with its tables fetched, by crate",
+        &without,
+        &breakdown(&m.with_fetched.named)?,
+        &OUR_CRATES,
+        20,
+    );
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! A Leptos CSR app with leptos_router and one page: a heading and a "Log in" button. With the
 //! `widget` feature the button opens `<LockPasswordless/>` and the router glue takes the login's
-//! response; without it the button only counts clicks. `cargo xtask bench size` builds both
+//! response (with `fetched` too, the widget fetches its phone tables from the app's server);
+//! without it the button only counts clicks. `cargo xtask bench size` builds each
 //! (wasm-release, wasm-bindgen, wasm-opt) and reports the difference: what the widget adds to an
 //! app that already pays for Leptos and its router.
 use leptos::prelude::*;
@@ -16,6 +17,8 @@ fn login() -> impl IntoView {
         Err(e) => return view! { <p>{e.to_string()}</p> }.into_any(),
     };
     leptos_passwordless::router::use_router_callback(&lock);
+    #[cfg(feature = "fetched")]
+    leptos_passwordless::fetch_phone_tables_from(&lock, "/phone-tables");
     let shown = lock.clone();
     view! {
         <button on:click=move |_| shown.show()>"Log in"</button>

@@ -13,6 +13,10 @@ use leptos_router::path;
 /// The client registered with the tenant.
 pub const CLIENT_ID: &str = "demo-client";
 
+/// Where the server serves the widget's phone tables, one calling code's part per file
+/// (`/phone-tables/31.txt`).
+pub const PHONE_TABLES: &str = "/phone-tables";
+
 /// Where the app finds its tenant, and its own origin (the login callback is `{origin}/`).
 /// The server renders them into `<meta>` tags, which the browser reads before hydrating, so
 /// both sides build the same widget.
@@ -59,6 +63,10 @@ pub fn App(site: Site) -> impl IntoView {
     let config = LockConfig::new(CLIENT_ID, &site.tenant, options(&site))
         .expect("the example's options are valid");
     let lock = Lock::new(config);
+    // The browser fetches the phone tables from this server (see `main.rs`), starting with the
+    // part the first screen needs; every lock of the app uses them.
+    #[cfg(feature = "hydrate")]
+    leptos_passwordless::fetch_phone_tables_from(&lock, PHONE_TABLES);
     provide_context(lock.clone());
     provide_context(site);
     let authenticated = lock.authenticated();

@@ -1,13 +1,17 @@
-//! The server: leptos_axum renders every route, and serves the hydrate build from `pkg/`.
+//! The server: leptos_axum renders every route, serves the hydrate build from `pkg/`, and the
+//! widget's phone tables from `/phone-tables/`.
 //!
 //! Settings, as cargo-leptos passes them: `LEPTOS_SITE_ADDR` (default 127.0.0.1:3000),
 //! `LEPTOS_SITE_ROOT` (the folder holding `pkg/`), `LEPTOS_OUTPUT_NAME`; and `LPW_TENANT`, the
 //! tenant's URL (default http://127.0.0.1:4000, the demo tenant of `cargo xtask demo`).
 
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use passwordless_ssr_example::{shell, App, Site};
+use passwordless_ssr_example::{shell, App, Site, PHONE_TABLES};
 
 #[tokio::main]
 async fn main() {
@@ -27,6 +31,10 @@ async fn main() {
         move || view! { <App site=site.clone()/> }
     });
     let app = Router::new()
+        .route(
+            &format!("{PHONE_TABLES}/{{file}}"),
+            axum::routing::get(phone_table),
+        )
         .leptos_routes(&options, routes, {
             let (options, site) = (options.clone(), site.clone());
             move || shell(options.clone(), site.clone())
@@ -43,4 +51,25 @@ async fn main() {
     axum::serve(listener, app.into_make_service())
         .await
         .expect("the server runs");
+}
+
+/// `/phone-tables/{code}.txt`: a calling code's part of the widget's phone tables, which the
+/// hydrated widget fetches when it first needs it. The parts change only with the crate's
+/// version, so they may be cached for as long as the wasm is.
+async fn phone_table(Path(file): Path<String>) -> impl IntoResponse {
+    // One name per part: `31.txt`, not `031.txt` or `+31.txt`.
+    let part = file
+        .strip_suffix(".txt")
+        .and_then(|code| code.parse::<u16>().ok().filter(|n| n.to_string() == code))
+        .and_then(leptos_passwordless::phone::table_part);
+    match part {
+        Some(text) => Ok((
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            text,
+        )),
+        None => Err((StatusCode::NOT_FOUND, "no such part of the phone tables")),
+    }
 }

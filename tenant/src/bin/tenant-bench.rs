@@ -4,7 +4,9 @@
 //! without affinity sends them. Each login is a number of its own, from every region
 //! libphonenumber knows in turn (`--region NL` for one region's alone). The tenants send their
 //! SMS as in production, through the Twilio provider, to a fake Twilio in this process that
-//! hands each code to the login waiting for it (the user reading the SMS is not timed). Prints
+//! hands each code to the login waiting for it (the user reading the SMS is not timed). A tenth
+//! as many logins again run first, unmeasured (`--warm-up N`), so that pools and heaps are
+//! filled as in a running tenant. Prints
 //! logins/s against the machine's RSA signing floor measured in the same run, latency
 //! percentiles, where the CPU goes, each instance's peak memory, and checks the database for
 //! counter drift afterwards. Run it with `cargo xtask bench tenant`.
@@ -25,6 +27,8 @@ const CALLBACK: &str = "http://bench.test/cb";
 struct Args {
     tenant_bin: PathBuf,
     logins: usize,
+    /// Logins run first and not measured; absent: a tenth of `logins`.
+    warm_up: Option<usize>,
     concurrency: usize,
     instances: usize,
     database: Option<String>,
@@ -38,6 +42,7 @@ fn args() -> Result<Args, String> {
     let mut a = Args {
         tenant_bin: PathBuf::new(),
         logins: 2000,
+        warm_up: None,
         concurrency: 16,
         instances: 1,
         database: None,
@@ -50,6 +55,7 @@ fn args() -> Result<Args, String> {
         match flag.as_str() {
             "--tenant-bin" => a.tenant_bin = value.into(),
             "--logins" => a.logins = value.parse().map_err(|e| format!("--logins: {e}"))?,
+            "--warm-up" => a.warm_up = Some(value.parse().map_err(|e| format!("--warm-up: {e}"))?),
             "--concurrency" => {
                 a.concurrency = value.parse().map_err(|e| format!("--concurrency: {e}"))?
             }
@@ -66,7 +72,7 @@ fn args() -> Result<Args, String> {
     }
     if a.tenant_bin.as_os_str().is_empty() {
         return Err(
-            "usage: tenant-bench --tenant-bin PATH [--logins N] [--concurrency N] \
+            "usage: tenant-bench --tenant-bin PATH [--logins N] [--warm-up N] [--concurrency N] \
                     [--instances N] [--database postgres://…] [--connections N] [--region CC]"
                 .into(),
         );
@@ -553,7 +559,8 @@ async fn main() {
     } else {
         "SQLite"
     };
-    let numbers = match bench_phones(a.logins, a.region.as_deref()) {
+    let total = a.logins + a.warm_up.unwrap_or(a.logins / 10);
+    let numbers = match bench_phones(total, a.region.as_deref()) {
         Ok(n) => Arc::new(n),
         Err(e) => {
             eprintln!("tenant-bench: {e}");
@@ -612,10 +619,12 @@ async fn main() {
     }
 
     println!(
-        "tenant-bench: {} complete logins (half redirect flow, half token endpoint), {} concurrent, \
-         each user from an address of its own (forwarded as a load balancer does) with a number \
-         from {}, {} instance(s) on {engine}{}, release build on loopback, {cores} cores",
+        "tenant-bench: {} complete logins (half redirect flow, half token endpoint) after {} \
+         unmeasured ones (the warm-up), {} concurrent, each user from an address of its own \
+         (forwarded as a load balancer does) with a number from {}, {} instance(s) on \
+         {engine}{}, release build on loopback, {cores} cores",
         a.logins,
+        total - a.logins,
         a.concurrency,
         match &a.region {
             Some(r) => format!("{r} alone"),
@@ -627,6 +636,37 @@ async fn main() {
             _ => String::new(),
         }
     );
+    // The warm-up's logins fill the connection pools (the load generator's to the tenants,
+    // theirs to the database and to Twilio) and grow the processes' heaps before the measured
+    // ones, so a short run measures the steady state a running tenant is in, not its start.
+    let warm_up = total - a.logins;
+    let go = |range: std::ops::Range<usize>| {
+        let (client, lb, phones, numbers) =
+            (client.clone(), lb.clone(), phones.clone(), numbers.clone());
+        let concurrency = a.concurrency;
+        async move {
+            let gate = Arc::new(Semaphore::new(concurrency));
+            let mut tasks = Vec::with_capacity(range.len());
+            for i in range {
+                let permit = gate.clone().acquire_owned().await.unwrap();
+                let (c, lb, phones, numbers) =
+                    (client.clone(), lb.clone(), phones.clone(), numbers.clone());
+                tasks.push(tokio::spawn(async move {
+                    let phone = numbers[i].clone();
+                    let via_token = i % 2 == 1;
+                    let r = login(&c, &lb, &phones, &phone, &client_address(i), via_token).await;
+                    drop(permit);
+                    r.map(|timed| (timed, via_token))
+                }));
+            }
+            let mut results = Vec::with_capacity(tasks.len());
+            for t in tasks {
+                results.push(t.await.unwrap());
+            }
+            results
+        }
+    };
+    let warmed = go(a.logins..a.logins + warm_up).await;
     let cpu_before: Vec<f64> = children
         .iter()
         .map(|c| cpu_secs(c.id()).unwrap_or(0.0))
@@ -637,32 +677,27 @@ async fn main() {
     };
     let pg_before = postmaster.map(server_cpu_secs);
     let own_before = cpu_secs(std::process::id()).unwrap_or(0.0);
-    let gate = Arc::new(Semaphore::new(a.concurrency));
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(a.logins);
-    for i in 0..a.logins {
-        let permit = gate.clone().acquire_owned().await.unwrap();
-        let (c, lb, phones, numbers) =
-            (client.clone(), lb.clone(), phones.clone(), numbers.clone());
-        tasks.push(tokio::spawn(async move {
-            let phone = numbers[i].clone();
-            let r = login(&c, &lb, &phones, &phone, &client_address(i), i % 2 == 1).await;
-            drop(permit);
-            r
-        }));
-    }
+    let measured = go(0..a.logins).await;
     let mut requests = Vec::new();
     let mut logins = Vec::new();
     let mut errors = Vec::new();
-    for t in tasks {
-        match t.await.unwrap() {
-            Ok(timed) => {
-                requests.extend(timed.requests);
+    for r in &measured {
+        match r {
+            Ok((timed, _)) => {
+                requests.extend(timed.requests.iter().copied());
                 logins.push(timed.login);
             }
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(e.clone()),
         }
     }
+    let warm_ok = warmed.iter().filter(|r| r.is_ok()).count();
+    errors.extend(warmed.iter().filter_map(|r| r.as_ref().err().cloned()));
+    let redirects = measured
+        .iter()
+        .chain(&warmed)
+        .filter(|r| matches!(r, Ok((_, false))))
+        .count();
     let elapsed = started.elapsed().as_secs_f64();
     let tenant_cpu: f64 = children
         .iter()
@@ -689,9 +724,10 @@ async fn main() {
     let rate = ok as f64 / elapsed;
 
     println!(
-        "  completed logins      {ok} of {} ({} errors)",
+        "  completed logins      {ok} of {} ({} errors; warm-up {warm_ok} of {})",
         a.logins,
-        errors.len()
+        errors.len(),
+        total - a.logins
     );
     println!("  throughput            {rate:.0} logins/s ({elapsed:.2} s)");
     println!(
@@ -749,16 +785,18 @@ async fn main() {
         }
     }
     let [users, codes, used, tickets] = drift_counts(&database).await;
+    // Counted over the warm-up's logins too.
+    let (done, all) = ((ok + warm_ok) as i64, total as i64);
     let drift = [
-        ("users created", users, ok as i64),
+        ("users created", users, done),
         (
             "messages Twilio accepted",
             phones.accepted.load(Ordering::Relaxed) as i64,
-            a.logins as i64,
+            all,
         ),
-        ("codes stored", codes, a.logins as i64),
-        ("codes used on the first try", used, ok as i64),
-        ("login tickets redeemed", tickets, (ok as i64 + 1) / 2),
+        ("codes stored", codes, all),
+        ("codes used on the first try", used, done),
+        ("login tickets redeemed", tickets, redirects as i64),
     ];
     let mut drifted = false;
     for (what, got, want) in drift {
