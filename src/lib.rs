@@ -53,6 +53,31 @@ pub struct ReadmeDoctests;
 /// The passwordless OTP grant (`credential_type` of `/co/authenticate`).
 pub const PASSWORDLESS_OTP_GRANT: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
 
+/// `s` in double quotes, as `{:?}` writes a string for an error message (`"`, `\` and control
+/// characters escaped), without `core`'s Unicode printability tables, which `{:?}` links in.
+pub(crate) fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                use std::fmt::Write;
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Sorts a slice in place, stable, by `less`: a merge sort of indices, so there are few
 /// comparisons (the country list compares through the browser's collator) and one small
 /// instance of code (each of the standard library's sorts costs kilobytes of wasm).
@@ -125,6 +150,22 @@ mod tests {
             want.sort_by_key(|p| p.0);
             super::sort_small(&mut v, |a, b| a.0 < b.0);
             assert_eq!(v, want, "{n} items");
+        }
+    }
+
+    /// `quoted` writes what `{:?}` writes for a string.
+    #[test]
+    fn quoted_writes_what_debug_writes() {
+        for t in [
+            "plain",
+            "",
+            "say \"hi\"",
+            "back\\slash",
+            "line\nfeed\ttab\r",
+            "bell\u{7}",
+            "é ü 漢",
+        ] {
+            assert_eq!(super::quoted(t), format!("{t:?}"), "{t:?}");
         }
     }
 }

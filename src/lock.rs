@@ -77,7 +77,7 @@ impl LockEvent {
 
 /// An unknown event name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Invalid event: {0:?}")]
+#[error("Invalid event: {}", crate::quoted(.0))]
 pub struct InvalidEvent(pub String);
 
 type Listener = Arc<dyn Fn(&LockEvent) + Send + Sync>;

@@ -206,14 +206,14 @@ pub enum TokenError {
     #[error("the ID token is malformed")]
     Malformed,
     /// Not RS256 (`none` and HS* included).
-    #[error("the ID token algorithm {0:?} is not RS256")]
+    #[error("the ID token algorithm {} is not RS256", crate::quoted(.0))]
     Algorithm(String),
     /// The header names a key location (`jku`, `x5u`, `jwk`, `x5c`): keys only ever come from
     /// the issuer's JWKS.
     #[error("the ID token header carries its own key reference ({0}); refused")]
     ForeignKey(String),
     /// No key with the token's `kid`.
-    #[error("no signing key {0:?} in the issuer's JWKS")]
+    #[error("no signing key {} in the issuer's JWKS", crate::quoted(.0))]
     UnknownKey(String),
     /// The signature does not verify.
     #[error("the ID token signature is invalid")]

@@ -71,8 +71,8 @@ impl LockConfig {
             return invalid(
                 "auth.responseType",
                 &format!(
-                    "{:?} is not one of \"token id_token\", \"id_token\", \"token\", \"code\"",
-                    options.auth.response_type
+                    "{} is not one of \"token id_token\", \"id_token\", \"token\", \"code\"",
+                    crate::quoted(&options.auth.response_type)
                 ),
             );
         }
@@ -86,7 +86,7 @@ impl LockConfig {
             if !crate::i18n::LANGUAGES.contains(&lang.as_str()) {
                 return invalid(
                     "language",
-                    &format!("{lang:?} is not one of Lock's languages"),
+                    &format!("{} is not one of Lock's languages", crate::quoted(lang)),
                 );
             }
         }
@@ -100,7 +100,7 @@ impl LockConfig {
             if !is_css_color(color) {
                 return invalid(
                     "theme.primaryColor",
-                    &format!("{color:?} is not a CSS color"),
+                    &format!("{} is not a CSS color", crate::quoted(color)),
                 );
             }
         }
@@ -112,7 +112,10 @@ impl LockConfig {
             if !ok {
                 return invalid(
                     "theme.logo",
-                    &format!("{logo:?} is not an http(s), relative or data:image URL"),
+                    &format!(
+                        "{} is not an http(s), relative or data:image URL",
+                        crate::quoted(logo)
+                    ),
                 );
             }
         }
@@ -120,7 +123,7 @@ impl LockConfig {
             if crate::phone::country(location).is_none() {
                 return invalid(
                     "defaultLocation",
-                    &format!("{location:?} is not a country code"),
+                    &format!("{} is not a country code", crate::quoted(location)),
                 );
             }
         }
@@ -141,7 +144,10 @@ impl LockConfig {
             if storage != "localStorage" && storage != "sessionStorage" {
                 return invalid(
                     "auth.persistTokens",
-                    &format!("{storage:?} is not \"localStorage\" or \"sessionStorage\""),
+                    &format!(
+                        "{} is not \"localStorage\" or \"sessionStorage\"",
+                        crate::quoted(storage)
+                    ),
                 );
             }
         }
@@ -160,8 +166,8 @@ impl LockConfig {
             return invalid(
                 "theme.colorScheme",
                 &format!(
-                    "{:?} is not \"auto\", \"light\" or \"dark\"",
-                    options.theme.color_scheme
+                    "{} is not \"auto\", \"light\" or \"dark\"",
+                    crate::quoted(&options.theme.color_scheme)
                 ),
             );
         }

@@ -748,10 +748,10 @@ pub enum PhoneError {
     #[error("no phone number was entered")]
     Empty,
     /// The text is not a possible number for the region.
-    #[error("{0:?} is not a valid phone number")]
+    #[error("{} is not a valid phone number", crate::quoted(.0))]
     Invalid(String),
     /// The default region is unknown.
-    #[error("unknown country {0:?}")]
+    #[error("unknown country {}", crate::quoted(.0))]
     UnknownCountry(String),
 }
 

@@ -49,9 +49,9 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn err(&self, what: &str) -> Error {
         Error(format!(
-            "{what} at {} in {:?}",
+            "{what} at {} in /{}/",
             self.pos,
-            String::from_utf8_lossy(self.src)
+            std::str::from_utf8(self.src).unwrap_or("(not UTF-8)")
         ))
     }
 
