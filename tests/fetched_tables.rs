@@ -96,4 +96,12 @@ fn a_server_serves_the_parts_build_rs_writes() {
     for none in [0, 2, 999, 1000, u16::MAX] {
         assert_eq!(phone::table_part(none), None, "{none}");
     }
+    // By file name, one spelling per part.
+    assert_eq!(phone::table_file("31.txt"), phone::table_part(31));
+    assert!(phone::table_file("1.txt").is_some());
+    for wrong in [
+        "031.txt", "+31.txt", "31", "31.TXT", " 31.txt", "999.txt", "x.txt", ".txt", "",
+    ] {
+        assert_eq!(phone::table_file(wrong), None, "{wrong:?}");
+    }
 }

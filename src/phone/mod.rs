@@ -715,6 +715,16 @@ pub fn table_part(code: u16) -> Option<&'static str> {
     data::part_text(code)
 }
 
+/// [`table_part`] by the file name the widget asks for: `"31.txt"` is calling code 31's part;
+/// any other spelling (`"031.txt"`, `"+31.txt"`, `"31"`) and any code without a part is `None`,
+/// so a server's route can answer 404 for it.
+#[cfg(any(not(feature = "fetched-phone-tables"), not(target_arch = "wasm32")))]
+pub fn table_file(name: &str) -> Option<&'static str> {
+    let code = name.strip_suffix(".txt")?;
+    let number: u16 = code.parse().ok()?;
+    (number.to_string() == code).then(|| table_part(number))?
+}
+
 /// Every geographic region in the metadata, ordered by ISO code.
 pub fn countries() -> Vec<Country> {
     regions()

@@ -121,7 +121,7 @@ fn fetch_part(lock: &Lock, code: u16) {
 /// this starts with the part `lock`'s first screen needs. Widgets already on the page catch up
 /// when a part arrives: the typed number is formatted, a waiting submit goes on. A part that
 /// cannot load is an `unrecoverable_error`. A server-rendered app's server, whose build has the
-/// tables compiled in, serves them with `phone::table_part` (as `examples/ssr` does).
+/// tables compiled in, serves them with `phone::table_file` (as `examples/ssr` does).
 #[cfg(feature = "fetched-phone-tables")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fetched-phone-tables")))]
 pub fn fetch_phone_tables_from(lock: &Lock, base_url: &str) {

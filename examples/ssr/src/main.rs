@@ -57,12 +57,7 @@ async fn main() {
 /// hydrated widget fetches when it first needs it. The parts change only with the crate's
 /// version, so they may be cached for as long as the wasm is.
 async fn phone_table(Path(file): Path<String>) -> impl IntoResponse {
-    // One name per part: `31.txt`, not `031.txt` or `+31.txt`.
-    let part = file
-        .strip_suffix(".txt")
-        .and_then(|code| code.parse::<u16>().ok().filter(|n| n.to_string() == code))
-        .and_then(leptos_passwordless::phone::table_part);
-    match part {
+    match leptos_passwordless::phone::table_file(&file) {
         Some(text) => Ok((
             [
                 (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
