@@ -562,7 +562,8 @@ async fn main() {
     } else {
         "SQLite"
     };
-    let total = a.logins + a.warm_up.unwrap_or(a.logins / 10);
+    let warm_up = a.warm_up.unwrap_or(a.logins / 10);
+    let total = a.logins + warm_up;
     let numbers = match bench_phones(total, a.region.as_deref()) {
         Ok(n) => Arc::new(n),
         Err(e) => {
@@ -627,7 +628,7 @@ async fn main() {
          (forwarded as a load balancer does) with a number from {}, {} instance(s) on \
          {engine}{}, release build on loopback, {cores} cores",
         a.logins,
-        total - a.logins,
+        warm_up,
         a.concurrency,
         match &a.region {
             Some(r) => format!("{r} alone"),
@@ -642,7 +643,6 @@ async fn main() {
     // The warm-up's logins fill the connection pools (the load generator's to the tenants,
     // theirs to the database and to Twilio) and grow the processes' heaps before the measured
     // ones, so a short run measures the steady state a running tenant is in, not its start.
-    let warm_up = total - a.logins;
     let go = |range: std::ops::Range<usize>| {
         let (client, lb, phones, numbers) =
             (client.clone(), lb.clone(), phones.clone(), numbers.clone());
@@ -669,7 +669,7 @@ async fn main() {
             results
         }
     };
-    let warmed = go(a.logins..a.logins + warm_up).await;
+    let warmed = go(a.logins..total).await;
     let cpu_before: Vec<f64> = children
         .iter()
         .map(|c| cpu_secs(c.id()).unwrap_or(0.0))
@@ -730,7 +730,7 @@ async fn main() {
         "  completed logins      {ok} of {} ({} errors; warm-up {warm_ok} of {})",
         a.logins,
         errors.len(),
-        total - a.logins
+        warm_up
     );
     println!("  throughput            {rate:.0} logins/s ({elapsed:.2} s)");
     println!(
