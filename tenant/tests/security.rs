@@ -448,6 +448,42 @@ async fn a_code_stored_before_sealing_still_logs_in_once() {
     );
 }
 
+/// A login's try is counted against its address's hourly failure ceiling before the code is
+/// compared, and given back when the code was right: an office behind one address logs in all
+/// day. Both ways a code is compared: sealed (in the store) and stored before sealing (by the
+/// tenant, then `Store::finish_verification`).
+#[tokio::test]
+async fn logins_give_back_the_try_they_counted_against_the_addresss_failure_ceiling() {
+    let h = harness_with(|c| c.limits.failures_per_ip_per_hour = 2).await;
+    let secret = code_secret(&h).await;
+    for round in 0..3 {
+        h.advance(31);
+        h.start(PHONE).await.assert_ok();
+        let code = h.latest_code(PHONE).await;
+        h.send(co_request(PHONE, &code)).await.assert_ok();
+        h.advance(31);
+        h.start(PHONE).await.assert_ok();
+        let code = h.latest_code(PHONE).await;
+        store_unsealed(&h, &secret, &format!("flow-before-sealing-{round}"), &code).await;
+        h.otp_grant(PHONE, &code, "openid").await.assert_ok();
+    }
+    // Six logins later the address still has both of its failures.
+    for (i, expected) in [StatusCode::FORBIDDEN, StatusCode::FORBIDDEN]
+        .into_iter()
+        .enumerate()
+    {
+        let r = h
+            .send(co_request(&format!("+3161234{:04}", 7200 + i), "123456"))
+            .await;
+        assert_eq!(r.status, expected, "wrong guess {i}");
+    }
+    let r = h.send(co_request("+31612347300", "123456")).await;
+    assert_eq!(
+        r.error(),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into())
+    );
+}
+
 #[tokio::test]
 async fn logs_mask_numbers_and_never_hold_codes_or_tokens() {
     let captured = captured_logs();

@@ -469,7 +469,7 @@ impl PostgresStore {
         let (keys, maxes, windows) = limit_columns(limits);
         let ticket = code.ticket.as_ref();
         let [ipad, opad] = hmac_pads(&code.candidate);
-        // One round trip: `lpw_try_code` (migration 6).
+        // One round trip: `lpw_try_code` (migrations 6 and 8).
         let row = self
             .one_row(
                 "SELECT wait, registered, login_ip, exhausted, code_flow, code_mac, code_client,
@@ -1190,6 +1190,92 @@ $$;
     "
 DROP INDEX events_at;
 CREATE INDEX events_at_brin ON events USING brin (at);
+",
+    // `lpw_try_code` in two statements instead of two nested functions and four statements
+    // (PostgreSQL's CPU per login: a function call and a statement's executor start-up each
+    // cost about as much as the work they do): `lpw_admit`'s two, with the code's try,
+    // comparison and consumption in one UPDATE and the login `lpw_finish` writes in the same
+    // statement. A matching try's event on the refund key is not written rather than written
+    // and deleted: both happen under the key's lock, so no other take could see it.
+    // `lpw_admit` and `lpw_finish` stay, for `Store::admit`, `Store::finish_verification` and
+    // instances of the previous version; the answers are the same.
+    "
+CREATE OR REPLACE FUNCTION lpw_try_code(p_phone TEXT, p_ip TEXT, p_pair_key TEXT, p_phone_key TEXT,
+                             keys TEXT[], maxes BIGINT[], windows BIGINT[], p_now BIGINT,
+                             p_max_attempts BIGINT, p_ipad BYTEA, p_opad BYTEA, p_client TEXT,
+                             p_sign_ups BOOLEAN, p_refund TEXT, p_new_id TEXT,
+                             p_ticket TEXT, p_ticket_client TEXT, p_ticket_expires BIGINT,
+                             p_ticket_binding BYTEA)
+RETURNS TABLE (wait BIGINT, registered BOOLEAN, login_ip TEXT, exhausted BOOLEAN,
+               code_flow TEXT, code_mac BYTEA, code_client TEXT,
+               u_id TEXT, u_created BIGINT, u_updated BIGINT)
+LANGUAGE plpgsql AS $$
+DECLARE
+  blocked_till BIGINT;
+BEGIN
+  exhausted := false;
+  WITH locked AS MATERIALIZED (
+    SELECT count(*) AS n FROM (
+      SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) AS l
+        FROM (SELECT DISTINCT u AS k FROM unnest(keys) AS u ORDER BY u) AS sorted) AS taken)
+  SELECT u.phone IS NOT NULL, u.last_ip,
+         (SELECT max(b.blocked_until) FROM blocks b
+           WHERE b.blocked_until > p_now
+             AND (b.key = p_pair_key
+                  OR (b.key = p_phone_key AND u.last_ip IS DISTINCT FROM p_ip)))
+    INTO registered, login_ip, blocked_till
+    FROM locked LEFT JOIN users u ON u.phone = p_phone;
+  IF blocked_till IS NOT NULL THEN
+    wait := p_now - blocked_till;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  WITH limited AS (
+    SELECT max(greatest(coalesce(c.oldest, p_now) + l.win - p_now, 1)) AS retry
+      FROM unnest(keys, maxes, windows) AS l(key, lim, win)
+      CROSS JOIN LATERAL (SELECT COUNT(*) AS n, MIN(e.at) AS oldest FROM events e
+                          WHERE e.key = l.key AND e.at > p_now - l.win) AS c
+      WHERE c.n >= l.lim),
+  tried AS (
+    UPDATE codes c SET attempts = c.attempts + 1,
+      used = coalesce(length(c.mac) = 33
+                      AND sha256(decode('01', 'hex')
+                                 || sha256(p_opad || sha256(p_ipad || convert_to(c.flow_id, 'UTF8'))))
+                          = sha256(c.mac)
+                      AND c.client_id = p_client AND (registered OR p_sign_ups), false)
+      WHERE p_max_attempts IS NOT NULL AND (SELECT retry FROM limited) IS NULL
+        AND c.phone = p_phone AND NOT c.used AND c.expires_at > p_now
+        AND c.attempts < p_max_attempts
+      RETURNING c.flow_id, c.mac, c.client_id, c.used, c.phone),
+  counted AS (
+    INSERT INTO events (key, at)
+      SELECT u, p_now FROM unnest(keys) AS u
+      WHERE (SELECT retry FROM limited) IS NULL
+        AND NOT (u = p_refund AND EXISTS (SELECT 1 FROM tried WHERE tried.used))),
+  cleared AS (
+    UPDATE blocks b SET failures = 0,
+      strikes = CASE WHEN b.key = p_pair_key THEN 0 ELSE b.strikes END
+    WHERE b.key IN (p_pair_key, p_phone_key) AND EXISTS (SELECT 1 FROM tried WHERE tried.used)),
+  login AS (
+    INSERT INTO users AS u (id, phone, created_at, updated_at, last_ip)
+      SELECT p_new_id, k.phone, p_now, p_now, p_ip FROM tried k WHERE k.used
+    ON CONFLICT (phone) DO UPDATE SET updated_at = p_now, last_ip = p_ip
+    RETURNING u.id, u.created_at, u.updated_at),
+  ticket AS (
+    INSERT INTO tickets (id, client_id, user_id, expires_at, used, binding)
+      SELECT p_ticket, p_ticket_client, l.id, p_ticket_expires, false, p_ticket_binding
+      FROM login l WHERE p_ticket IS NOT NULL)
+  SELECT coalesce(o.retry, 0), t.flow_id, CASE WHEN length(t.mac) = 33 THEN NULL ELSE t.mac END,
+         t.client_id, l.id, l.created_at, l.updated_at
+    INTO wait, code_flow, code_mac, code_client, u_id, u_created, u_updated
+    FROM limited o LEFT JOIN tried t ON true LEFT JOIN login l ON true;
+  IF wait = 0 AND p_max_attempts IS NOT NULL AND code_flow IS NULL THEN
+    exhausted := EXISTS (SELECT 1 FROM codes c WHERE c.phone = p_phone AND NOT c.used
+                           AND c.expires_at > p_now AND c.attempts >= p_max_attempts);
+  END IF;
+  RETURN NEXT;
+END
+$$;
 "];
 
 #[cfg(test)]
