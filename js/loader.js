@@ -135,6 +135,8 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
     }
   }
 
+  // What Tab moves through in the dialog: browser.rs' FOCUSABLE.
+  var FOCUSABLE = "button:not([disabled]), input:not([disabled]), select:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])";
   function drawEarly(self, options, shown) {
     if (!EARLY || self._early !== null || !document.body) return;
     var show = shown ? JSON.parse(shown) : {};
@@ -234,7 +236,18 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
       input.addEventListener('input', touched);
       country.addEventListener('click', function () { touched(); early.country = !early.country; });
       if (close) close.addEventListener('click', function () { self.hide(); });
-      modal.addEventListener('keydown', function (e) { if (e.key === 'Escape' && closable) self.hide(); });
+      modal.addEventListener('keydown', function (e) {
+        if (e.key === 'Escape' && closable) self.hide();
+        // Tab and Shift+Tab stay in the dialog, as browser.rs' trap_tab keeps them.
+        if (e.key !== 'Tab' || inline) return;
+        var items = modal.querySelectorAll(FOCUSABLE), active = document.activeElement;
+        var first = items[0], last = items[items.length - 1], inside = modal.contains(active);
+        if (!first) return;
+        if (e.shiftKey ? active === first || !inside : active === last || !inside) {
+          e.preventDefault();
+          (e.shiftKey ? last : first).focus();
+        }
+      });
       (container || document.body).appendChild(root);
       if (options.autofocus === undefined ? !inline : options.autofocus === true) input.focus();
       self._early = early;

@@ -423,6 +423,15 @@ test('JS bundle: the first screen is drawn before the wasm arrives, and the widg
   check(drawn !== null, 'the phone screen is drawn while the wasm is held');
   check(await page.evaluate(() => document.activeElement.id) === 'lpw-phone', 'the drawn field has the focus (autofocus)');
   check(await page.textContent('.lpw-early #lpw-country') !== '', 'with the country');
+  // Focus stays in the drawn dialog, both ways round (the page has controls before and after).
+  const tabbed = [];
+  for (const key of ['Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab']) {
+    await page.keyboard.press(key);
+    tabbed.push(await page.evaluate(() => document.querySelector('.lpw-early [role=dialog]').contains(document.activeElement)
+      && (document.activeElement.id || document.activeElement.className)));
+  }
+  check(tabbed.every(Boolean) && new Set(tabbed).size >= 4, `Tab and Shift+Tab stay in the drawn dialog: ${tabbed}`);
+  check(await page.evaluate(() => document.activeElement.id) === 'lpw-phone', `and come back round to the field: ${tabbed}`);
   await page.keyboard.type('201555');
   check(await page.inputValue('#lpw-phone') === '201555', 'it takes keys before the wasm');
   await page.keyboard.press('ArrowLeft');
