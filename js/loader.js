@@ -135,8 +135,6 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
     }
   }
 
-  // What Tab moves through in the dialog: browser.rs' FOCUSABLE.
-  var FOCUSABLE = "button:not([disabled]), input:not([disabled]), select:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])";
   function drawEarly(self, options, shown) {
     if (!EARLY || self._early !== null || !document.body) return;
     var show = shown ? JSON.parse(shown) : {};
@@ -238,14 +236,14 @@ function __lpwMakeLock(loadModule, languageBaseUrl, phoneTablesUrl) {
       if (close) close.addEventListener('click', function () { self.hide(); });
       modal.addEventListener('keydown', function (e) {
         if (e.key === 'Escape' && closable) self.hide();
-        // Tab and Shift+Tab stay in the dialog, as browser.rs' trap_tab keeps them.
+        // Tab and Shift+Tab stay in the dialog, as browser.rs' trap_tab keeps them (what this
+        // screen has that takes the focus: links, buttons, the field, the terms' box).
         if (e.key !== 'Tab' || inline) return;
-        var items = modal.querySelectorAll(FOCUSABLE), active = document.activeElement;
-        var first = items[0], last = items[items.length - 1], inside = modal.contains(active);
-        if (!first) return;
-        if (e.shiftKey ? active === first || !inside : active === last || !inside) {
+        var items = modal.querySelectorAll('a[href],button:not(:disabled),input'), n = items.length - 1;
+        var at = document.activeElement, out = !modal.contains(at);
+        if (out || at === items[e.shiftKey ? 0 : n]) {
           e.preventDefault();
-          (e.shiftKey ? last : first).focus();
+          items[e.shiftKey ? n : 0].focus();
         }
       });
       (container || document.body).appendChild(root);
