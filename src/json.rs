@@ -34,37 +34,45 @@ impl Number {
     /// Integer arithmetic on the checked text: no float parsing (whose code and tables would
     /// ship in the wasm for a few timestamps).
     pub fn as_i64(&self) -> Option<i64> {
-        let text = self.0.as_str();
-        let (negative, text) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text),
+        let text = self.0.as_bytes();
+        let (negative, text) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
         };
-        let (mantissa, exponent) = match text.find(['e', 'E']) {
-            Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
-            None => (text, 0),
-        };
-        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        // The digits as one integer, then the decimal point moved by the exponent.
-        let mut digits = format!("{int}{frac}");
-        let mut shift = exponent.checked_sub(i32::try_from(frac.len()).ok()?)?;
-        while shift < 0 {
-            // Only zeros may be dropped: otherwise it is not an integer.
-            if !digits.ends_with('0') {
-                return (digits.bytes().all(|b| b == b'0')).then_some(0);
+        let e = text
+            .iter()
+            .position(|&b| b == b'e' || b == b'E')
+            .unwrap_or(text.len());
+        let (mantissa, exponent) = (&text[..e], text.get(e + 1..).unwrap_or_default());
+        // The power of ten the digits (point dropped) are multiplied by; capped far beyond i64.
+        let mut scale: i64 = 0;
+        for &b in exponent.iter().filter(|b| b.is_ascii_digit()) {
+            scale = (scale * 10 + i64::from(b - b'0')).min(1 << 30);
+        }
+        if exponent.first() == Some(&b'-') {
+            scale = -scale;
+        }
+        let dot = mantissa.iter().position(|&b| b == b'.');
+        if let Some(at) = dot {
+            scale -= (mantissa.len() - at - 1) as i64;
+        }
+        // Digits past `keep` are below the units: only zeros may be there.
+        let count = mantissa.len() - usize::from(dot.is_some());
+        let keep = count.saturating_sub(usize::try_from(-scale).unwrap_or(0));
+        let mut value: i64 = 0;
+        for (i, &b) in mantissa.iter().filter(|&&b| b != b'.').enumerate() {
+            let digit = i64::from(b - b'0');
+            if i < keep {
+                value = value.checked_mul(10)?.checked_add(digit)?;
+            } else if digit != 0 {
+                return None;
             }
-            digits.pop();
-            shift += 1;
         }
-        if shift > 18 {
-            return digits.bytes().all(|b| b == b'0').then_some(0);
+        if value != 0 {
+            for _ in 0..scale {
+                value = value.checked_mul(10)?;
+            }
         }
-        digits.extend(std::iter::repeat_n('0', shift as usize));
-        let significant = digits.trim_start_matches('0');
-        let value: i64 = if significant.is_empty() {
-            0
-        } else {
-            significant.parse().ok()?
-        };
         Some(if negative { -value } else { value })
     }
 
@@ -682,6 +690,15 @@ mod tests {
             ("9223372036854775808", None),
             ("1e30", None),
             ("0e99", Some(0)),
+            ("0e-99", Some(0)),
+            ("0.000e-999", Some(0)),
+            ("0.001e-999", None),
+            ("1.5e99999999999", None),
+            ("1.2e1", Some(12)),
+            ("120e-1", Some(12)),
+            ("-1500e-3", None),
+            ("-1500e-2", Some(-15)),
+            ("-9223372036854775807", Some(-i64::MAX)),
         ] {
             let n = Json::parse(text).unwrap();
             assert_eq!(n.as_i64(), want, "{text}");
