@@ -3,6 +3,7 @@
 
 mod early;
 mod postgres;
+mod short_names;
 mod tools;
 mod wasm_size;
 
@@ -256,7 +257,12 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     let read =
         |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()));
     let loader = read(root.join("js/loader.js"))?;
-    let glue = strip_stream_classes(&read(raw.join("lock_passwordless_js.js"))?)?;
+    let glue = short_names::shorten(
+        &t.wasm_opt,
+        tools::WASM_FEATURES,
+        &out.join("lock_passwordless_js_bg.wasm"),
+        &strip_stream_classes(&read(raw.join("lock_passwordless_js.js"))?)?,
+    )?;
     let classic = read(root.join("js/classic.js"))?;
     std::fs::write(
         out.join("lock-passwordless.js"),
@@ -276,7 +282,12 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     )?;
     std::fs::write(
         out.join("lock_passwordless_js_esm.js"),
-        strip_stream_classes(&read(esm.join("lock_passwordless_js_esm.js"))?)?,
+        short_names::shorten(
+            &t.wasm_opt,
+            tools::WASM_FEATURES,
+            &out.join("lock_passwordless_js_esm_bg.wasm"),
+            &strip_stream_classes(&read(esm.join("lock_passwordless_js_esm.js"))?)?,
+        )?,
     )
     .map_err(|e| e.to_string())?;
     let module = read(root.join("js/module.js"))?;

@@ -48,6 +48,60 @@ fn name_at(bytes: &[u8], at: &mut usize) -> Result<String, String> {
     Ok(String::from_utf8_lossy(s).into_owned())
 }
 
+/// One import: where from, and its kind (0 a function, 1 a table, 2 a memory, 3 a global, 4 a
+/// tag).
+pub struct Import {
+    pub module: String,
+    pub kind: u8,
+}
+
+/// The import section's entries, read from its count at `p`.
+fn imports(bytes: &[u8], p: &mut usize) -> Result<Vec<Import>, String> {
+    let mut all = Vec::new();
+    for _ in 0..size(bytes, p)? {
+        let module = name_at(bytes, p)?;
+        name_at(bytes, p)?;
+        let kind = *bytes.get(*p).ok_or("wasm: an import runs past the end")?;
+        *p += 1;
+        match kind {
+            0 => {
+                leb(bytes, p)?;
+            }
+            1 => {
+                *p += 1; // reftype
+                limits(bytes, p)?;
+            }
+            2 => limits(bytes, p)?,
+            3 => *p += 2, // valtype, mutability
+            4 => {
+                *p += 1;
+                leb(bytes, p)?;
+            }
+            k => return Err(format!("wasm: unknown import kind {k}")),
+        }
+        all.push(Import { module, kind });
+    }
+    Ok(all)
+}
+
+/// A module's imports.
+pub fn read_imports(bytes: &[u8]) -> Result<Vec<Import>, String> {
+    if bytes.get(..4) != Some(b"\0asm") {
+        return Err("not a wasm module".into());
+    }
+    let mut at = 8;
+    while at < bytes.len() {
+        let id = bytes[at];
+        at += 1;
+        let len = size(bytes, &mut at)?;
+        if id == 2 {
+            return imports(bytes, &mut at);
+        }
+        at += len;
+    }
+    Ok(Vec::new())
+}
+
 /// Reads a module's function sizes and names.
 pub fn read(bytes: &[u8]) -> Result<Breakdown, String> {
     if bytes.get(..4) != Some(b"\0asm") {
@@ -72,29 +126,10 @@ pub fn read(bytes: &[u8]) -> Result<Breakdown, String> {
         match id {
             2 => {
                 other += header + len;
-                for _ in 0..size(bytes, &mut p)? {
-                    name_at(bytes, &mut p)?;
-                    name_at(bytes, &mut p)?;
-                    let kind = bytes[p];
-                    p += 1;
-                    match kind {
-                        0 => {
-                            imported_functions += 1;
-                            leb(bytes, &mut p)?;
-                        }
-                        1 => {
-                            p += 1; // reftype
-                            limits(bytes, &mut p)?;
-                        }
-                        2 => limits(bytes, &mut p)?,
-                        3 => p += 2, // valtype, mutability
-                        4 => {
-                            p += 1;
-                            leb(bytes, &mut p)?;
-                        }
-                        k => return Err(format!("wasm: unknown import kind {k}")),
-                    }
-                }
+                imported_functions += imports(bytes, &mut p)?
+                    .iter()
+                    .filter(|i| i.kind == 0)
+                    .count();
             }
             10 => {
                 for _ in 0..size(bytes, &mut p)? {
