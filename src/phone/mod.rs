@@ -186,7 +186,9 @@ mod data {
 
     /// Whether `code` is a calling code of the metadata (installed or not).
     pub fn is_calling_code(code: u16) -> bool {
-        CODES.split(',').any(|c| c.parse() == Ok(code))
+        CODES
+            .get(usize::from(code / 8))
+            .is_some_and(|bits| bits >> (code % 8) & 1 == 1)
     }
 
     /// A calling code's entries, main region first; `None` for an unknown code, and for a known
