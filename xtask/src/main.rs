@@ -699,8 +699,17 @@ enum Opt {
 /// wasm-opt for the JS bundle: `--flatten --rereloop` rebuilds every function's control flow from
 /// scratch, and three `-Oz` rounds after it fold what that exposes. Measured on the bundle's wasm
 /// (wasm-opt 132, gzip -9): `-Oz` 208,367 B; `-Oz --converge` 207,438; `-Oz -Oz` 207,574;
-/// `--flatten --rereloop -Oz -Oz` 206,527; this 206,110 (~25 s instead of ~10).
-const BUNDLE_OPT: [&str; 5] = ["--flatten", "--rereloop", "-Oz", "-Oz", "-Oz"];
+/// `--flatten --rereloop -Oz -Oz` 206,527; this 206,110 (~25 s instead of ~10). The producers and
+/// target-features custom sections, which no browser reads, go too (141 B gzip).
+const BUNDLE_OPT: [&str; 7] = [
+    "--flatten",
+    "--rereloop",
+    "-Oz",
+    "-Oz",
+    "-Oz",
+    "--strip-producers",
+    "--strip-target-features",
+];
 
 /// wasm-opt as everything shipped is optimised (see [`Opt`]; the stream classes' exports
 /// removed); with `keep_names` (`-g`) the name section stays, for `bench size`'s breakdown.
