@@ -844,6 +844,9 @@ fn bench_size() -> Result<(), String> {
     let raw = target().join("bundle-raw/lock_passwordless_js_bg.wasm");
     let named = target().join("bundle-raw/named.wasm");
     wasm_opt(&t, &raw, &named, Opt::Bundle, true)?;
+    // Short import and export names as shipped, so the breakdown's other sections are the
+    // shipped wasm's.
+    short_names::rename(&t.wasm_opt, tools::WASM_FEATURES, &named, &["-g"])?;
     let m = marginal(&t, true)?;
     println!("\nbench size: page totals (script + wasm, as served)");
     print_page(

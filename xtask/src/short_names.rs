@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// What wasm-opt renamed: (module, old name, new name) per import, (old, new) per export.
-struct Mapping {
+pub struct Mapping {
     imports: Vec<(String, String, String)>,
     exports: Vec<(String, String)>,
 }
@@ -116,18 +116,20 @@ fn rewrite(glue: &str, m: &Mapping, new_module: &str) -> Result<String, String> 
     Ok(out)
 }
 
-/// Renames `wasm`'s imports and exports in place and returns `glue` rewritten to match.
-pub fn shorten(
+/// Renames `wasm`'s imports and exports in place (`extra`: more wasm-opt flags, `-g` to keep the
+/// name section): what was renamed, and the one module the imports now come from.
+pub fn rename(
     wasm_opt: &Path,
     features: &[&str],
     wasm: &Path,
-    glue: &str,
-) -> Result<String, String> {
+    extra: &[&str],
+) -> Result<(Mapping, String), String> {
     let tmp = wasm.with_extension("short.tmp");
     let mut cmd = Command::new(wasm_opt);
     cmd.arg(wasm)
         .arg("--minify-imports-and-exports-and-modules")
         .args(features)
+        .args(extra)
         .arg("-o")
         .arg(&tmp);
     println!("$ {cmd:?}");
@@ -149,9 +151,19 @@ pub fn shorten(
         .map_err(|all: Vec<String>| {
             format!("the renamed wasm imports from {all:?}, not one module")
         })?;
-    let glue = rewrite(glue, &m, &module)?;
     std::fs::rename(&tmp, wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
-    Ok(glue)
+    Ok((m, module))
+}
+
+/// Renames `wasm`'s imports and exports in place and returns `glue` rewritten to match.
+pub fn shorten(
+    wasm_opt: &Path,
+    features: &[&str],
+    wasm: &Path,
+    glue: &str,
+) -> Result<String, String> {
+    let (m, module) = rename(wasm_opt, features, wasm, &[])?;
+    rewrite(glue, &m, &module)
 }
 
 #[cfg(test)]
