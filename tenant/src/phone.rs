@@ -146,6 +146,27 @@ mod tests {
         }
     }
 
+    /// A number whose patterns were used once normalises without `phonenumber`'s process-wide
+    /// regex cache lock (the workspace's patched `regex-cache`, vendor/regex-cache/PATCHED.md):
+    /// threads validating numbers at once do not take turns. Upstream, this waits for the lock.
+    #[test]
+    fn a_warm_number_normalises_while_the_regex_cache_is_locked() {
+        for number in ["+31612345678", "+12015550123"] {
+            normalize(number).unwrap();
+            let cache = phonenumber::metadata::DATABASE.cache();
+            let held = cache.lock().unwrap_or_else(|p| p.into_inner());
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || tx.send(normalize(number)));
+            let got = rx.recv_timeout(std::time::Duration::from_secs(20));
+            drop(held);
+            assert_eq!(
+                got.expect("normalize waited for the regex cache's lock")
+                    .as_deref(),
+                Ok(number)
+            );
+        }
+    }
+
     /// Once prepared, `phonenumber`'s shared cache holds every pattern of the metadata, compiled
     /// for ASCII digits (`\d` no longer matches other scripts' digits), and normalising numbers
     /// of every region compiles nothing more.
