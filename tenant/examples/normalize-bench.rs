@@ -66,7 +66,11 @@ fn main() {
                 .iter()
                 .map(|us| format!("{us:.1}"))
                 .collect();
-            println!("{label} ({n}), pass {}: {} µs per number", i + 1, each.join(" / "));
+            println!(
+                "{label} ({n}), pass {}: {} µs per number",
+                i + 1,
+                each.join(" / ")
+            );
         }
     }
 }
