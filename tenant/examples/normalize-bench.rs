@@ -5,25 +5,12 @@
 
 use std::time::Instant;
 
-use passwordless_tenant::phone::{normalize, prepare};
+use passwordless_tenant::phone::{example_numbers, normalize, prepare};
 
 /// `count` numbers: the example mobile (else general) number of each region, its last four
 /// digits counting down, region after region.
 fn numbers(count: usize) -> Vec<String> {
-    let db = &*phonenumber::metadata::DATABASE;
-    let mut examples = Vec::new();
-    for code in 1..1000u16 {
-        for meta in db.by_code(&code).unwrap_or_default() {
-            let d = meta.descriptors();
-            if let Some(ex) = d
-                .mobile()
-                .and_then(|m| m.example())
-                .or_else(|| d.general().example())
-            {
-                examples.push(format!("+{code}{ex}"));
-            }
-        }
-    }
+    let examples = example_numbers(None);
     (0..count)
         .map(|i| {
             let ex = &examples[i % examples.len()];

@@ -40,6 +40,30 @@ pub fn normalize(raw: &str) -> Result<String, String> {
     Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
 }
 
+/// Each region's example number in E.164, as libphonenumber's metadata gives it (the mobile
+/// one, else the general one), by calling code; of region `only` (`NL`) alone if given. The
+/// load benches make their users' numbers from these.
+pub fn example_numbers(only: Option<&str>) -> Vec<String> {
+    let db = &*phonenumber::metadata::DATABASE;
+    let mut examples = Vec::new();
+    for code in 1..1000u16 {
+        for meta in db.by_code(&code).unwrap_or_default() {
+            if only.is_some_and(|o| o != meta.id()) {
+                continue;
+            }
+            let d = meta.descriptors();
+            if let Some(ex) = d
+                .mobile()
+                .and_then(|m| m.example())
+                .or_else(|| d.general().example())
+            {
+                examples.push(format!("+{code}{ex}"));
+            }
+        }
+    }
+    examples
+}
+
 /// `phonenumber` compiles libphonenumber's patterns on first use into one cache, an LRU of 100
 /// regexes: a few regions fill it, so numbers from many countries compiled their patterns again
 /// on almost every request, and each compiled for Unicode (`\d` as every script's digits) is

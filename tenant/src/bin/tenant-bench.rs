@@ -162,23 +162,7 @@ fn server_cpu_secs(postmaster: u32) -> f64 {
 /// number) in its last four digits. Users of a tenant come from many countries, and each region
 /// has its own patterns to check a number against.
 fn bench_phones(count: usize, only: Option<&str>) -> Result<Vec<String>, String> {
-    let db = &*phonenumber::metadata::DATABASE;
-    let mut examples = Vec::new();
-    for code in 1..1000u16 {
-        for meta in db.by_code(&code).unwrap_or_default() {
-            if only.is_some_and(|o| o != meta.id()) {
-                continue;
-            }
-            let d = meta.descriptors();
-            if let Some(ex) = d
-                .mobile()
-                .and_then(|m| m.example())
-                .or_else(|| d.general().example())
-            {
-                examples.push(format!("+{code}{ex}"));
-            }
-        }
-    }
+    let examples = passwordless_tenant::phone::example_numbers(only);
     let mut per_region: Vec<Vec<String>> = examples
         .iter()
         .map(|ex| {
@@ -237,7 +221,6 @@ async fn read_message(
     conn: &mut Conn,
     request: bool,
 ) -> Result<(u16, Vec<(String, String)>, Vec<u8>), String> {
-    use tokio::io::AsyncReadExt;
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let parsed = if request {
@@ -270,32 +253,24 @@ async fn read_message(
                     .map_or(Ok(0), |(_, v)| v.trim().parse())
                     .map_err(|e| format!("content-length: {e}"))?;
                 while conn.buf.len() < head + length {
-                    if conn
-                        .stream
-                        .read_buf(&mut conn.buf)
-                        .await
-                        .map_err(|e| e.to_string())?
-                        == 0
-                    {
-                        return Err("the connection closed inside a body".into());
-                    }
+                    read_more(conn, "the connection closed inside a body").await?;
                 }
                 let body = conn.buf[head..head + length].to_vec();
                 conn.buf.drain(..head + length);
                 return Ok((status, kept, body));
             }
-            (httparse::Status::Partial, _) => {
-                if conn
-                    .stream
-                    .read_buf(&mut conn.buf)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    == 0
-                {
-                    return Err("the connection closed".into());
-                }
-            }
+            (httparse::Status::Partial, _) => read_more(conn, "the connection closed").await?,
         }
+    }
+}
+
+/// Reads what `conn` has next into its buffer; `closed` if the peer closed it.
+async fn read_more(conn: &mut Conn, closed: &str) -> Result<(), String> {
+    use tokio::io::AsyncReadExt;
+    match conn.stream.read_buf(&mut conn.buf).await {
+        Ok(0) => Err(closed.to_string()),
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.to_string()),
     }
 }
 
