@@ -74,7 +74,9 @@ pub fn example_numbers(only: Option<&str>) -> Vec<String> {
 /// of CPU instead of 1.6 ms, one region's alone 3 µs instead of 6; all regions compiled for
 /// Unicode held 114 MB. `tenant-bench`, users from every region, one SQLite instance: 170-180
 /// logins/s before, see the README's Load section for after. The tenant calls it at start, so
-/// no request waits for it; [`normalize`] too, for any other caller.
+/// no request waits for it; [`normalize`] too, for any other caller. It must run before
+/// any number is parsed: `phonenumber`'s patterns keep the regex they first resolve to (the
+/// workspace's patched `regex-cache`), so one resolved before this would stay a Unicode build.
 pub fn prepare() {
     static KEEP: std::sync::Once = std::sync::Once::new();
     KEEP.call_once(|| {
