@@ -1365,6 +1365,14 @@ mod tests {
         Some((admin, server, name))
     }
 
+    /// Drops a database [`new_database`] made, with whatever is still connected to it.
+    async fn drop_database(admin: &tokio_postgres::Client, name: &str) {
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+
     /// The tenant's connections plan each statement once (see `connect`), and options given in
     /// the URL are kept beside that one. Runs against `LPW_TEST_POSTGRES`.
     #[tokio::test]
@@ -1389,10 +1397,7 @@ mod tests {
         assert_eq!(show("statement_timeout").await, "4321ms");
         drop(client);
         drop(store);
-        admin
-            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        drop_database(&admin, &name).await;
     }
 
     /// An instance keeps at most the connections it is given, however many requests wait,
@@ -1419,7 +1424,7 @@ mod tests {
                 Some(n) => PostgresStore::connect_with(&url, n).await.unwrap(),
                 None => PostgresStore::connect(&url).await.unwrap(),
             });
-            // Forty lookups at once, each holding its connection a moment.
+            // Forty lookups at once, each a moment long: every lane opens its connection, none more.
             let lookups: Vec<_> = (0..40)
                 .map(|_| {
                     let store = store.clone();
@@ -1446,10 +1451,7 @@ mod tests {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
         }
-        admin
-            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        drop_database(&admin, &name).await;
     }
 
     /// A transaction has its lane to itself, and single statements meanwhile take the other
@@ -1499,10 +1501,7 @@ mod tests {
             .expect("the lookup ran once the transaction ended")
             .unwrap();
         drop((two, one));
-        admin
-            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        drop_database(&admin, &name).await;
     }
 
     /// A lane whose connection the server closed gets a new one: after the backends are
@@ -1545,10 +1544,7 @@ mod tests {
         );
         assert_ne!(after, before, "the same backend answered");
         drop(store);
-        admin
-            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        drop_database(&admin, &name).await;
     }
 
     /// Warming up opens every connection the store may keep and writes nothing. Runs against
@@ -1574,10 +1570,7 @@ mod tests {
             "nothing written"
         );
         drop(store);
-        admin
-            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        drop_database(&admin, &name).await;
     }
 
     /// A database at schema version 2 (what session 5's tenant made) with a user, a live
