@@ -805,49 +805,52 @@ impl PostgresStore {
     }
 
     pub(super) async fn purge(&self, now: i64, outbox_keep_secs: i64) -> Result<Purged> {
-        let mut client = self.exclusive().await?;
-        let tx = client.transaction().await?;
+        // A lane to itself, so the logins' statements take the others meanwhile; and each
+        // delete commits on its own, so none keeps rows locked while the next table is purged
+        // (a start whose number's expired code is being deleted waits for that delete alone).
+        let client = self.exclusive().await?;
         let purged = Purged {
-            codes: tx
+            codes: client
                 .execute("DELETE FROM codes WHERE expires_at <= $1 OR used", &[&now])
                 .await?,
-            tickets: tx
+            tickets: client
                 .execute("DELETE FROM tickets WHERE expires_at <= $1", &[&now])
                 .await?,
-            auth_codes: tx
+            auth_codes: client
                 .execute("DELETE FROM auth_codes WHERE expires_at <= $1", &[&now])
                 .await?,
-            sessions: tx
+            sessions: client
                 .execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now])
                 .await?,
-            refresh_tokens: tx
+            refresh_tokens: client
                 .execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", &[&now])
                 .await?
-                + tx.execute(
-                    "DELETE FROM refresh_families f WHERE NOT EXISTS
+                + client
+                    .execute(
+                        "DELETE FROM refresh_families f WHERE NOT EXISTS
                            (SELECT 1 FROM refresh_tokens t WHERE t.family = f.family)",
-                    &[],
-                )
-                .await?,
-            outbox: tx
+                        &[],
+                    )
+                    .await?,
+            outbox: client
                 .execute(
                     "DELETE FROM outbox WHERE sent_at <= $1",
                     &[&(now - outbox_keep_secs)],
                 )
                 .await?,
-            events: tx
+            events: client
                 .execute(
                     "DELETE FROM events WHERE at <= $1",
                     &[&(now - EVENTS_KEEP_SECS)],
                 )
                 .await?
-                + tx.execute(
-                    "DELETE FROM blocks WHERE failures = 0 AND blocked_until <= $1",
-                    &[&(now - STRIKE_MEMORY_SECS)],
-                )
-                .await?,
+                + client
+                    .execute(
+                        "DELETE FROM blocks WHERE failures = 0 AND blocked_until <= $1",
+                        &[&(now - STRIKE_MEMORY_SECS)],
+                    )
+                    .await?,
         };
-        tx.commit().await?;
         Ok(purged)
     }
 
@@ -1544,6 +1547,47 @@ mod tests {
         );
         assert_ne!(after, before, "the same backend answered");
         drop(store);
+        drop_database(&admin, &name).await;
+    }
+
+    /// The purge keeps no row locked beyond its own table's delete: while it waits for a lock
+    /// on `events`, a new code for a number whose expired code it already deleted is stored at
+    /// once. Runs against `LPW_TEST_POSTGRES`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_purge_holds_no_row_past_its_own_delete() {
+        let Some((admin, server, name)) = new_database("lpw_purge_locks").await else {
+            return;
+        };
+        let url = format!("{server}/{name}");
+        let store = Arc::new(PostgresStore::connect_with(&url, 2).await.unwrap());
+        let now = 1_800_000_000;
+        store
+            .put_code("+31612345678", "app", "flow-1", &[1; 33], now - 10)
+            .await
+            .unwrap();
+        let (mut locker, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+        tokio::spawn(connection);
+        let lock = locker.transaction().await.unwrap();
+        lock.batch_execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        let purge = {
+            let store = store.clone();
+            tokio::spawn(async move { store.purge(now, 0).await.unwrap() })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!purge.is_finished(), "the purge did not wait for events");
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            store.put_code("+31612345678", "app", "flow-2", &[2; 33], now + 300),
+        )
+        .await
+        .expect("a new code waited for the purge of other tables")
+        .unwrap();
+        lock.commit().await.unwrap();
+        let purged = purge.await.unwrap();
+        assert_eq!(purged.codes, 1);
+        drop((store, locker));
         drop_database(&admin, &name).await;
     }
 
