@@ -109,8 +109,9 @@ pub struct TenantConfig {
     /// Connections each instance keeps to PostgreSQL (ignored for SQLite). Default: as many as
     /// the instance's machine has cores. Every instance on one database adds its own, and more
     /// connections than the database server has cores to run them only add switching between
-    /// them: PostgreSQL's own rule of thumb is about twice its cores in all. Raise it when the
-    /// database is far away (each statement then holds its connection longer).
+    /// them: PostgreSQL's own rule of thumb is about twice its cores in all. Single statements
+    /// share the connections, pipelined, so a distant database needs no more of them for the
+    /// logins; a transaction (refresh-token rotation, the purge) takes one to itself.
     #[serde(default)]
     pub database_connections: Option<usize>,
     /// Proxies (load balancers) whose `Forwarded` / `X-Forwarded-For` headers name the client.
