@@ -111,7 +111,8 @@ pub struct TenantConfig {
     /// connections than the database server has cores to run them only add switching between
     /// them: PostgreSQL's own rule of thumb is about twice its cores in all. Single statements
     /// share the connections, pipelined, so a distant database needs no more of them for the
-    /// logins; a transaction (refresh-token rotation, the purge) takes one to itself.
+    /// logins; a transaction (refresh-token rotation, key rotation) or the purge takes one to
+    /// itself.
     #[serde(default)]
     pub database_connections: Option<usize>,
     /// Proxies (load balancers) whose `Forwarded` / `X-Forwarded-For` headers name the client.
