@@ -37,10 +37,9 @@ const MIGRATION_LOCK: i64 = 0x6c70_775f_6d69_6772; // "lpw_migr"
 /// the ones behind it on its lane, so nothing keeps a lock the logins need for longer than one
 /// statement: the limits' advisory locks live for one statement, and the purge commits each
 /// table's delete on its own. A transaction takes a lane to itself, once the statements on it
-/// have finished. Measured with `tenant-bench` (two instances, two
-/// cores): against one connection per statement, PostgreSQL's CPU per login fell by about a
-/// quarter and the tenants' non-signing CPU by a fifth, as backends and tenants woke far less
-/// often.
+/// have finished. Measured with `tenant-bench` (two instances, two cores): against one
+/// connection per statement, PostgreSQL's CPU per login fell by about a quarter and the
+/// tenants' non-signing CPU by a fifth, as backends and tenants woke far less often.
 pub struct PostgresStore {
     /// Where the lanes' connections come from (deadpool: timeouts, prepared-statement caches,
     /// and a closed connection replaced rather than reused).
@@ -108,7 +107,7 @@ impl PostgresStore {
     /// first in turn once its transaction ends. A lane whose connection is missing or closed
     /// gets a new one first.
     async fn shared(&self) -> Result<RwLockReadGuard<'_, deadpool_postgres::Object>> {
-        let first = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let first = self.turn();
         let n = self.lanes.len();
         let lane = (0..n)
             .map(|i| &self.lanes[(first + i) % n])
@@ -132,9 +131,13 @@ impl PostgresStore {
     /// A lane to itself, for a transaction: the next in turn, once the statements and the
     /// transaction on it have finished.
     async fn exclusive(&self) -> Result<RwLockMappedWriteGuard<'_, deadpool_postgres::Object>> {
-        let first = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let lane = &self.lanes[first % self.lanes.len()];
+        let lane = &self.lanes[self.turn() % self.lanes.len()];
         self.open(lane.write().await).await
+    }
+
+    /// Where the next lane search starts: each caller one further, so lanes take turns.
+    fn turn(&self) -> usize {
+        self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The lane's connection, a new one from the pool if it has none or it was closed (the
