@@ -8,7 +8,9 @@
 //! reuse detection lock the family's row.
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::time::Duration;
 use tokio::sync::{RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard};
+
 use tokio_postgres::NoTls;
 
 use super::{
@@ -23,6 +25,56 @@ use super::{
 /// taking turns on the cores) and gave 15-20 % fewer logins per second.
 pub(super) fn default_connections() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
+}
+
+/// How long data sent to PostgreSQL may go unacknowledged before the connection counts as dead
+/// (`tcp_user_timeout`), and how soon an idle connection is probed (`keepalives_idle`, then every
+/// `keepalives_interval`, `keepalives_retries` times).
+const DEAD_PEER_AFTER: Duration = Duration::from_secs(15);
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(15);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+const KEEPALIVE_RETRIES: u32 = 3;
+
+/// The connections' settings: the URL's, with each statement planned once and limits for a
+/// database that stops answering.
+fn client_config(url: &str) -> Result<tokio_postgres::Config> {
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Config(format!("{}: {e}", super::redact_url(url))))?;
+    // No statement's best plan depends on its values (key lookups, and purges that read most
+    // of what they match), so each is planned once per connection. Left to choose, PostgreSQL
+    // kept planning the statements inside `lpw_take` anew on every call: a tenth of the
+    // machine's CPU under load.
+    let options = match config.get_options() {
+        Some(given) => format!("{given} -c plan_cache_mode=force_generic_plan"),
+        None => "-c plan_cache_mode=force_generic_plan".to_string(),
+    };
+    config.options(&options);
+    dead_peer_limits(&mut config);
+    Ok(config)
+}
+
+/// When the database's host goes away or the network between is cut, the kernel would retry
+/// for ~15 minutes before failing a connection, and every request pipelined on it would wait
+/// as long. With these limits its statements fail within seconds, the lane gets a new
+/// connection on its next use, and while none can be had, requests fail after the pool's
+/// `create_timeout`. A statement that is only slow (waiting for a lock) sends nothing
+/// unacknowledged and answers the probes, so it is not cut short: the URL's
+/// `options=-c statement_timeout=…` bounds those. Values the URL gives win.
+fn dead_peer_limits(config: &mut tokio_postgres::Config) {
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(DEAD_PEER_AFTER);
+    }
+    // tokio-postgres' own default idle time (libpq's: the kernel's two hours).
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+        config.keepalives_idle(KEEPALIVE_IDLE);
+    }
+    if config.get_keepalives_interval().is_none() {
+        config.keepalives_interval(KEEPALIVE_INTERVAL);
+    }
+    if config.get_keepalives_retries().is_none() {
+        config.keepalives_retries(KEEPALIVE_RETRIES);
+    }
 }
 
 /// The advisory lock key migrations run under (any constant; one per application).
@@ -64,20 +116,8 @@ impl PostgresStore {
 
     /// [`PostgresStore::connect`] with at most `connections` open at once.
     pub async fn connect_with(url: &str, connections: usize) -> Result<Self> {
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Config(format!("{}: {e}", super::redact_url(url))))?;
-        // No statement's best plan depends on its values (key lookups, and purges that read
-        // most of what they match), so each is planned once per connection. Left to choose,
-        // PostgreSQL kept planning the statements inside `lpw_take` anew on every call: a tenth
-        // of the machine's CPU under load.
-        let options = match config.get_options() {
-            Some(given) => format!("{given} -c plan_cache_mode=force_generic_plan"),
-            None => "-c plan_cache_mode=force_generic_plan".to_string(),
-        };
-        config.options(&options);
         let manager = Manager::from_config(
-            config,
+            client_config(url)?,
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -1407,6 +1447,43 @@ mod tests {
         drop(client);
         drop(store);
         drop_database(&admin, &name).await;
+    }
+
+    /// A connection to a database that stops acknowledging fails within seconds, not the
+    /// kernel's quarter of an hour (see `dead_peer_limits`), and limits the URL gives win.
+    #[test]
+    fn connections_give_up_on_a_dead_peer_within_seconds() {
+        let config = client_config("postgres://u@db.example:5432/lpw").unwrap();
+        assert_eq!(config.get_tcp_user_timeout(), Some(&DEAD_PEER_AFTER));
+        assert!(config.get_keepalives());
+        assert_eq!(config.get_keepalives_idle(), KEEPALIVE_IDLE);
+        assert_eq!(config.get_keepalives_interval(), Some(KEEPALIVE_INTERVAL));
+        assert_eq!(config.get_keepalives_retries(), Some(KEEPALIVE_RETRIES));
+        assert!(DEAD_PEER_AFTER <= Duration::from_secs(30));
+
+        let given = client_config(
+            "postgres://u@db.example/lpw?tcp_user_timeout=60&keepalives_idle=120\
+             &keepalives_interval=20&keepalives_retries=9&keepalives=0",
+        )
+        .unwrap();
+        assert_eq!(given.get_tcp_user_timeout(), Some(&Duration::from_secs(60)));
+        assert!(!given.get_keepalives());
+        assert_eq!(given.get_keepalives_idle(), Duration::from_secs(120));
+        assert_eq!(
+            given.get_keepalives_interval(),
+            Some(Duration::from_secs(20))
+        );
+        assert_eq!(given.get_keepalives_retries(), Some(9));
+        // The plan setting joins the URL's options; it does not replace them.
+        let options =
+            client_config("postgres://u@db.example/lpw?options=-c%20statement_timeout%3D5000")
+                .unwrap()
+                .get_options()
+                .map(str::to_string);
+        assert_eq!(
+            options.as_deref(),
+            Some("-c statement_timeout=5000 -c plan_cache_mode=force_generic_plan")
+        );
     }
 
     /// An instance keeps at most the connections it is given, however many requests wait,
