@@ -423,6 +423,12 @@ pub fn half_hash(value: &str) -> String {
     B64.encode(&Sha256::digest(value.as_bytes())[..16])
 }
 
+/// SHA-256 of a text: how secrets the tenant hands out (sessions, authorization codes, refresh
+/// tokens, ticket verifiers) are stored and looked up.
+pub(crate) fn sha256(value: &str) -> Vec<u8> {
+    Sha256::digest(value.as_bytes()).to_vec()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,7 @@ pub mod sms;
 pub mod store;
 
 mod client_ip;
+mod cookies;
 mod cors;
 mod dev;
 mod discovery;

@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 
 use crate::body::Strict;
 use crate::config::ClientConfig;
+use crate::cookies::{cookie, cookie_value, session_cookie, session_from, ticket_cookie_name};
 use crate::error::{ApiError, WRONG_CODE};
-use crate::keys::half_hash;
+use crate::keys::{half_hash, sha256};
 use crate::passwordless::{too_many_attempts_after, verify_otp, OtpFailure};
 use crate::store::{Grant, RefreshOutcome, User};
 use crate::{html_escape, rfc3339, ClientIp, Tenant, PASSWORDLESS_OTP_GRANT};
@@ -227,58 +228,6 @@ fn web_message(redirect_uri: &str, params: &[(&str, String)]) -> Response {
         Html(body),
     )
         .into_response()
-}
-
-const SESSION_COOKIE: &str = "lpw_session";
-
-/// A `Set-Cookie` value for the tenant's own cookies. Over https they must reach the tenant
-/// from a cross-site page (`/co/authenticate` with credentials, a `checkSession` iframe); over
-/// plain http (local development, same site) Lax is enough, and browsers refuse SameSite=None
-/// without Secure.
-pub(crate) fn cookie(t: &Tenant, name: &str, value: &str, max_age: i64) -> String {
-    let attrs = if t.config.tenant.issuer.starts_with("https://") {
-        "SameSite=None; Secure"
-    } else {
-        "SameSite=Lax"
-    };
-    format!("{name}={value}; Path=/; HttpOnly; {attrs}; Max-Age={max_age}")
-}
-
-fn session_cookie(t: &Tenant, value: &str, max_age: i64) -> String {
-    cookie(t, SESSION_COOKIE, value, max_age)
-}
-
-/// The value of the cookie `name`.
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            c.trim()
-                .strip_prefix(name)
-                .and_then(|rest| rest.strip_prefix('='))
-                .map(str::to_string)
-        })
-}
-
-fn session_from(headers: &HeaderMap) -> Option<String> {
-    cookie_value(headers, SESSION_COOKIE)
-}
-
-/// The cookie `/co/authenticate` sets in the browser that verified the code, which `/authorize`
-/// requires with the ticket: named after the ticket (so logins in several tabs do not collide),
-/// holding the verifier whose hash the ticket keeps.
-pub(crate) fn ticket_cookie_name(ticket: &str) -> String {
-    let digest = sha256(ticket);
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("lpw_co_{hex}")
-}
-
-pub(crate) fn sha256(value: &str) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(value.as_bytes()).to_vec()
 }
 
 /// Completes a login: from a login ticket (after `/co/authenticate`) or the session cookie

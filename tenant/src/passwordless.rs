@@ -346,7 +346,7 @@ pub async fn co_authenticate(
         id: random_token(24),
         client_id: client.client_id.clone(),
         expires_at: t.clock.now() + LOGIN_TICKET_SECS,
-        binding: crate::oauth::sha256(&verifier),
+        binding: crate::keys::sha256(&verifier),
     };
     match verify_otp(
         &t,
@@ -368,9 +368,9 @@ pub async fn co_authenticate(
         }
         Err(OtpFailure::TooManyAttempts(wait)) => return Err(too_many_attempts_after(wait)),
     };
-    let bind = crate::oauth::cookie(
+    let bind = crate::cookies::cookie(
         &t,
-        &crate::oauth::ticket_cookie_name(&ticket.id),
+        &crate::cookies::ticket_cookie_name(&ticket.id),
         &verifier,
         LOGIN_TICKET_SECS,
     );
