@@ -191,7 +191,12 @@ impl PostgresStore {
     ) -> Result<RwLockMappedWriteGuard<'a, deadpool_postgres::Object>> {
         let client = match lane.take() {
             Some(client) if !client.is_closed() => client,
-            _ => self.pool.get().await.map_err(pool_error)?,
+            closed => {
+                // Given back first: it holds one of the pool's slots, and with every lane
+                // open the pool would have none to give until its `wait_timeout`.
+                drop(closed);
+                self.pool.get().await.map_err(pool_error)?
+            }
         };
         Ok(RwLockWriteGuard::map(lane, |c| c.insert(client)))
     }

@@ -200,8 +200,9 @@ async fn statements_pass_a_transaction_on_another_lane() {
     drop_database(&admin, &name).await;
 }
 
-/// A lane whose connection the server closed gets a new one: after the backends are
-/// terminated, a statement runs again on a new backend. Runs against `LPW_TEST_POSTGRES`.
+/// A lane whose connection the server closed gets a new one at once: after the backends are
+/// terminated, a statement runs again on a new backend, with every lane's connection open (so
+/// the closed one must give its pool slot back first). Runs against `LPW_TEST_POSTGRES`.
 #[tokio::test]
 async fn a_lane_whose_connection_closed_reconnects() {
     let Some((admin, server, name)) = new_database("lpw_reconnect").await else {
@@ -217,6 +218,7 @@ async fn a_lane_whose_connection_closed_reconnects() {
             .map(|r| r.map(|r| r.get::<_, i32>(0)))
     };
     let before = backend().await.unwrap();
+    let terminated = std::time::Instant::now();
     admin
         .execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
@@ -239,6 +241,11 @@ async fn a_lane_whose_connection_closed_reconnects() {
         "no statement ran after the backend was terminated"
     );
     assert_ne!(after, before, "the same backend answered");
+    assert!(
+        terminated.elapsed() < std::time::Duration::from_secs(5),
+        "reconnecting took {:?} (the pool's wait_timeout is 10 s)",
+        terminated.elapsed()
+    );
     drop(store);
     drop_database(&admin, &name).await;
 }
