@@ -420,7 +420,7 @@ impl CodeGenerator for OsCodes {
 
 /// base64url of the left half of SHA-256, as `at_hash` needs.
 pub fn half_hash(value: &str) -> String {
-    B64.encode(&Sha256::digest(value.as_bytes())[..16])
+    B64.encode(&sha256(value)[..16])
 }
 
 /// SHA-256 of a text: how secrets the tenant hands out (sessions, authorization codes, refresh
