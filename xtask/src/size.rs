@@ -105,13 +105,15 @@ const OUR_CRATES: [&str; 3] = [
     "passwordless_size_app",
 ];
 
-/// A build of the size app (`examples/size-app`): without the widget, with it, or with it and
-/// its phone tables fetched from the app's server.
+/// A build of the size app (`examples/size-app`): without the widget, with it, with it and
+/// its phone tables fetched from the app's server, or with its logic (tables fetched) under the
+/// app's own smallest UI instead of `<LockPasswordless/>`.
 #[derive(Clone, Copy)]
 enum SizeApp {
     Without,
     Widget,
     Fetched,
+    Headless,
 }
 
 /// The size app built as an app ships: wasm-release, wasm-bindgen `--target web`, wasm-opt.
@@ -120,6 +122,7 @@ fn size_app(t: &tools::Tools, app: SizeApp, names: bool) -> Result<Built, String
         SizeApp::Without => ("csr", "without"),
         SizeApp::Widget => ("csr,widget", "with-widget"),
         SizeApp::Fetched => ("csr,fetched", "with-widget-fetched-tables"),
+        SizeApp::Headless => ("csr,headless", "headless-fetched-tables"),
     };
     run(cargo().args([
         "build",
@@ -220,6 +223,7 @@ pub(crate) fn bench_size() -> Result<(), String> {
     // shipped wasm's.
     short_names::rename(&t.wasm_opt, tools::WASM_FEATURES, &named, &["-g"])?;
     let m = marginal(&t, true)?;
+    let headless = size_app(&t, SizeApp::Headless, true)?;
     println!("\nbench size: page totals (script + wasm, as served)");
     print_page(
         "JS bundle: lock-passwordless.js + wasm",
@@ -285,6 +289,21 @@ pub(crate) fn bench_size() -> Result<(), String> {
             whole(m.fetched.2, pb),
         ),
     );
+    let base = page_sizes(&[&m.without.js, &m.without.wasm])?;
+    let logic = page_sizes(&[&headless.js, &headless.wasm])?;
+    let d = |x: usize, y: usize| y as i64 - x as i64;
+    delta(
+        "  of which the logic: use_passwordless under 2 inputs",
+        (d(base.0, logic.0), d(base.1, logic.1), d(base.2, logic.2)),
+    );
+    delta(
+        "  and the default UI (the rest)",
+        (
+            m.fetched.0 - d(base.0, logic.0),
+            m.fetched.1 - d(base.1, logic.1),
+            m.fetched.2 - d(base.2, logic.2),
+        ),
+    );
     println!("\nwhere the bytes are (raw bytes of the optimised wasm; gzip shrinks code ~2.5:1):");
     wasm_size::print("JS bundle", &breakdown(&named)?, &OUR_CRATES, 25);
     let without = breakdown(&m.without.named)?;
@@ -300,6 +319,13 @@ pub(crate) fn bench_size() -> Result<(), String> {
     wasm_size::print_difference(
         "what the widget adds with its tables fetched, by crate",
         &without,
+        &breakdown(&m.with_fetched.named)?,
+        &OUR_CRATES,
+        20,
+    );
+    wasm_size::print_difference(
+        "what the default UI adds to the logic (headless app to the widget, tables fetched), by crate",
+        &breakdown(&headless.named)?,
         &breakdown(&m.with_fetched.named)?,
         &OUR_CRATES,
         20,
