@@ -3,34 +3,24 @@
 //! response (with `fetched` too, the widget fetches its phone tables from the app's server);
 //! without it the button only counts clicks. With `headless` the page has no
 //! `<LockPasswordless/>` but the smallest UI of an app's own over `use_passwordless` (two inputs
-//! and two buttons), so the difference shows what the widget's default UI costs. `cargo xtask bench size` builds each
-//! (wasm-release, wasm-bindgen, wasm-opt) and reports the difference: what the widget adds to an
-//! app that already pays for Leptos and its router.
+//! and two buttons), so the difference shows what the widget's default UI costs. `cargo xtask
+//! bench size` builds each (wasm-release, wasm-bindgen, wasm-opt) and reports the difference:
+//! what the widget adds to an app that already pays for Leptos and its router.
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-/// The widget's `Lock` as the page makes it, with the router glue (and the tables' server).
-#[cfg(feature = "widget")]
-fn new_lock() -> Result<leptos_passwordless::Lock, String> {
-    use leptos_passwordless::{Lock, LockConfig, LockOptions};
+#[cfg(all(feature = "widget", not(feature = "headless")))]
+fn login() -> impl IntoView {
+    use leptos_passwordless::{Lock, LockConfig, LockOptions, LockPasswordless};
     let options = LockOptions::default().allowed_connections(["sms"]);
-    let lock = Lock::new(
-        LockConfig::new("size-app", "tenant.example", options).map_err(|e| e.to_string())?,
-    );
+    let lock = match LockConfig::new("size-app", "tenant.example", options) {
+        Ok(config) => Lock::new(config),
+        Err(e) => return view! { <p>{e.to_string()}</p> }.into_any(),
+    };
     leptos_passwordless::router::use_router_callback(&lock);
     #[cfg(feature = "fetched")]
     leptos_passwordless::fetch_phone_tables_from(&lock, "/phone-tables");
-    Ok(lock)
-}
-
-#[cfg(all(feature = "widget", not(feature = "headless")))]
-fn login() -> impl IntoView {
-    use leptos_passwordless::LockPasswordless;
-    let lock = match new_lock() {
-        Ok(lock) => lock,
-        Err(e) => return view! { <p>{e}</p> }.into_any(),
-    };
     let shown = lock.clone();
     view! {
         <button on:click=move |_| shown.show()>"Log in"</button>
@@ -42,10 +32,16 @@ fn login() -> impl IntoView {
 #[cfg(feature = "headless")]
 fn login() -> impl IntoView {
     use leptos_passwordless::{hook::use_passwordless, otp::OtpCode, phone::PhoneNumber};
-    let flow = match new_lock() {
-        Ok(lock) => use_passwordless(lock),
-        Err(e) => return view! { <p>{e}</p> }.into_any(),
+    use leptos_passwordless::{Lock, LockConfig, LockOptions};
+    // The same Lock as the widget's page above (its code is kept as it was measured before).
+    let options = LockOptions::default().allowed_connections(["sms"]);
+    let lock = match LockConfig::new("size-app", "tenant.example", options) {
+        Ok(config) => Lock::new(config),
+        Err(e) => return view! { <p>{e.to_string()}</p> }.into_any(),
     };
+    leptos_passwordless::router::use_router_callback(&lock);
+    leptos_passwordless::fetch_phone_tables_from(&lock, "/phone-tables");
+    let flow = use_passwordless(lock);
     let number = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     // What was typed and could not be sent.
