@@ -6,6 +6,9 @@
 //! is written to `$OUT_DIR/phone_tables.rs` as static data, and every pattern is compiled by the
 //! widget's own small engine (`src/phone/re.rs`) so an unsupported construct fails the build.
 //! `tests/phone_differential.rs` then holds the widget to `phonenumber`'s answers.
+//!
+//! It also writes the stylesheet as it ships, `style/lock.css` minified (`style/minify.rs`), to
+//! `$OUT_DIR/lock.min.css`: the widget compiles it in, and `cargo xtask bundle` ships it.
 
 use std::path::Path;
 
@@ -14,6 +17,9 @@ use phonenumber::metadata::{Descriptor, Format, Metadata, DATABASE};
 #[allow(dead_code)]
 #[path = "src/phone/re.rs"]
 mod re;
+
+#[path = "style/minify.rs"]
+mod minify;
 
 /// Separators of the table text; no metadata string contains them (checked below), and no
 /// pattern starts with `=` (which marks a reference to a national format).
@@ -152,6 +158,8 @@ fn meta(m: &Metadata, with_formats: bool) -> String {
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/phone/re.rs");
+    println!("cargo:rerun-if-changed=style/lock.css");
+    println!("cargo:rerun-if-changed=style/minify.rs");
 
     // Not `DATABASE.iter()`: it walks the entries by ID, and the non-geographic ones all share
     // the ID `001`, so all but one would be missed.
@@ -225,4 +233,7 @@ fn main() {
     std::fs::write(dir.join("phone-tables.txt"), &table).expect("write phone tables");
     // The regions again, for the JS bundle's loader (it draws the first screen before the wasm).
     std::fs::write(dir.join("regions.txt"), &regions).expect("write the regions");
+    let css = std::fs::read_to_string("style/lock.css").expect("read style/lock.css");
+    std::fs::write(dir.join("lock.min.css"), minify::minify_css(&css))
+        .expect("write the minified stylesheet");
 }

@@ -37,6 +37,11 @@ mod ui;
 pub mod url;
 pub mod webauth;
 
+// The build script's stylesheet minifier, here so that `cargo test` runs its tests.
+#[cfg(test)]
+#[path = "../style/minify.rs"]
+mod minify;
+
 pub use error::LockError;
 pub use lock::{ListenerId, Lock, LockEvent};
 pub use options::{LockConfig, LockOptions};

@@ -566,3 +566,28 @@ async fn a_modal_and_an_inline_widget_on_one_page_share_no_element_id() {
     inline.hide();
     tick().await;
 }
+
+/// The stylesheet the widget compiles in (and the JS bundle ships) is `style/lock.css` minified
+/// by the build script: Chromium reads exactly the same rules from both, and it is smaller.
+#[wasm_bindgen_test]
+fn the_minified_stylesheet_holds_the_same_rules() {
+    let rules = |css: &str| -> Vec<String> {
+        let sheet = web_sys::CssStyleSheet::new().unwrap();
+        sheet.replace_sync(css).unwrap();
+        let list = sheet.css_rules().unwrap();
+        (0..list.length())
+            .map(|i| list.item(i).unwrap().css_text())
+            .collect()
+    };
+    let original = include_str!("../style/lock.css");
+    let minified = include_str!(concat!(env!("OUT_DIR"), "/lock.min.css"));
+    let read = rules(original);
+    assert!(read.len() > 40, "{} rules read from lock.css", read.len());
+    assert_eq!(rules(minified), read);
+    assert!(
+        minified.len() * 10 < original.len() * 9,
+        "{} bytes minified, {} in lock.css",
+        minified.len(),
+        original.len()
+    );
+}

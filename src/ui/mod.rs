@@ -45,8 +45,9 @@ impl Ids {
         self.0.with_value(|p| format!("{p}-{name}"))
     }
 }
+/// `style/lock.css` minified by the build script.
 #[cfg(not(feature = "external-style"))]
-const STYLE: &str = include_str!("../../style/lock.css");
+const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/lock.min.css"));
 
 thread_local! {
     /// Counts the phone table parts that arrived, so views that need one read again.

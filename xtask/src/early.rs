@@ -1,12 +1,12 @@
 //! What the JS bundle's loader draws the first screen with before the wasm arrives
 //! (`__lpwEarly`): the widget's English texts for the keys the loader asks for (`t('key')` in
-//! js/loader.js, read from src/i18n.rs so the two never differ), its stylesheet, and the regions
-//! with their calling codes (written by the widget's build script).
+//! js/loader.js, read from src/i18n.rs so the two never differ), its stylesheet (minified), and
+//! the regions with their calling codes (both written by the widget's build script).
 
 use std::path::Path;
 
 /// The `var __lpwEarly = {…};` line the bundle's scripts start the loader with.
-pub fn script(root: &Path, regions: &Path) -> Result<String, String> {
+pub fn script(root: &Path, regions: &Path, style: &Path) -> Result<String, String> {
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let loader = read(&root.join("js/loader.js"))?;
     let i18n = read(&root.join("src/i18n.rs"))?;
@@ -20,7 +20,7 @@ pub fn script(root: &Path, regions: &Path) -> Result<String, String> {
     Ok(format!(
         "var __lpwEarly = {{en:{{{}}},css:{},regions:{}}};\n",
         texts.join(","),
-        json(&read(&root.join("style/lock.css"))?),
+        json(&read(style)?),
         json(read(regions)?.trim())
     ))
 }

@@ -222,7 +222,8 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     if !built.status.success() {
         return Err("building the bundle's wasm failed".into());
     }
-    // The widget's build script writes the phone tables the bundle fetches at run time.
+    // The widget's build script writes the phone tables the bundle fetches at run time, and
+    // the stylesheet as it ships (minified).
     let widget_out = out_dir(
         &String::from_utf8_lossy(&built.stdout),
         "leptos-passwordless",
@@ -230,7 +231,8 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     .ok_or("cargo reported no build script output for leptos-passwordless")?;
     let tables = widget_out.join("phone-tables");
     // What the loader draws the first screen with before the wasm arrives.
-    let early = early::script(&root, &widget_out.join("regions.txt"))?;
+    let style = widget_out.join("lock.min.css");
+    let early = early::script(&root, &widget_out.join("regions.txt"), &style)?;
     let raw = target().join("bundle-raw");
     let wasm = target().join("wasm32-unknown-unknown/wasm-release/lock_passwordless_js.wasm");
     run(Command::new(&t.wasm_bindgen)
@@ -305,11 +307,8 @@ fn bundle(t: &tools::Tools) -> Result<(), String> {
     )
     .map_err(|e| format!("copy the .d.ts: {e}"))?;
     // For pages with a strict CSP (`strictCsp: true`), which link the styles instead.
-    std::fs::copy(
-        root.join("style/lock.css"),
-        out.join("lock-passwordless.css"),
-    )
-    .map_err(|e| format!("copy the stylesheet: {e}"))?;
+    std::fs::copy(&style, out.join("lock-passwordless.css"))
+        .map_err(|e| format!("copy the stylesheet: {e}"))?;
     copy_dir(&root.join("i18n"), &out.join("i18n"))?;
     copy_dir(&tables, &out.join("phone-tables"))?;
     println!("\ndist/bundle/ (every file written; a page loads the classic script and its wasm):");
