@@ -176,24 +176,29 @@ struct Marginal {
     compiled_in: Delta,
     fetched: Delta,
     without: Built,
+    /// The page without the widget, (raw, gzip, brotli).
+    base: (usize, usize, usize),
     with: Built,
     with_fetched: Built,
 }
 
+/// What a build of the size app adds to the page without the widget (`base`).
+fn added(base: (usize, usize, usize), built: &Built) -> Result<Delta, String> {
+    let b = page_sizes(&[&built.js, &built.wasm])?;
+    let d = |x: usize, y: usize| y as i64 - x as i64;
+    Ok((d(base.0, b.0), d(base.1, b.1), d(base.2, b.2)))
+}
+
 fn marginal(t: &tools::Tools, names: bool) -> Result<Marginal, String> {
     let without = size_app(t, SizeApp::Without, names)?;
+    let base = page_sizes(&[&without.js, &without.wasm])?;
     let with = size_app(t, SizeApp::Widget, names)?;
     let with_fetched = size_app(t, SizeApp::Fetched, names)?;
-    let a = page_sizes(&[&without.js, &without.wasm])?;
-    let delta = |built: &Built| -> Result<Delta, String> {
-        let b = page_sizes(&[&built.js, &built.wasm])?;
-        let d = |x: usize, y: usize| y as i64 - x as i64;
-        Ok((d(a.0, b.0), d(a.1, b.1), d(a.2, b.2)))
-    };
     Ok(Marginal {
-        compiled_in: delta(&with)?,
-        fetched: delta(&with_fetched)?,
+        compiled_in: added(base, &with)?,
+        fetched: added(base, &with_fetched)?,
         without,
+        base,
         with,
         with_fetched,
     })
@@ -289,19 +294,17 @@ pub(crate) fn bench_size() -> Result<(), String> {
             whole(m.fetched.2, pb),
         ),
     );
-    let base = page_sizes(&[&m.without.js, &m.without.wasm])?;
-    let logic = page_sizes(&[&headless.js, &headless.wasm])?;
-    let d = |x: usize, y: usize| y as i64 - x as i64;
+    let logic = added(m.base, &headless)?;
     delta(
         "  of which the logic: use_passwordless under 2 inputs",
-        (d(base.0, logic.0), d(base.1, logic.1), d(base.2, logic.2)),
+        logic,
     );
     delta(
         "  and the default UI (the rest)",
         (
-            m.fetched.0 - d(base.0, logic.0),
-            m.fetched.1 - d(base.1, logic.1),
-            m.fetched.2 - d(base.2, logic.2),
+            m.fetched.0 - logic.0,
+            m.fetched.1 - logic.1,
+            m.fetched.2 - logic.2,
         ),
     );
     println!("\nwhere the bytes are (raw bytes of the optimised wasm; gzip shrinks code ~2.5:1):");
@@ -316,17 +319,18 @@ pub(crate) fn bench_size() -> Result<(), String> {
         &OUR_CRATES,
         20,
     );
+    let with_fetched = breakdown(&m.with_fetched.named)?;
     wasm_size::print_difference(
         "what the widget adds with its tables fetched, by crate",
         &without,
-        &breakdown(&m.with_fetched.named)?,
+        &with_fetched,
         &OUR_CRATES,
         20,
     );
     wasm_size::print_difference(
         "what the default UI adds to the logic (headless app to the widget, tables fetched), by crate",
         &breakdown(&headless.named)?,
-        &breakdown(&m.with_fetched.named)?,
+        &with_fetched,
         &OUR_CRATES,
         20,
     );
